@@ -1,0 +1,141 @@
+/**
+ * The tenant registry behind the SDK. Async so a database or a vault can back it.
+ *
+ * Implementations return records already validated by {@link parseTenant}; `put` validates on the
+ * way in. Run `describeCredentialStoreConformance` from `@oin-oidc/testing` against your own store.
+ */
+import { OidcError } from '../errors';
+import { parseTenant, type Tenant, type TenantRecord } from './tenant';
+
+export interface CredentialStore {
+  /** The tenant with this id, or `undefined`. */
+  get(tenantId: string): Promise<Tenant | undefined>;
+  /** Every app instance registered for this issuer (an org can hold several), in a stable order. */
+  findByIssuer(issuer: string): Promise<readonly Tenant[]>;
+  /** Admin tools: add or replace a record (validated). */
+  put?(record: TenantRecord): Promise<Tenant>;
+  /** Admin tools: remove a record; true when it existed. */
+  delete?(tenantId: string): Promise<boolean>;
+  /** Admin tools: every record. */
+  list?(): Promise<readonly Tenant[]>;
+}
+
+/** True when `value` has the read side of a {@link CredentialStore}. */
+export function isCredentialStore(value: unknown): value is CredentialStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return typeof store['get'] === 'function' && typeof store['findByIssuer'] === 'function';
+}
+
+/**
+ * An in-memory {@link CredentialStore}: two maps, so `get` and `findByIssuer` are O(1).
+ * Records are validated when they enter.
+ */
+export class MemoryCredentialStore implements CredentialStore {
+  readonly #byId = new Map<string, Tenant>();
+  readonly #byIssuer = new Map<string, Tenant[]>();
+
+  constructor(records: Iterable<TenantRecord | Tenant> = []) {
+    for (const record of records) this.#insert(parseTenant(toRecord(record)));
+  }
+
+  async get(tenantId: string): Promise<Tenant | undefined> {
+    return this.#byId.get(tenantId);
+  }
+
+  async findByIssuer(issuer: string): Promise<readonly Tenant[]> {
+    return this.#byIssuer.get(issuer) ?? [];
+  }
+
+  async put(record: TenantRecord): Promise<Tenant> {
+    const tenant = parseTenant(record);
+    this.#remove(tenant.id);
+    this.#insert(tenant);
+    return tenant;
+  }
+
+  async delete(tenantId: string): Promise<boolean> {
+    return this.#remove(tenantId);
+  }
+
+  async list(): Promise<readonly Tenant[]> {
+    return [...this.#byId.values()];
+  }
+
+  /** Synchronous size, for admin pages and benchmarks. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  #insert(tenant: Tenant): void {
+    if (this.#byId.has(tenant.id)) {
+      throw new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant "${tenant.id}": id is used by more than one record`, { details: { field: 'id' } });
+    }
+    this.#byId.set(tenant.id, tenant);
+    const siblings = this.#byIssuer.get(tenant.issuer);
+    if (siblings) siblings.push(tenant);
+    else this.#byIssuer.set(tenant.issuer, [tenant]);
+  }
+
+  #remove(tenantId: string): boolean {
+    const existing = this.#byId.get(tenantId);
+    if (!existing) return false;
+    this.#byId.delete(tenantId);
+    const siblings = this.#byIssuer.get(existing.issuer)?.filter((t) => t.id !== tenantId) ?? [];
+    if (siblings.length > 0) this.#byIssuer.set(existing.issuer, siblings);
+    else this.#byIssuer.delete(existing.issuer);
+    return true;
+  }
+}
+
+/** Turn an already-parsed {@link Tenant} back into a record so it can be re-validated. */
+export function toRecord(value: TenantRecord | Tenant): TenantRecord {
+  if (!('auth' in value)) return value;
+  const tenant = value;
+  return {
+    id: tenant.id,
+    issuer: tenant.issuer,
+    clientId: tenant.clientId,
+    tokenEndpointAuthMethod: tenant.auth.method,
+    ...(tenant.auth.method === 'private_key_jwt'
+      ? { privateJwk: { ...tenant.auth.privateJwk } }
+      : { clientSecrets: tenant.auth.secrets.map((s) => ({ ...s })) }),
+    redirectUris: [...tenant.redirectUris],
+    postLogoutRedirectUris: [...tenant.postLogoutRedirectUris],
+    ...(tenant.initiateLoginUri ? { initiateLoginUri: tenant.initiateLoginUri } : {}),
+    scopes: [...tenant.scopes],
+    allowSimplifiedFlow: tenant.allowSimplifiedFlow,
+    dpop: tenant.dpop,
+    profile: tenant.profile,
+  };
+}
+
+/**
+ * Parse the text of a JSON file holding an array of tenant records (the `OIN_TENANTS_FILE`
+ * format). Throws `ERR_OIDC_INVALID_TENANT` naming the record index and field.
+ * Reading the file is left to the caller, so this stays free of Node APIs.
+ */
+export function parseTenantsJson(text: string): Tenant[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_TENANT', 'Tenants file: not valid JSON', { cause });
+  }
+  if (!Array.isArray(data)) throw new OidcError('ERR_OIDC_INVALID_TENANT', 'Tenants file: must hold a JSON array of tenant records');
+  return data.map((record, index) => {
+    try {
+      return parseTenant(record);
+    } catch (error) {
+      if (error instanceof OidcError) {
+        throw new OidcError(error.code, `Tenants file, record ${index}: ${error.message}`, { cause: error, details: { ...error.details, index } });
+      }
+      throw error;
+    }
+  });
+}
+
+/** Build a {@link MemoryCredentialStore} from the text of a tenants JSON file. */
+export function createMemoryCredentialStore(records: Iterable<TenantRecord | Tenant> | string = []): MemoryCredentialStore {
+  return new MemoryCredentialStore(typeof records === 'string' ? parseTenantsJson(records) : records);
+}

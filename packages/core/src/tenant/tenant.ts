@@ -1,0 +1,251 @@
+/**
+ * Tenant records: one record = one app instance in one customer's Okta org.
+ *
+ * Okta's OIN credentials are multi-tenant: every instance of the app in every customer org has its
+ * own client id and secret (10 orgs, 3 with two instances = 13 credential sets). Records are
+ * validated once, when they enter the SDK (store `put`, file load, `createMemoryCredentialStore`),
+ * never per request.
+ */
+import { z } from 'zod';
+import { OidcError } from '../errors';
+
+/** The scopes an OIN integration may request (Okta: "Scopes"; no `offline_access`, no custom scopes). */
+export const OIN_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as const;
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** One client secret; Okta lets an app hold two, of which one or both may be active. */
+export interface ClientSecret {
+  value: string;
+  active: boolean;
+}
+
+/** A private JWK (RSA or EC) for `private_key_jwt`. */
+export interface PrivateJwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  [member: string]: unknown;
+}
+
+/**
+ * A tenant record as users write it (JSON file, database row, admin API).
+ * See `docs/tenants.md`.
+ */
+export interface TenantRecord {
+  /** Your id for this app instance (used in URLs such as `/auth/login?tenant=ID`). */
+  id: string;
+  /** The org authorization server: `https://{oktaDomain}`. `http` only for loopback hosts. */
+  issuer: string;
+  clientId: string;
+  /** Shorthand for one active secret. */
+  clientSecret?: string;
+  /** Up to two secrets for rotation; at least one must be active. */
+  clientSecrets?: ClientSecret[];
+  /** Default `client_secret_basic`. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** Required for `private_key_jwt`. */
+  privateJwk?: PrivateJwk;
+  /** Registered sign-in redirect URIs, matched exactly. The first is the default. */
+  redirectUris: string[];
+  /** Registered sign-out redirect URIs, matched exactly. */
+  postLogoutRedirectUris?: string[];
+  /** The registered Initiate login URI (third-party-initiated login, OIDC Core §4). */
+  initiateLoginUri?: string;
+  /** Default `openid profile email`. In the OIN profile only `openid profile email address phone`. */
+  scopes?: string[];
+  /** Accept the "Okta simplified" flow (ID token form_posted without state). Default false. */
+  allowSimplifiedFlow?: boolean;
+  /** Send DPoP proofs (RFC 9449) on token requests. Default false. */
+  dpop?: boolean;
+  /**
+   * `oin` (default): org authorization server only, OIN scopes only, no refresh tokens.
+   * `custom`: an explicit opt-out for apps outside the OIN (custom authorization servers,
+   * `offline_access`, custom scopes).
+   */
+  profile?: 'oin' | 'custom';
+}
+
+/** The endpoints of a tenant's authorization server. */
+export interface TenantEndpoints {
+  authorization: string;
+  token: string;
+  jwks: string;
+  userinfo: string;
+  introspection: string;
+  revocation: string;
+  endSession: string;
+}
+
+export type ClientAuthentication =
+  | { method: 'client_secret_basic' | 'client_secret_post'; secrets: readonly ClientSecret[] }
+  | { method: 'private_key_jwt'; privateJwk: PrivateJwk };
+
+/** A validated, normalised, frozen tenant. Produced only by {@link parseTenant}. */
+export interface Tenant {
+  readonly id: string;
+  /** Normalised issuer (no trailing slash), compared byte-for-byte with `iss` claims. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly auth: ClientAuthentication;
+  readonly redirectUris: readonly string[];
+  readonly postLogoutRedirectUris: readonly string[];
+  readonly initiateLoginUri: string | undefined;
+  readonly scopes: readonly string[];
+  readonly allowSimplifiedFlow: boolean;
+  readonly dpop: boolean;
+  readonly profile: 'oin' | 'custom';
+  readonly endpoints: TenantEndpoints;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`), where plain http is allowed for development. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+const absoluteUrl = z.string().refine(
+  (value) => {
+    const url = URL.parse(value);
+    return url !== null && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) && url.hash === '';
+  },
+  { message: 'must be an absolute https URL without a fragment (http only for loopback hosts)' },
+);
+
+const secretSchema = z.strictObject({ value: z.string().min(1), active: z.boolean() });
+
+const recordSchema = z.strictObject({
+  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must use only A-Z a-z 0-9 . _ ~ -'),
+  issuer: z.string().min(1),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).optional(),
+  clientSecrets: z.array(secretSchema).min(1).max(2).optional(),
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+  privateJwk: z.looseObject({ kty: z.string(), d: z.string().min(1), kid: z.string().optional(), alg: z.string().optional() }).optional(),
+  redirectUris: z.array(absoluteUrl).min(1),
+  postLogoutRedirectUris: z.array(absoluteUrl).optional(),
+  initiateLoginUri: absoluteUrl.optional(),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a valid scope token')).min(1).optional(),
+  allowSimplifiedFlow: z.boolean().optional(),
+  dpop: z.boolean().optional(),
+  profile: z.enum(['oin', 'custom']).optional(),
+});
+
+function invalid(tenantId: unknown, field: string, message: string): OidcError {
+  const name = typeof tenantId === 'string' && tenantId.length <= 128 ? ` "${tenantId}"` : '';
+  return new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant${name}: ${field} ${message}`, { details: { field } });
+}
+
+/** Okta custom authorization servers live under `/oauth2/{id}`; the org server is the bare origin. */
+const CUSTOM_AUTHORIZATION_SERVER_PATH = /^\/oauth2\/[^/]+\/?$/;
+
+function normaliseIssuer(record: { id: string; issuer: string; profile?: 'oin' | 'custom' }): URL {
+  const url = URL.parse(record.issuer);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw invalid(record.id, 'issuer', 'must be an absolute URL');
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new OidcError('ERR_OIDC_INSECURE_ISSUER', `Tenant "${record.id}": issuer must use https (http is allowed only for loopback hosts)`, {
+      details: { field: 'issuer' },
+    });
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw invalid(record.id, 'issuer', 'must not carry a query, fragment or credentials');
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  if ((record.profile ?? 'oin') === 'oin' && path !== '') {
+    if (CUSTOM_AUTHORIZATION_SERVER_PATH.test(url.pathname)) {
+      throw new OidcError(
+        'ERR_OIDC_CUSTOM_AUTHORIZATION_SERVER',
+        `Tenant "${record.id}": OIN integrations must use the org authorization server (issuer https://{oktaDomain}); custom authorization servers such as /oauth2/default are not allowed`,
+        { details: { field: 'issuer' } },
+      );
+    }
+    throw invalid(record.id, 'issuer', 'must be the org authorization server origin (https://{oktaDomain}) with no path');
+  }
+  return url;
+}
+
+/** Endpoints per Okta's layout: org server `{origin}/oauth2/v1/*`, custom server `{issuer}/v1/*`. */
+export function tenantEndpoints(issuer: string): TenantEndpoints {
+  const isOrgServer = new URL(issuer).pathname.replace(/\/+$/, '') === '';
+  const base = isOrgServer ? `${issuer}/oauth2/v1` : `${issuer}/v1`;
+  return {
+    authorization: `${base}/authorize`,
+    token: `${base}/token`,
+    jwks: `${base}/keys`,
+    userinfo: `${base}/userinfo`,
+    introspection: `${base}/introspect`,
+    revocation: `${base}/revoke`,
+    endSession: `${base}/logout`,
+  };
+}
+
+/**
+ * Validate and normalise a tenant record. Throws an {@link OidcError} naming the field on failure
+ * (`ERR_OIDC_INVALID_TENANT`, `ERR_OIDC_CUSTOM_AUTHORIZATION_SERVER`, `ERR_OIDC_INSECURE_ISSUER`,
+ * `ERR_OIDC_SCOPE_NOT_ALLOWED`). Secret values never appear in the message.
+ */
+export function parseTenant(input: unknown): Tenant {
+  const parsed = recordSchema.safeParse(input);
+  const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || '(record)';
+    throw new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant${typeof id === 'string' && id.length <= 128 ? ` "${id}"` : ''}: ${field} ${issue.message}`, {
+      details: { field, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code })) },
+    });
+  }
+  const record = parsed.data;
+  const profile = record.profile ?? 'oin';
+  const issuerUrl = normaliseIssuer(record);
+  const issuer = `${issuerUrl.origin}${issuerUrl.pathname.replace(/\/+$/, '')}`;
+
+  const method = record.tokenEndpointAuthMethod ?? 'client_secret_basic';
+  let auth: ClientAuthentication;
+  if (method === 'private_key_jwt') {
+    if (!record.privateJwk) throw invalid(record.id, 'privateJwk', 'is required for private_key_jwt');
+    if (record.clientSecret || record.clientSecrets) throw invalid(record.id, 'clientSecret', 'must not be set for private_key_jwt');
+    auth = { method, privateJwk: Object.freeze({ ...record.privateJwk }) as PrivateJwk };
+  } else {
+    if (record.clientSecret && record.clientSecrets) throw invalid(record.id, 'clientSecrets', 'and clientSecret are mutually exclusive');
+    const secrets = record.clientSecrets ?? (record.clientSecret ? [{ value: record.clientSecret, active: true }] : []);
+    if (secrets.length === 0) throw invalid(record.id, 'clientSecret', `is required for ${method}`);
+    if (!secrets.some((secret) => secret.active)) throw invalid(record.id, 'clientSecrets', 'must hold at least one active secret');
+    if (record.privateJwk) throw invalid(record.id, 'privateJwk', `must not be set for ${method}`);
+    // Active secrets first: the first active one is tried first (Okta: "one active").
+    const ordered = [...secrets].sort((a, b) => Number(b.active) - Number(a.active));
+    auth = { method, secrets: Object.freeze(ordered.map((s) => Object.freeze({ ...s }))) };
+  }
+
+  const scopes = record.scopes ?? ['openid', 'profile', 'email'];
+  if (!scopes.includes('openid')) {
+    throw new OidcError('ERR_OIDC_SCOPE_NOT_ALLOWED', `Tenant "${record.id}": scopes must include openid`, { details: { field: 'scopes' } });
+  }
+  if (profile === 'oin') {
+    const refused = scopes.filter((scope) => !(OIN_SCOPES as readonly string[]).includes(scope));
+    if (refused.length > 0) {
+      throw new OidcError(
+        'ERR_OIDC_SCOPE_NOT_ALLOWED',
+        `Tenant "${record.id}": scopes ${refused.join(', ')} are not allowed for OIN integrations (only ${OIN_SCOPES.join(' ')})`,
+        { details: { field: 'scopes', refused } },
+      );
+    }
+  }
+
+  return Object.freeze({
+    id: record.id,
+    issuer,
+    clientId: record.clientId,
+    auth: Object.freeze(auth),
+    redirectUris: Object.freeze([...record.redirectUris]),
+    postLogoutRedirectUris: Object.freeze([...(record.postLogoutRedirectUris ?? [])]),
+    initiateLoginUri: record.initiateLoginUri,
+    scopes: Object.freeze([...new Set(scopes)]),
+    allowSimplifiedFlow: record.allowSimplifiedFlow ?? false,
+    dpop: record.dpop ?? false,
+    profile,
+    endpoints: Object.freeze(tenantEndpoints(issuer)),
+  });
+}
