@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Keeps @oin-oidc/core runnable on any Web-standard runtime (Workers, Deno, Bun, browsers):
+// no `node:` built-ins, no Node globals, no framework in its built output (jose's "bundle bleed" check).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dist = new URL('../packages/core/dist/', import.meta.url).pathname;
+const forbidden = [
+  [/\bfrom\s*["']node:|require\(["']node:|import\(["']node:/, 'a node: built-in import'],
+  [/\bfrom\s*["'](?:fs|path|crypto|http|https|net|tls|stream|buffer|os|url|util|zlib)["']|require\(["'](?:fs|path|crypto|http|https|net|tls|stream|buffer|os|url|util|zlib)["']\)/, 'a bare Node built-in import'],
+  [/\bBuffer\.|\bprocess\.(?:env|nextTick|versions)\b/, 'a Node global (Buffer, process)'],
+  [/["'](?:express|fastify|hono|koa|@hono\/[\w-]+|@koa\/[\w-]+)["']/, 'a framework import'],
+];
+const allowedDependencies = new Set(['jose', 'zod']);
+
+const problems = [];
+for (const file of readdirSync(dist, { recursive: true })) {
+  if (!/\.(c?js|d\.c?ts)$/.test(String(file))) continue;
+  const text = readFileSync(join(dist, String(file)), 'utf8');
+  for (const [pattern, what] of forbidden) {
+    if (pattern.test(text)) problems.push(`${file}: contains ${what}`);
+  }
+  for (const match of text.matchAll(/(?:from\s*|require\()["']([^"'.][^"']*)["']/g)) {
+    const name = match[1].startsWith('@') ? match[1].split('/').slice(0, 2).join('/') : match[1].split('/')[0];
+    if (!allowedDependencies.has(name)) problems.push(`${file}: imports "${match[1]}" (core depends on jose and zod only)`);
+  }
+}
+const pkg = JSON.parse(readFileSync(new URL('../packages/core/package.json', import.meta.url), 'utf8'));
+for (const dep of Object.keys(pkg.dependencies ?? {})) {
+  if (!allowedDependencies.has(dep)) problems.push(`package.json: dependency "${dep}" (core depends on jose and zod only)`);
+}
+if (problems.length > 0) {
+  console.error(`@oin-oidc/core purity check failed:\n- ${problems.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('@oin-oidc/core purity check: no Node built-ins, no Node globals, no framework, dependencies jose + zod only.');
