@@ -1,0 +1,3 @@
+import { describeExampleE2E } from './support/suite';
+
+describeExampleE2E('fastify');

@@ -1,0 +1,173 @@
+/**
+ * The browser journey every example must pass (issue 4 §7), plus the HTTP parts of the examples
+ * contract (issue 4 §5) that a browser cannot show: /me without a session, the bearer API and
+ * fail-fast configuration. One Chromium per file; everything is closed in afterAll.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Browser, launchBrowser } from './browser';
+import { type Framework, runExampleExpectingExit } from './example';
+import { type Fixture, startFixture, TENANTS, USER } from './fixture';
+
+/** The emulator's login form (autoLogin false): fill it and submit. */
+export async function fillLoginForm(page: Page, login: string, password: string): Promise<void> {
+  const password$ = page.locator('input[type="password"]');
+  await password$.waitFor();
+  await page.locator('input[name="login"], input[name="username"], input[autocomplete="username"]').first().fill(login);
+  await password$.fill(password);
+  await Promise.all([page.waitForLoadState(), page.locator('form [type="submit"]').first().click()]);
+}
+
+async function meJson(page: Page, baseUrl: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await page.goto(`${baseUrl}/me`);
+  expect(response, 'navigation to /me').not.toBeNull();
+  return { status: response!.status(), body: (await response!.json()) as Record<string, unknown> };
+}
+
+export function describeExampleE2E(framework: Framework): void {
+  describe(`example in Chromium (${framework})`, () => {
+    let browser: Browser | undefined;
+    let fixture: Fixture | undefined;
+
+    beforeAll(async () => {
+      browser = await launchBrowser(framework);
+      fixture = await startFixture(framework);
+    });
+
+    afterAll(async () => {
+      await fixture?.close();
+      await browser?.close();
+    });
+
+    beforeEach(async () => {
+      // Each journey starts with no app session and no org session, so the login form shows.
+      await browser!.context.clearCookies();
+    });
+
+    async function signInThroughLink(tenantId: string, step: string): Promise<Page> {
+      const { page } = browser!;
+      const { baseUrl, org } = fixture!;
+      await page.goto(`${baseUrl}/`);
+      await Promise.all([page.waitForURL((url) => url.origin === org.issuer), page.locator(`a.sign-in[data-tenant="${tenantId}"]`).click()]);
+      await browser!.screenshot(`${step}-login-form`);
+      await fillLoginForm(page, USER.login, USER.password);
+      await page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/');
+      return page;
+    }
+
+    it(`shows a public home page with a sign-in link per tenant (${framework})`, async () => {
+      const { page } = browser!;
+      const response = await page.goto(`${fixture!.baseUrl}/`);
+      expect(response!.status()).toBe(200);
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('false');
+      const tenants = await page.locator('a.sign-in').evaluateAll((links) => links.map((a) => a.getAttribute('data-tenant')));
+      expect(tenants).toEqual(TENANTS.map((t) => t.id));
+      await browser!.screenshot('home');
+    });
+
+    it(`signs in through the org's login form and /me shows the user (${framework})`, async () => {
+      const page = await signInThroughLink('acme-sales', 'sign-in');
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('true');
+      await expect(page.locator('#status').textContent()).resolves.toContain(USER.name);
+      await browser!.screenshot('signed-in');
+
+      const me = await meJson(page, fixture!.baseUrl);
+      expect(me.status).toBe(200);
+      expect(me.body['tenant']).toBe('acme-sales');
+      expect(typeof me.body['sub']).toBe('string');
+      expect(me.body['sub']).not.toBe('');
+      expect((me.body['claims'] as Record<string, unknown>)['sub']).toBe(me.body['sub']);
+      await browser!.screenshot('me');
+    });
+
+    it(`signs out through the org's logout endpoint and lands back signed out (${framework})`, async () => {
+      const page = await signInThroughLink('acme-sales', 'sign-out');
+      const { baseUrl, org } = fixture!;
+      const visited: string[] = [];
+      const onNavigate = (frame: { url(): string; parentFrame(): unknown }) => {
+        if (!frame.parentFrame()) visited.push(frame.url());
+      };
+      page.on('framenavigated', onNavigate);
+      await page.locator('#sign-out').click();
+      await page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/');
+      await page.waitForLoadState();
+      page.off('framenavigated', onNavigate);
+      // The browser passed through the org's RP-initiated logout (OIDC RP-Initiated Logout §2) on the way back.
+      expect(visited.some((u) => u.startsWith(`${org.issuer}/oauth2/v1/logout`)) || org.control.counters().logout > 0).toBe(true);
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('false');
+      await browser!.screenshot('signed-out');
+
+      const me = await meJson(page, baseUrl);
+      expect(me.status).toBe(401);
+    });
+
+    it(`completes a third-party-initiated sign-in started at the org (${framework})`, async () => {
+      const { page } = browser!;
+      const { baseUrl, org } = fixture!;
+      const initiate = org.control.initiateLoginUrl('0oa-acme-support', { loginHint: USER.login });
+      await page.goto(initiate);
+      await page.waitForURL((url) => url.origin === org.issuer && url.pathname !== '/oauth2/v1/logout');
+      await browser!.screenshot('initiate-login-form');
+      await fillLoginForm(page, USER.login, USER.password);
+      await page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/');
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('true');
+      await browser!.screenshot('initiate-signed-in');
+
+      const me = await meJson(page, baseUrl);
+      expect(me.status).toBe(200);
+      expect(me.body['tenant']).toBe('acme-support');
+    });
+
+    it(`answers /me with 401 JSON when not signed in (${framework})`, async () => {
+      const response = await fetch(`${fixture!.baseUrl}/me`, { headers: { accept: 'application/json' } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      await response.json();
+    });
+
+    it(`serves /api/me to an active bearer token and refuses missing or inactive ones (${framework})`, async () => {
+      const { baseUrl, org } = fixture!;
+      const token = await org.control.issueAccessToken('0oa-acme-sales', { login: USER.login });
+      const ok = await fetch(`${baseUrl}/api/me?tenant=acme-sales`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const body = (await ok.json()) as Record<string, unknown>;
+      expect(body['tenant']).toBe('acme-sales');
+      expect(body['client_id']).toBe('0oa-acme-sales');
+      expect(typeof body['sub']).toBe('string');
+      expect(typeof body['scope']).toBe('string');
+
+      const missing = await fetch(`${baseUrl}/api/me?tenant=acme-sales`);
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+
+      const inactive = await fetch(`${baseUrl}/api/me?tenant=acme-sales`, { headers: { authorization: 'Bearer not-a-token-the-org-issued' } });
+      expect(inactive.status).toBe(401);
+      expect(inactive.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+    });
+
+    it(`answers /api/me with 503 when the org is unavailable (${framework})`, async () => {
+      const { baseUrl, org } = fixture!;
+      const token = await org.control.issueAccessToken('0oa-acme-sales', { login: USER.login });
+      org.control.fault('introspect', { type: 'status', status: 503 });
+      try {
+        const response = await fetch(`${baseUrl}/api/me?tenant=acme-sales`, { headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(503);
+      } finally {
+        org.control.clearFaults('introspect');
+      }
+    });
+
+    it(`refuses to start with a clear message when SESSION_SECRET is too short (${framework})`, async () => {
+      const { baseUrl, tenantsFile } = fixture!;
+      const result = await runExampleExpectingExit(framework, {
+        PORT: '0',
+        BASE_URL: baseUrl,
+        OIN_TENANTS_FILE: tenantsFile,
+        SESSION_SECRET: 'too-short',
+      });
+      expect(result.code).toBe(1);
+      expect(result.output).toContain('SESSION_SECRET');
+      expect(result.output).not.toMatch(/listening/i);
+    });
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * oin-oidc with Express: sign-in for many customers' Okta orgs (issue 4 §5, the examples contract).
+ *
+ *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
+ *     pnpm --filter ./examples/express start
+ */
+import { createMemoryCredentialStore } from '@oin-oidc/core';
+import { oidc } from '@oin-oidc/express';
+import express from 'express';
+import { loadConfig } from './config';
+import { renderHomePage } from './page';
+
+const config = loadConfig();
+const auth = oidc({
+  store: createMemoryCredentialStore(config.tenants),
+  session: { secret: config.sessionSecrets },
+  tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
+});
+
+const app = express();
+app.disable('x-powered-by');
+app.use(auth); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets req.oidc
+
+app.get('/', (req, res) => {
+  const session = req.oidc.session;
+  const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
+  res.type('html').send(renderHomePage({ framework: 'Express', user, tenants: config.tenants }));
+});
+
+app.get('/me', (req, res) => {
+  const session = req.oidc.session;
+  if (!session) {
+    res.status(401).json({ error: 'ERR_OIDC_SESSION_MISSING', message: 'Not signed in.' });
+    return;
+  }
+  res.json({ tenant: session.tenant, sub: session.sub, claims: session.claims });
+});
+
+// Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
+app.get('/api/me', auth.requireAccessToken(), (req, res) => {
+  const token = req.oidc.accessToken!;
+  res.json({ tenant: req.oidc.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
+});
+
+app.listen(config.port, config.host, (error?: Error) => {
+  if (error) {
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`listening on ${config.baseUrl} (bound to ${config.host}:${config.port})`);
+});

@@ -1,0 +1,47 @@
+/**
+ * oin-oidc with Fastify: sign-in for many customers' Okta orgs (issue 4 §5, the examples contract).
+ *
+ *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
+ *     pnpm --filter ./examples/fastify start
+ */
+import { createMemoryCredentialStore } from '@oin-oidc/core';
+import { oidcPlugin } from '@oin-oidc/fastify';
+import Fastify from 'fastify';
+import { loadConfig } from './config';
+import { renderHomePage } from './page';
+
+const config = loadConfig();
+const app = Fastify();
+
+// Mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets request.oidc.
+await app.register(oidcPlugin, {
+  store: createMemoryCredentialStore(config.tenants),
+  session: { secret: config.sessionSecrets },
+  tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
+});
+
+app.get('/', async (request, reply) => {
+  const session = request.oidc.session;
+  const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
+  return reply.type('text/html; charset=utf-8').send(renderHomePage({ framework: 'Fastify', user, tenants: config.tenants }));
+});
+
+app.get('/me', async (request, reply) => {
+  const session = request.oidc.session;
+  if (!session) return reply.code(401).send({ error: 'ERR_OIDC_SESSION_MISSING', message: 'Not signed in.' });
+  return { tenant: session.tenant, sub: session.sub, claims: session.claims };
+});
+
+// Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
+app.get('/api/me', { preHandler: app.oidc.requireAccessToken() }, async (request) => {
+  const token = request.oidc.accessToken!;
+  return { tenant: request.oidc.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
+});
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+  console.log(`listening on ${config.baseUrl} (bound to ${config.host}:${config.port})`);
+} catch (error) {
+  console.error(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  process.exit(1);
+}

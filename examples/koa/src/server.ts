@@ -1,0 +1,61 @@
+/**
+ * oin-oidc with Koa: sign-in for many customers' Okta orgs (issue 4 §5, the examples contract).
+ *
+ *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
+ *     pnpm --filter ./examples/koa start
+ */
+import { createMemoryCredentialStore } from '@oin-oidc/core';
+import { oidc } from '@oin-oidc/koa';
+import Koa from 'koa';
+import { loadConfig } from './config';
+import { renderHomePage } from './page';
+
+const config = loadConfig();
+const auth = oidc({
+  store: createMemoryCredentialStore(config.tenants),
+  session: { secret: config.sessionSecrets },
+  tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
+});
+const requireAccessToken = auth.requireAccessToken();
+
+const app = new Koa();
+app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets ctx.state.oidc
+
+app.use(async (ctx, next) => {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+  const session = ctx.state.oidc?.session ?? null;
+  switch (ctx.path) {
+    case '/': {
+      const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
+      ctx.type = 'html';
+      ctx.body = renderHomePage({ framework: 'Koa', user, tenants: config.tenants });
+      return;
+    }
+    case '/me':
+      if (!session) {
+        ctx.status = 401;
+        ctx.body = { error: 'ERR_OIDC_SESSION_MISSING', message: 'Not signed in.' };
+        return;
+      }
+      ctx.body = { tenant: session.tenant, sub: session.sub, claims: session.claims };
+      return;
+    case '/api/me':
+      // Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
+      await requireAccessToken(ctx, async () => {
+        const token = ctx.state.oidc!.accessToken!;
+        ctx.body = { tenant: ctx.state.oidc!.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
+      });
+      return;
+    default:
+      return next();
+  }
+});
+
+app
+  .listen(config.port, config.host, () => {
+    console.log(`listening on ${config.baseUrl} (bound to ${config.host}:${config.port})`);
+  })
+  .on('error', (error) => {
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+    process.exit(1);
+  });
