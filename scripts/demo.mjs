@@ -27,7 +27,9 @@ const EXAMPLE_DIR = join(ROOT, 'examples/express');
 const SERVER = join(EXAMPLE_DIR, 'dist/server.js');
 const CONFIG = join(EXAMPLE_DIR, 'demo/orgs.json');
 const HOST = '127.0.0.1';
-const CHECK = process.argv.includes('--check') || process.env['DEMO_EXIT_AFTER_READY'] === '1';
+/** Read once; the demo is not a turbo task, so no turbo env declaration applies. */
+const ENV = { ...process.env };
+const CHECK = process.argv.includes('--check') || ENV['DEMO_EXIT_AFTER_READY'] === '1';
 
 const cleanups = [];
 let stopping = false;
@@ -51,8 +53,8 @@ async function main() {
 
   const { orgs: orgConfigs } = JSON.parse(readFileSync(CONFIG, 'utf8'));
 
-  const wantedPort = Number(process.env['PORT'] ?? 4000);
-  if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) throw new Error(`PORT must be an integer from 0 to 65535, got "${process.env['PORT']}"`);
+  const wantedPort = Number(ENV['PORT'] ?? 4000);
+  if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) throw new Error(`PORT must be an integer from 0 to 65535, got "${ENV['PORT']}"`);
   const appPort = await choosePort(wantedPort, 'the app (PORT)');
   const baseUrl = `http://${HOST}:${appPort}`;
 
