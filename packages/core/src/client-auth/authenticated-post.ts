@@ -13,7 +13,7 @@ import { OidcError } from '../errors';
 import type { PrivateJwk, Tenant } from '../tenant/tenant';
 import { randomJti } from '../internal/random';
 import { createDpopProof, type DpopKeyPair, dpopServer, readDpopNonce } from '../dpop/dpop';
-import type { Transport, TransportResponse } from './transport-types';
+import type { Transport, TransportResponse } from '../http/types';
 
 export interface AuthenticatedPostDeps {
   transport: Transport;
