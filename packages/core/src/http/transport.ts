@@ -1,0 +1,241 @@
+/**
+ * The back-channel transport: every call from oin-oidc to an Okta org goes through here.
+ *
+ * Guards (catalogue §O, §P): a per-request deadline covering headers and body (HF-04), no redirects
+ * (RFC 9700 §4.11 — a 3xx on a back-channel call is refused, never followed), a response size cap
+ * read incrementally (DS), content-type and JSON checks (an HTML error page is never parsed, and its
+ * body never reaches an error message), Okta `X-Rate-Limit-*` reporting, 429 handling (HF-01/02), a
+ * per-org concurrency limit for `/token` and `/introspect`, and retries with backoff and jitter for
+ * idempotent metadata and key GETs only (a code exchange is never replayed).
+ */
+import { OidcError } from '../errors';
+import { sleep } from '../internal/time';
+import { ConcurrencyLimiter } from './concurrency';
+import { defaultHttpClient, type HttpClient } from './http-client';
+import { discardBody, readBodyCapped } from './read-body';
+import { hasRateLimitInfo, isConcurrentLimit, parseRateLimitHeaders, retryAfterSeconds } from './rate-limit';
+import type { EndpointKind, RateLimitEvent, RateLimitInfo, Transport, TransportRequestInit, TransportResponse, TransportTarget } from './types';
+
+/** Options of {@link createTransport}. Every field is optional. */
+export interface TransportOptions {
+  /** The HTTP client; default the global `fetch`. */
+  http?: HttpClient;
+  /** Deadline per attempt, headers and body included. Default 5000 ms (jose's JWKS default). */
+  timeoutMs?: number;
+  /** Response body cap in bytes. Default 262144 (256 KiB). */
+  maxResponseBytes?: number;
+  /**
+   * On a 429, wait for Okta's reset and retry once when that is at most this long away.
+   * Default 0: fail fast with ERR_OIDC_RATE_LIMITED and `retryAfter`.
+   */
+  maxRateLimitWaitMs?: number;
+  /** In-flight `/token` + `/introspect` calls per org (issuer). Default 10. */
+  maxConcurrentPerOrg?: number;
+  /** Calls allowed to wait for a slot per org before ERR_OIDC_RATE_LIMITED. Default 100. */
+  maxQueuedPerOrg?: number;
+  /** Extra attempts for 'discovery' and 'jwks' after a timeout, network error or 5xx. Default 2. */
+  retries?: number;
+  /** First backoff step; doubles per retry, with jitter. Default 100 ms. */
+  retryBaseDelayMs?: number;
+  /** Backoff cap. Default 2000 ms. */
+  retryMaxDelayMs?: number;
+  /** Clock in epoch ms (for `X-Rate-Limit-Reset`). Default `Date.now`. */
+  now?: () => number;
+  /** Called for every response that carries `X-Rate-Limit-*` headers. Exceptions it throws are ignored. */
+  onRateLimit?: (event: RateLimitEvent) => void;
+}
+
+const DEFAULTS = {
+  timeoutMs: 5000,
+  maxResponseBytes: 256 * 1024,
+  maxRateLimitWaitMs: 0,
+  maxConcurrentPerOrg: 10,
+  maxQueuedPerOrg: 100,
+  retries: 2,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 2000,
+} as const;
+
+/** Okta exempts `/keys` and `/.well-known` from its concurrent limit; only these are gated. */
+const CONCURRENCY_LIMITED: ReadonlySet<EndpointKind> = new Set(['token', 'introspection']);
+/** Idempotent GETs of public metadata: safe to repeat. Token, introspection, userinfo and revocation are not retried. */
+const RETRYABLE: ReadonlySet<EndpointKind> = new Set(['discovery', 'jwks']);
+
+type Attempt = { ok: true; response: TransportResponse } | { ok: false; error: OidcError; waitMs: number | undefined };
+
+function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${name} must be an integer between ${min} and ${max}`, { details: { field: name } });
+  }
+}
+
+/** Media type without parameters, lower-cased; '' when absent. */
+function mediaType(headers: Headers): string {
+  return (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function isJsonMediaType(type: string): boolean {
+  return type === '' || type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** Full jitter on an exponential step (AWS Architecture Blog, "Exponential Backoff and Jitter"). */
+function backoffMs(attempt: number, base: number, cap: number): number {
+  const step = Math.min(cap, base * 2 ** attempt);
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/**
+ * Create the {@link Transport} every Okta call goes through. Options are validated once, here
+ * (ERR_OIDC_INVALID_OPTIONS), never per request.
+ */
+export function createTransport(options: TransportOptions = {}): Transport {
+  checkInteger('timeoutMs', options.timeoutMs, 1, 600_000);
+  checkInteger('maxResponseBytes', options.maxResponseBytes, 1024, 64 * 1024 * 1024);
+  checkInteger('maxRateLimitWaitMs', options.maxRateLimitWaitMs, 0, 600_000);
+  checkInteger('maxConcurrentPerOrg', options.maxConcurrentPerOrg, 1, 10_000);
+  checkInteger('maxQueuedPerOrg', options.maxQueuedPerOrg, 0, 1_000_000);
+  checkInteger('retries', options.retries, 0, 10);
+  checkInteger('retryBaseDelayMs', options.retryBaseDelayMs, 0, 60_000);
+  checkInteger('retryMaxDelayMs', options.retryMaxDelayMs, 0, 600_000);
+  if (options.http !== undefined && typeof options.http !== 'function') {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'http must be a fetch-shaped function', { details: { field: 'http' } });
+  }
+  const http = options.http ?? defaultHttpClient;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
+  const maxWaitMs = options.maxRateLimitWaitMs ?? DEFAULTS.maxRateLimitWaitMs;
+  const retries = options.retries ?? DEFAULTS.retries;
+  const baseDelay = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
+  const maxDelay = options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs;
+  const now = options.now ?? Date.now;
+  const onRateLimit = options.onRateLimit;
+  const limiter = new ConcurrencyLimiter(
+    options.maxConcurrentPerOrg ?? DEFAULTS.maxConcurrentPerOrg,
+    options.maxQueuedPerOrg ?? DEFAULTS.maxQueuedPerOrg,
+  );
+
+  function report(kind: EndpointKind, target: TransportTarget, status: number, info: RateLimitInfo): void {
+    if (onRateLimit === undefined || !hasRateLimitInfo(info)) return;
+    const event: RateLimitEvent = { ...info, issuer: target.issuer, endpoint: kind, status };
+    if (target.tenantId !== undefined) event.tenantId = target.tenantId;
+    try {
+      onRateLimit(event);
+    } catch {
+      // A monitoring hook must never break sign-in.
+    }
+  }
+
+  /** How long to wait before the single 429 retry, or undefined to fail fast. */
+  function rateLimitWait(info: RateLimitInfo): number | undefined {
+    if (maxWaitMs <= 0) return undefined;
+    // HF-02: a concurrent-limit reset is only a suggestion; a short jittered pause is enough.
+    const wait = isConcurrentLimit(info)
+      ? backoffMs(1, 250, 1000)
+      : info.reset === undefined
+        ? undefined
+        : Math.max(0, info.reset * 1000 - now()) + Math.random() * 250;
+    return wait !== undefined && wait <= maxWaitMs ? wait : undefined;
+  }
+
+  function parseBody(kind: EndpointKind, status: number, headers: Headers, bytes: Uint8Array): unknown {
+    if (bytes.byteLength === 0) return undefined;
+    const type = mediaType(headers);
+    const details = { status, endpoint: kind };
+    if (type === 'text/html' || type === 'application/xhtml+xml') {
+      // An error page from a proxy or a captive portal: never parsed, never echoed.
+      throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered HTTP ${status} with an HTML page instead of JSON`, { details });
+    }
+    if (!isJsonMediaType(type)) {
+      throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered HTTP ${status} with an unexpected content type`, { details });
+    }
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered HTTP ${status} with malformed JSON`, { details, cause });
+    }
+  }
+
+  async function attempt(kind: EndpointKind, target: TransportTarget, url: string, init: TransportRequestInit): Promise<Attempt> {
+    const release = CONCURRENCY_LIMITED.has(kind) ? await limiter.acquire(target.issuer) : undefined;
+    const controller = new AbortController();
+    const timeoutError = new OidcError('ERR_OIDC_HTTP_TIMEOUT', `The ${kind} endpoint did not answer within ${timeoutMs} ms`, {
+      details: { endpoint: kind, timeoutMs },
+    });
+    const timer = setTimeout(() => controller.abort(timeoutError), timeoutMs);
+    try {
+      let response: Response;
+      try {
+        const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+        const requestInit = { method: init.method, headers, signal: controller.signal, redirect: 'manual' as const };
+        response = await http(url, init.body === undefined ? requestInit : { ...requestInit, body: init.body });
+      } catch (cause) {
+        if (controller.signal.aborted) throw timeoutError;
+        throw new OidcError('ERR_OIDC_UNAVAILABLE', `The ${kind} endpoint could not be reached`, { cause, details: { endpoint: kind } });
+      }
+      const status = response.status;
+      const info = parseRateLimitHeaders(response.headers);
+      report(kind, target, status, info);
+
+      if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+        discardBody(response);
+        throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered with a redirect (HTTP ${status}), which back-channel calls never follow`, {
+          details: { status, endpoint: kind },
+        });
+      }
+      if (status === 429) {
+        discardBody(response);
+        const retryAfter = isConcurrentLimit(info) ? 1 : retryAfterSeconds(info, now());
+        const error = new OidcError('ERR_OIDC_RATE_LIMITED', `Okta rate limit reached on the ${kind} endpoint; retry after ${retryAfter} s`, {
+          retryAfter,
+          details: { status, endpoint: kind, ...info },
+        });
+        return { ok: false, error, waitMs: rateLimitWait(info) };
+      }
+      if (status >= 500 || status < 200) {
+        discardBody(response);
+        throw new OidcError('ERR_OIDC_UNAVAILABLE', `The ${kind} endpoint answered HTTP ${status}`, { details: { status, endpoint: kind } });
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = await readBodyCapped(response, maxBytes, controller.signal);
+      } catch (cause) {
+        if (cause instanceof OidcError) throw cause;
+        if (controller.signal.aborted) throw timeoutError;
+        throw new OidcError('ERR_OIDC_UNAVAILABLE', `The ${kind} endpoint's response was interrupted`, { cause, details: { status, endpoint: kind } });
+      }
+      return { ok: true, response: { status, headers: response.headers, json: parseBody(kind, status, response.headers, bytes) } };
+    } finally {
+      clearTimeout(timer);
+      release?.();
+    }
+  }
+
+  return {
+    async request(kind, target, url, init) {
+      const retryable = RETRYABLE.has(kind);
+      let waitedForRateLimit = false;
+      for (let failures = 0; ; ) {
+        let result: Attempt;
+        try {
+          result = await attempt(kind, target, url, init);
+        } catch (error) {
+          const transient = error instanceof OidcError && (error.code === 'ERR_OIDC_UNAVAILABLE' || error.code === 'ERR_OIDC_HTTP_TIMEOUT');
+          if (retryable && transient && failures < retries) {
+            await sleep(backoffMs(failures, baseDelay, maxDelay));
+            failures += 1;
+            continue;
+          }
+          throw error;
+        }
+        if (result.ok) return result.response;
+        // HF-01: no immediate retry; at most one, after the reset, and only within the configured bound.
+        if (!waitedForRateLimit && result.waitMs !== undefined) {
+          waitedForRateLimit = true;
+          await sleep(result.waitMs);
+          continue;
+        }
+        throw result.error;
+      }
+    },
+  };
+}

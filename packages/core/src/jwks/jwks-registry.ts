@@ -1,0 +1,311 @@
+/**
+ * A rotation-aware, per-issuer JWKS cache shared by every tenant of an org.
+ *
+ * Why not jose's `createRemoteJWKSet`: it refuses to refetch for 30 s after a fetch (openid-client
+ * for 60 s), so the first logins after Okta rotates its signing key fail. OIDC Core §10.1.1 says the
+ * verifier "knows to go back to the jwks_uri location to re-retrieve the keys when it sees an
+ * unfamiliar kid value". Here an unknown `kid` triggers an immediate refetch, bounded by a small
+ * budget per issuer (then a cooldown) so a flood of random `kid`s cannot amplify into a flood of
+ * `/keys` calls (catalogue JK-01, JK-02, JK-10).
+ *
+ * - One fetch in flight per issuer (single-flight): every waiter reuses its result.
+ * - Stale-if-error: when `/keys` fails or hangs, the cached keys keep serving for a bounded time
+ *   (JK-04); an expired set is revalidated in the background while known keys keep verifying.
+ * - Only RSA signing keys usable with RS256 are imported (JK-07: the algorithm comes from our
+ *   allowlist, never from the token or the JWK); malformed keys are skipped, not fatal.
+ * - `Cache-Control: max-age` is honoured within bounds; the registry is an LRU over issuers.
+ * - The cache key is the issuer and its JWKS URL, both derived from the tenant (JK-08, JK-09):
+ *   `jku`, `x5u`, `jwk` and `x5c` headers are never consulted.
+ */
+import { importJWK } from 'jose';
+import { OidcError, type OidcErrorCode } from '../errors';
+import { clamp } from '../internal/time';
+import type { Transport } from '../http/types';
+
+/** The only algorithm the org authorization server signs ID tokens with (Core §3.1.3.7 step 7). */
+const ALLOWED_ALG = 'RS256';
+/** Keys beyond this many entries in one JWKS are not examined (a bound on import work). */
+const MAX_KEYS_PER_SET = 100;
+
+/** Resolves the verification key for a JWS header. */
+export interface JwksRegistry {
+  /** Key for this JWS header from the issuer's cached set; unknown kid → immediate single-flight refetch (budget, then cooldown). */
+  getKey(issuer: string, jwksUri: string, header: { alg?: string; kid?: string }): Promise<CryptoKey>;
+}
+
+/** Why a JWKS fetch happened. */
+export type JwksFetchReason = 'cold' | 'expired' | 'unknown-kid';
+
+/**
+ * Reported through `onJwks`. Carries no key material (only counts), and never the `kid` a token
+ * asked for (it is attacker-controlled input).
+ */
+export type JwksEvent =
+  | { type: 'fetch'; issuer: string; jwksUri: string; reason: JwksFetchReason; keys: number; ignored: number; maxAgeSec: number }
+  | { type: 'fetch-failed'; issuer: string; jwksUri: string; reason: JwksFetchReason; code: OidcErrorCode; servingStale: boolean }
+  | { type: 'refetch-refused'; issuer: string; jwksUri: string }
+  | { type: 'evicted'; issuer: string; jwksUri: string };
+
+/** Options of {@link createJwksRegistry}. Every field is optional. */
+export interface JwksOptions {
+  /** Issuers kept (LRU). Default 1000. */
+  maxIssuers?: number;
+  /** Lifetime of a set when `/keys` sends no usable `Cache-Control: max-age`. Default 3600 s. */
+  defaultMaxAgeSec?: number;
+  /** Lower bound for `max-age` (also used for `no-cache`/`no-store`). Default 60 s. */
+  minMaxAgeSec?: number;
+  /** Upper bound for `max-age` (Okta sends ~44 days). Default 86400 s. */
+  maxMaxAgeSec?: number;
+  /** Unknown-`kid` refetches allowed per issuer per window before a cooldown. Default 3. */
+  refetchBudget?: number;
+  /** The refetch budget window. Default 60 s. */
+  refetchWindowSec?: number;
+  /** How long past its expiry a set keeps serving while `/keys` fails. Default 86400 s. */
+  maxStaleSec?: number;
+  /** Clock in epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Fetches, failures, refused refetches and evictions. Exceptions it throws are ignored. */
+  onJwks?: (event: JwksEvent) => void;
+}
+
+interface KeySet {
+  byKid: Map<string, CryptoKey>;
+  all: CryptoKey[];
+  expiresAt: number;
+}
+
+interface Entry {
+  issuer: string;
+  jwksUri: string;
+  set: KeySet | undefined;
+  inflight: Promise<KeySet> | undefined;
+  refetches: number[];
+}
+
+function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${name} must be an integer between ${min} and ${max}`, { details: { field: name } });
+  }
+}
+
+/** `max-age` in seconds from a Cache-Control header (RFC 9111 §5.2.2.1); 0 for no-store/no-cache; undefined when absent. */
+export function parseMaxAge(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  let maxAge: number | undefined;
+  for (const directive of header.toLowerCase().split(',')) {
+    const [name, value] = directive.trim().split('=', 2) as [string, string | undefined];
+    if (name === 'no-store' || name === 'no-cache') return 0;
+    if (name === 'max-age' && value !== undefined && /^\d{1,10}$/.test(value.trim().replace(/^"|"$/g, ''))) {
+      maxAge = Number(value.trim().replace(/^"|"$/g, ''));
+    }
+  }
+  return maxAge;
+}
+
+/** Import the usable keys of a JWKS document; throws when the document is not `{ keys: [...] }`. */
+async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoKey>; all: CryptoKey[]; ignored: number }> {
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { keys?: unknown }).keys)) {
+    throw new OidcError('ERR_OIDC_HTTP_ERROR', 'The JWKS response is not a JSON Web Key Set ({"keys": [...]})');
+  }
+  const keys = (json as { keys: unknown[] }).keys;
+  const byKid = new Map<string, CryptoKey>();
+  const all: CryptoKey[] = [];
+  let ignored = Math.max(0, keys.length - MAX_KEYS_PER_SET);
+  for (const candidate of keys.slice(0, MAX_KEYS_PER_SET)) {
+    const jwk = candidate as Record<string, unknown> | null;
+    const usable =
+      typeof jwk === 'object' &&
+      jwk !== null &&
+      !Array.isArray(jwk) &&
+      jwk.kty === 'RSA' &&
+      (jwk.use === undefined || jwk.use === 'sig') &&
+      (jwk.alg === undefined || jwk.alg === ALLOWED_ALG) &&
+      (jwk.kid === undefined || (typeof jwk.kid === 'string' && jwk.kid.length > 0)) &&
+      (jwk.key_ops === undefined || (Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) &&
+      typeof jwk.n === 'string' &&
+      typeof jwk.e === 'string';
+    if (!usable) {
+      ignored += 1;
+      continue;
+    }
+    const kid = jwk.kid as string | undefined;
+    if (kid !== undefined && byKid.has(kid)) {
+      ignored += 1; // a duplicated kid: the first one wins
+      continue;
+    }
+    try {
+      // Only the public members: a JWKS that leaks a private key must not turn into a signing key here.
+      const key = await importJWK({ kty: 'RSA', n: jwk.n as string, e: jwk.e as string }, ALLOWED_ALG);
+      if (!(typeof key === 'object' && 'type' in key && key.type === 'public')) throw new TypeError('not a public key');
+      all.push(key);
+      if (kid !== undefined) byKid.set(kid, key);
+    } catch {
+      ignored += 1;
+    }
+  }
+  return { byKid, all, ignored };
+}
+
+/**
+ * Create the per-issuer JWKS registry. One instance per application: it is shared by every tenant,
+ * so tenants of one org share one cache and one refetch budget.
+ */
+export function createJwksRegistry(transport: Transport, options: JwksOptions = {}): JwksRegistry {
+  checkInteger('maxIssuers', options.maxIssuers, 1, 10_000_000);
+  checkInteger('defaultMaxAgeSec', options.defaultMaxAgeSec, 0, 31_536_000);
+  checkInteger('minMaxAgeSec', options.minMaxAgeSec, 0, 31_536_000);
+  checkInteger('maxMaxAgeSec', options.maxMaxAgeSec, 0, 31_536_000);
+  checkInteger('refetchBudget', options.refetchBudget, 0, 1000);
+  checkInteger('refetchWindowSec', options.refetchWindowSec, 1, 86_400);
+  checkInteger('maxStaleSec', options.maxStaleSec, 0, 31_536_000);
+  const maxIssuers = options.maxIssuers ?? 1000;
+  const minMaxAge = options.minMaxAgeSec ?? 60;
+  const maxMaxAge = Math.max(minMaxAge, options.maxMaxAgeSec ?? 86_400);
+  const defaultMaxAge = clamp(options.defaultMaxAgeSec ?? 3600, minMaxAge, maxMaxAge);
+  const budget = options.refetchBudget ?? 3;
+  const windowMs = (options.refetchWindowSec ?? 60) * 1000;
+  const maxStaleMs = (options.maxStaleSec ?? 86_400) * 1000;
+  const now = options.now ?? Date.now;
+  const onJwks = options.onJwks;
+  const entries = new Map<string, Entry>();
+
+  function emit(event: JwksEvent): void {
+    if (onJwks === undefined) return;
+    try {
+      onJwks(event);
+    } catch {
+      // Monitoring must never break sign-in.
+    }
+  }
+
+  /** Find or create the entry and mark it most recently used; evict the least recently used idle entries. */
+  function touch(issuer: string, jwksUri: string): Entry {
+    const cacheKey = `${issuer}\n${jwksUri}`;
+    let entry = entries.get(cacheKey);
+    if (entry !== undefined) {
+      entries.delete(cacheKey);
+    } else {
+      entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: [] };
+    }
+    entries.set(cacheKey, entry);
+    if (entries.size > maxIssuers) {
+      for (const [key, candidate] of entries) {
+        if (entries.size <= maxIssuers) break;
+        if (candidate === entry || candidate.inflight !== undefined) continue;
+        entries.delete(key);
+        emit({ type: 'evicted', issuer: candidate.issuer, jwksUri: candidate.jwksUri });
+      }
+    }
+    return entry;
+  }
+
+  /** Start (or join) the issuer's single in-flight fetch. */
+  function refresh(entry: Entry, reason: JwksFetchReason): Promise<KeySet> {
+    if (entry.inflight !== undefined) return entry.inflight;
+    const fetching = (async () => {
+      try {
+        const response = await transport.request('jwks', { issuer: entry.issuer }, entry.jwksUri, { method: 'GET' });
+        if (response.status !== 200) {
+          throw new OidcError('ERR_OIDC_HTTP_ERROR', `The JWKS endpoint answered HTTP ${response.status}`, { details: { status: response.status } });
+        }
+        const imported = await importKeySet(response.json);
+        if (imported.all.length === 0) {
+          throw new OidcError('ERR_OIDC_HTTP_ERROR', 'The JWKS holds no usable RS256 signing key');
+        }
+        const maxAge = clamp(parseMaxAge(response.headers.get('cache-control')) ?? defaultMaxAge, minMaxAge, maxMaxAge);
+        const set: KeySet = { byKid: imported.byKid, all: imported.all, expiresAt: now() + maxAge * 1000 };
+        entry.set = set;
+        emit({ type: 'fetch', issuer: entry.issuer, jwksUri: entry.jwksUri, reason, keys: set.all.length, ignored: imported.ignored, maxAgeSec: maxAge });
+        return set;
+      } catch (cause) {
+        const code = cause instanceof OidcError ? cause.code : 'ERR_OIDC_JWKS_UNAVAILABLE';
+        const servingStale = entry.set !== undefined && now() < entry.set.expiresAt + maxStaleMs;
+        emit({ type: 'fetch-failed', issuer: entry.issuer, jwksUri: entry.jwksUri, reason, code, servingStale });
+        throw new OidcError('ERR_OIDC_JWKS_UNAVAILABLE', "The issuer's signing keys could not be fetched", {
+          cause,
+          details: { upstream: code },
+          retryAfter: cause instanceof OidcError && cause.retryAfter !== undefined ? cause.retryAfter : 5,
+        });
+      }
+    })();
+    entry.inflight = fetching;
+    const clear = () => {
+      if (entry.inflight === fetching) entry.inflight = undefined;
+    };
+    fetching.then(clear, clear);
+    return fetching;
+  }
+
+  function select(set: KeySet, kid: string | undefined): CryptoKey | undefined {
+    if (kid !== undefined) return set.byKid.get(kid);
+    // OIDC Core §10.1: without a kid the key must be unambiguous.
+    if (set.all.length > 1) {
+      throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'The token has no "kid" header and the issuer publishes several keys (OIDC Core §10.1)', {
+        details: { check: 'kid' },
+      });
+    }
+    return set.all[0];
+  }
+
+  function noMatchingKey(): OidcError {
+    return new OidcError('ERR_OIDC_JWKS_NO_MATCHING_KEY', "No key in the issuer's JWKS matches the token's kid");
+  }
+
+  /** {@link select} after a fetch: a miss now is final (no second refetch for the same call). */
+  function pick(set: KeySet, kid: string | undefined): CryptoKey {
+    const key = select(set, kid);
+    if (key === undefined) throw noMatchingKey();
+    return key;
+  }
+
+  function withinBudget(entry: Entry): boolean {
+    const t = now();
+    entry.refetches = entry.refetches.filter((at) => t - at < windowMs);
+    if (entry.refetches.length >= budget) return false;
+    entry.refetches.push(t);
+    return true;
+  }
+
+  return {
+    async getKey(issuer, jwksUri, header) {
+      if (header.alg !== ALLOWED_ALG) {
+        throw new OidcError('ERR_OIDC_JWKS_NO_MATCHING_KEY', 'Only RS256 keys are accepted', { details: { check: 'alg' } });
+      }
+      if (header.kid !== undefined && (typeof header.kid !== 'string' || header.kid.length === 0)) {
+        throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'The token\'s "kid" header is not a non-empty string', { details: { check: 'kid' } });
+      }
+      const kid = header.kid;
+      // No await before `refresh` registers its in-flight promise: concurrent callers all join one fetch.
+      const entry = touch(issuer, jwksUri);
+      const cached = entry.set;
+      if (cached === undefined) {
+        const set = await refresh(entry, 'cold');
+        return pick(set, kid);
+      }
+      const t = now();
+      if (t >= cached.expiresAt) {
+        const revalidation = refresh(entry, 'expired');
+        if (t < cached.expiresAt + maxStaleMs) {
+          // Stale-while-revalidate: a known key keeps verifying while /keys is slow, failing or hanging.
+          revalidation.catch(() => undefined);
+          const hit = select(cached, kid);
+          if (hit !== undefined) return hit;
+        }
+        const set = await revalidation;
+        return pick(set, kid);
+      }
+      const hit = select(cached, kid);
+      if (hit !== undefined) return hit;
+      if (entry.inflight !== undefined) {
+        const set = await entry.inflight;
+        return pick(set, kid);
+      }
+      if (!withinBudget(entry)) {
+        emit({ type: 'refetch-refused', issuer, jwksUri });
+        throw noMatchingKey();
+      }
+      const set = await refresh(entry, 'unknown-kid');
+      return pick(set, kid);
+    },
+  };
+}
