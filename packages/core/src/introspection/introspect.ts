@@ -1,0 +1,280 @@
+/**
+ * Access-token introspection (RFC 7662) at the tenant's org authorization server.
+ *
+ * Okta org authorization server access tokens are meant for Okta only: their signing keys and
+ * format are not a contract for third parties, so they are never validated locally (issue 3 §6);
+ * `/oauth2/v1/introspect` is the only authority.
+ */
+import { z } from 'zod';
+import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
+import { OidcError, type OidcErrorCode } from '../errors';
+import { encodeBase64url } from '../internal/base64url';
+import type { Tenant } from '../tenant/tenant';
+import { MemoryTtlStore, type TtlStore } from '../ttl-store';
+import { isBearerTokenSyntax } from './token-syntax';
+
+/** An introspection result the SDK accepted: active, issued to this tenant's client, a Bearer access token. */
+export interface ActiveToken {
+  active: true;
+  sub?: string;
+  client_id: string;
+  scope?: string;
+  exp?: number;
+  token_type?: string;
+  username?: string;
+  [claim: string]: unknown;
+}
+
+export interface IntrospectionCacheOptions {
+  /**
+   * Upper bound, in seconds, on how long a positive result is reused: a token revoked at Okta stays
+   * usable here for at most this long (RFC 7662 §4, catalogue IN-06). Also bounded by the token's
+   * `exp`. Default 60.
+   */
+  maxTtlSec?: number;
+  /** How long an inactive or refused token is remembered, in seconds. Default 10. */
+  negativeTtlSec?: number;
+  /** Where results live; share one (Redis…) across instances. Default: a bounded {@link MemoryTtlStore}. */
+  store?: TtlStore;
+}
+
+export interface IntrospectorDeps extends AuthenticatedPostDeps {
+  /** `false` or absent: every call goes to Okta (single-flight still applies). */
+  cache?: IntrospectionCacheOptions | false;
+}
+
+export interface Introspector {
+  /**
+   * Introspect a bearer access token presented to your API.
+   *
+   * @throws OidcError `ERR_OIDC_ACCESS_TOKEN_INVALID` (malformed, no network call; or issued to another
+   *   client, another issuer, not an access token, DPoP-bound), `ERR_OIDC_ACCESS_TOKEN_INACTIVE`
+   *   (inactive or expired), `ERR_OIDC_INTROSPECTION_INVALID` (Okta's answer does not parse),
+   *   `ERR_OIDC_UNAVAILABLE` (Okta refused our client authentication), and the transport's
+   *   `ERR_OIDC_RATE_LIMITED`, `ERR_OIDC_HTTP_TIMEOUT`, `ERR_OIDC_HTTP_ERROR`.
+   */
+  introspect(tenant: Tenant, token: string): Promise<ActiveToken>;
+  /** Drop any cached result for this token (call it after revoking the token). */
+  forget(tenant: Tenant, token: string): Promise<void>;
+}
+
+const DEFAULT_MAX_TTL_SEC = 60;
+const DEFAULT_NEGATIVE_TTL_SEC = 10;
+
+/**
+ * RFC 7662 §2.2. Only the members the SDK checks are typed; others pass through. `active` must be
+ * the JSON boolean `true`: a string "true" is a malformed answer, never an active token.
+ */
+const introspectionResponse = z.looseObject({
+  active: z.boolean(),
+  client_id: z.string().optional(),
+  token_type: z.string().optional(),
+  exp: z.number().optional(),
+  iat: z.number().optional(),
+  nbf: z.number().optional(),
+  sub: z.string().optional(),
+  scope: z.string().optional(),
+  username: z.string().optional(),
+  iss: z.string().optional(),
+  aud: z.union([z.string(), z.array(z.string())]).optional(),
+  jti: z.string().optional(),
+  uid: z.string().optional(),
+  cnf: z.looseObject({}).optional(),
+});
+
+type Verdict = { active: true; token: ActiveToken } | { active: false; code: OidcErrorCode; reason: string };
+
+const REFUSALS = {
+  inactive: ['ERR_OIDC_ACCESS_TOKEN_INACTIVE', 'The access token is not active.'],
+  expired: ['ERR_OIDC_ACCESS_TOKEN_INACTIVE', 'The access token has expired.'],
+  client_id: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token was issued to another client.'],
+  iss: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token was issued by another authorization server.'],
+  token_type: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The token is not a Bearer access token.'],
+  not_access_token: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The token is not an access token.'],
+  dpop_bound: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is DPoP-bound and cannot be used as a Bearer token.'],
+} as const satisfies Record<string, readonly [OidcErrorCode, string]>;
+type RefusalReason = keyof typeof REFUSALS;
+
+function refuse(reason: RefusalReason): Verdict {
+  return { active: false, code: REFUSALS[reason][0], reason };
+}
+
+function refusalError(reason: string): OidcError {
+  const [code, message] = REFUSALS[reason as RefusalReason] ?? REFUSALS.inactive;
+  return new OidcError(code, message, { details: { reason } });
+}
+
+/** Decide whether an introspection answer makes a token usable for this tenant (pure). */
+function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowSec: number): Verdict {
+  if (body.active !== true) return refuse('inactive');
+  // Okta's org AS issues tokens for every app of the org from one issuer: a token of another app
+  // of the same org introspects as active. Only our own client's tokens are accepted (catalogue
+  // IN-05, MT; RFC 9700 §4.10.2 audience restriction).
+  if (body.client_id !== tenant.clientId) return refuse('client_id');
+  if (body.iss !== undefined && body.iss !== tenant.issuer) return refuse('iss');
+  // Okta reports refresh tokens as token_type "Bearer" too, without iss/jti (catalogue IN-04); with
+  // token_type_hint=access_token an access token answer carries iss and jti (or Okta's uid).
+  if (body.iss === undefined || (body.jti === undefined && body.uid === undefined)) return refuse('not_access_token');
+  // The token reached us through `Authorization: Bearer`; a DPoP-bound token (token_type "DPoP" or a
+  // cnf.jkt confirmation) needs a proof-of-possession check this API does not do (RFC 9449 §7.2,
+  // catalogue IN-10), so it is refused rather than accepted as a bearer token.
+  if (body.cnf !== undefined) return refuse('dpop_bound');
+  if (body.token_type !== undefined) {
+    const type = body.token_type.toLowerCase();
+    if (type === 'dpop') return refuse('dpop_bound');
+    if (type !== 'bearer') return refuse('token_type');
+  }
+  if (body.exp !== undefined && body.exp <= nowSec) return refuse('expired');
+  return { active: true, token: { ...body, active: true, client_id: body.client_id } };
+}
+
+async function sha256Base64url(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input));
+  return encodeBase64url(new Uint8Array(digest));
+}
+
+function positiveInteger(value: unknown, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `introspectionCache.${field} must be a positive integer number of seconds`, {
+      details: { field: `introspectionCache.${field}` },
+    });
+  }
+  return value;
+}
+
+/**
+ * Create the introspector: validates the cache options once.
+ *
+ * - Malformed input (empty, over 8 KiB, not RFC 6750 `b64token`) is refused without a network call.
+ * - POSTs `token` + `token_type_hint=access_token` with the tenant's client authentication.
+ * - Single-flight per (tenant, token): concurrent calls for one unseen token make one request.
+ * - Optional cache keyed by SHA-256 of issuer, client id and token (the raw token is never a key):
+ *   positive entries live min(`exp` − now, `maxTtlSec`), negative ones `negativeTtlSec`.
+ * - Store errors degrade to "no cache" (the result then comes from Okta): never fail open.
+ *
+ * @example
+ * ```ts
+ * const introspector = createIntrospector({ transport, now: Date.now, cache: { maxTtlSec: 30 } });
+ * const token = await introspector.introspect(tenant, bearer); // ActiveToken or OidcError
+ * ```
+ */
+export function createIntrospector(deps: IntrospectorDeps): Introspector {
+  const cacheOptions = deps.cache === false || deps.cache === undefined ? undefined : deps.cache;
+  const cache = cacheOptions
+    ? {
+        maxTtlSec: positiveInteger(cacheOptions.maxTtlSec, DEFAULT_MAX_TTL_SEC, 'maxTtlSec'),
+        negativeTtlSec: positiveInteger(cacheOptions.negativeTtlSec, DEFAULT_NEGATIVE_TTL_SEC, 'negativeTtlSec'),
+        store: cacheOptions.store ?? new MemoryTtlStore({ now: deps.now }),
+      }
+    : undefined;
+  const postDeps: AuthenticatedPostDeps = { transport: deps.transport, now: deps.now, ...(deps.dpop ? { dpop: deps.dpop } : {}) };
+  const inFlight = new Map<string, Promise<Verdict>>();
+
+  // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another.
+  const cacheKey = async (tenant: Tenant, token: string) =>
+    `oin-oidc:introspection:${await sha256Base64url(`${tenant.issuer}\n${tenant.clientId}\n${token}`)}`;
+
+  async function readCache(key: string, tenant: Tenant): Promise<Verdict | undefined> {
+    if (!cache) return undefined;
+    let raw: string | undefined;
+    try {
+      raw = await cache.store.get(key);
+    } catch {
+      return undefined;
+    }
+    if (raw === undefined) return undefined;
+    try {
+      const entry = JSON.parse(raw) as { r?: string; t?: unknown };
+      if (typeof entry.r === 'string') return { active: false, code: refusalError(entry.r).code, reason: entry.r };
+      const parsed = introspectionResponse.safeParse(entry.t);
+      // Re-judged on the way out: exp may have passed since the entry was written.
+      return parsed.success ? judge(tenant, parsed.data, Math.floor(deps.now() / 1000)) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function writeCache(key: string, verdict: Verdict): Promise<void> {
+    if (!cache) return;
+    let value: string;
+    let ttl: number;
+    if (verdict.active) {
+      const remaining = verdict.token.exp === undefined ? cache.maxTtlSec : Math.floor(verdict.token.exp - deps.now() / 1000);
+      ttl = Math.min(cache.maxTtlSec, remaining);
+      if (ttl < 1) return;
+      value = JSON.stringify({ t: verdict.token });
+    } else {
+      ttl = cache.negativeTtlSec;
+      value = JSON.stringify({ r: verdict.reason });
+    }
+    try {
+      await cache.store.set(key, value, ttl);
+    } catch {
+      // A cache that cannot be written only costs a later Okta call.
+    }
+  }
+
+  async function ask(tenant: Tenant, token: string): Promise<Verdict> {
+    const response = await authenticatedPost(postDeps, tenant, 'introspection', tenant.endpoints.introspection, {
+      token,
+      token_type_hint: 'access_token',
+    });
+    if (response.status !== 200) {
+      // RFC 7662 §2.3: 401 means *our* credentials were refused. That is an outage to alert on,
+      // never "token inactive" (it would log everyone out) and never "active" (catalogue IN-03).
+      const json = response.json as { error?: unknown } | undefined;
+      const error = typeof json?.error === 'string' && /^[\x20-\x7E]{1,64}$/.test(json.error) ? json.error : undefined;
+      throw new OidcError('ERR_OIDC_UNAVAILABLE', `Introspection at the tenant's authorization server failed with HTTP ${response.status}.`, {
+        details: { status: response.status, ...(error ? { error } : {}), tenantId: tenant.id },
+      });
+    }
+    const parsed = introspectionResponse.safeParse(response.json);
+    if (!parsed.success) {
+      throw new OidcError('ERR_OIDC_INTROSPECTION_INVALID', 'The introspection response is not a valid RFC 7662 response.', {
+        details: { issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), code: issue.code })) },
+      });
+    }
+    return judge(tenant, parsed.data, Math.floor(deps.now() / 1000));
+  }
+
+  async function resolve(tenant: Tenant, token: string): Promise<Verdict> {
+    const key = await cacheKey(tenant, token);
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    // Registered synchronously (no await between the check and the set), so every concurrent
+    // caller after this one joins the same promise, including those still reading the cache.
+    const promise = (async () => {
+      const cached = await readCache(key, tenant);
+      if (cached) return cached;
+      const verdict = await ask(tenant, token);
+      await writeCache(key, verdict);
+      return verdict;
+    })();
+    inFlight.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      if (inFlight.get(key) === promise) inFlight.delete(key);
+    }
+  }
+
+  return {
+    async introspect(tenant, token) {
+      if (!isBearerTokenSyntax(token)) {
+        throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
+      }
+      const verdict = await resolve(tenant, token);
+      if (!verdict.active) throw refusalError(verdict.reason);
+      return { ...verdict.token };
+    },
+    async forget(tenant, token) {
+      if (!cache || !isBearerTokenSyntax(token)) return;
+      try {
+        await cache.store.delete(await cacheKey(tenant, token));
+      } catch {
+        // Nothing cached can be removed from an unreachable store; its TTL still bounds it.
+      }
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Okta's "simplified" sign-in (Admin console: "Send ID token directly to app (Okta Simplified)"):
+ * Okta form_posts `id_token=<JWT>` to the app's first redirect URI with no authorization request,
+ * so there is no state, no nonce and no transaction (catalogue FP-03).
+ *
+ * Residual risk, documented for users: with no RP-generated nonce there is nothing binding the
+ * token to the browser that posts it, so an attacker can post *their own* valid ID token and sign
+ * the victim in as the attacker (login CSRF; OIDC Core §3.2.2.10 requires a nonce in this kind of
+ * flow and this mode cannot meet it). That is why the flow is opt-in per tenant. Prefer Okta's
+ * "Redirect to app to initiate login (OIDC Compliant)" (third-party-initiated login, `initiate/`).
+ */
+import { decodeJwt } from 'jose';
+import { OidcError } from '../errors';
+import { encodeBase64url } from '../internal/base64url';
+import type { CredentialStore } from '../tenant/credential-store';
+import type { Tenant } from '../tenant/tenant';
+import type { TtlStore } from '../ttl-store';
+
+/** The claims the simplified flow relies on; `IdTokenClaims` from `validateIdToken` satisfies it. */
+export interface SimplifiedFlowClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  [claim: string]: unknown;
+}
+
+export interface SimplifiedFlowDeps<C extends SimplifiedFlowClaims> {
+  store: CredentialStore;
+  /** Full OIDC Core §3.1.3.7 validation: `validateIdToken` with its deps bound. */
+  validate: (tenant: Tenant, idToken: string, expected: { nonce: undefined; allowNoNonce: true }) => Promise<C>;
+  /** One-time-use record of accepted tokens; share it across app instances. */
+  replay: TtlStore;
+  /** Clock in milliseconds. */
+  now: () => number;
+  /** Oldest accepted `iat`, in seconds before now. Default 300 (5 minutes). */
+  maxTokenAgeSec?: number;
+  /** Clock tolerance used by `validate`, in seconds; replay entries outlive `exp` by this much. Default 30. */
+  clockToleranceSec?: number;
+}
+
+export interface SimplifiedFlowResult<C extends SimplifiedFlowClaims> {
+  tenant: Tenant;
+  claims: C;
+  idToken: string;
+}
+
+export interface SimplifiedFlow<C extends SimplifiedFlowClaims> {
+  /**
+   * Accept a form_posted ID token.
+   *
+   * @param options.tenantId The tenant the request was routed to, when the route names one: the
+   *   token must belong to it (catalogue MT-01, MT-05).
+   * @throws OidcError `ERR_OIDC_ID_TOKEN_INVALID`, `ERR_OIDC_TENANT_UNKNOWN`, `ERR_OIDC_TENANT_AMBIGUOUS`,
+   *   `ERR_OIDC_ISSUER_MISMATCH`, `ERR_OIDC_SIMPLIFIED_FLOW_DISABLED`, `ERR_OIDC_ID_TOKEN_EXPIRED`
+   *   (`iat` older than `maxTokenAgeSec`), `ERR_OIDC_ID_TOKEN_REPLAYED`, `ERR_OIDC_STORE_FAILURE`, and
+   *   whatever `validate` throws.
+   */
+  handle(idToken: string, options?: { tenantId?: string }): Promise<SimplifiedFlowResult<C>>;
+}
+
+const MAX_ID_TOKEN_LENGTH = 16 * 1024;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function invalidToken(message: string, reason: string): OidcError {
+  return new OidcError('ERR_OIDC_ID_TOKEN_INVALID', message, { details: { reason } });
+}
+
+async function sha256Base64url(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input));
+  return encodeBase64url(new Uint8Array(digest));
+}
+
+function nonNegativeInteger(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${field} must be a non-negative integer number of seconds`, { details: { field } });
+  }
+  return value;
+}
+
+/**
+ * Create the simplified-flow handler.
+ *
+ * Order of checks: shape → tenant chosen from the *unverified* `iss`/`aud` (used only to pick
+ * which configured tenant's keys and expectations to validate with; an unknown issuer fails before
+ * any network call) → the tenant must have `allowSimplifiedFlow` → full validation (signature, `iss`,
+ * `aud`, `azp`, `exp`, `iat`, RS256 allowlist) with `allowNoNonce` → a token carrying a `nonce` is
+ * refused (it was minted for an authorization request and must come back through that request's
+ * callback, bound to its transaction) → `iat` no older than `maxTokenAgeSec` (FP-03: "fresh iat") →
+ * one-time use: `replay.setIfAbsent` of a hash of (issuer, client id, `jti`, or the whole token
+ * when there is no `jti`) until `exp` plus the clock tolerance (FP-07, OIDC Core §3.1.3.7 step 11).
+ * A replay store that fails makes the sign-in fail (`ERR_OIDC_STORE_FAILURE`): never fail open.
+ */
+export function createSimplifiedFlow<C extends SimplifiedFlowClaims>(deps: SimplifiedFlowDeps<C>): SimplifiedFlow<C> {
+  const maxTokenAgeSec = nonNegativeInteger(deps.maxTokenAgeSec, 300, 'maxTokenAgeSec');
+  const clockToleranceSec = nonNegativeInteger(deps.clockToleranceSec, 30, 'clockToleranceSec');
+
+  async function pickTenant(idToken: string, tenantId: string | undefined): Promise<Tenant> {
+    let unverified: { iss?: unknown; aud?: unknown };
+    try {
+      unverified = decodeJwt(idToken);
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'The ID token cannot be decoded.', { cause, details: { reason: 'decode' } });
+    }
+    const { iss, aud } = unverified;
+    if (typeof iss !== 'string' || iss === '') throw invalidToken('The ID token has no issuer.', 'iss');
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+    if (audiences.length === 0) throw invalidToken('The ID token has no audience.', 'aud');
+
+    if (tenantId !== undefined) {
+      const tenant = await deps.store.get(tenantId);
+      if (!tenant) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'Unknown tenant.', { details: { field: 'tenantId' } });
+      // The route's tenant and the token must agree (catalogue MT-01).
+      if (tenant.issuer !== iss) throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', "The ID token's issuer is not this tenant's issuer.");
+      if (!audiences.includes(tenant.clientId)) throw invalidToken("The ID token's audience is not this tenant's client.", 'aud');
+      return tenant;
+    }
+    const matching = (await deps.store.findByIssuer(iss)).filter((tenant) => audiences.includes(tenant.clientId));
+    if (matching.length === 0) {
+      throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'No tenant is configured for the issuer and audience of this ID token.');
+    }
+    if (matching.length > 1) {
+      throw new OidcError('ERR_OIDC_TENANT_AMBIGUOUS', 'The ID token names several tenants as audience; pass the tenant id.', {
+        details: { instances: matching.length },
+      });
+    }
+    return matching[0]!;
+  }
+
+  return {
+    async handle(idToken, options = {}) {
+      if (typeof idToken !== 'string' || idToken.length > MAX_ID_TOKEN_LENGTH || !COMPACT_JWS.test(idToken)) {
+        throw invalidToken('The ID token is not a compact JWS.', 'syntax');
+      }
+      const tenant = await pickTenant(idToken, options.tenantId);
+      if (!tenant.allowSimplifiedFlow) {
+        throw new OidcError('ERR_OIDC_SIMPLIFIED_FLOW_DISABLED', `Tenant "${tenant.id}" does not accept the Okta simplified flow (allowSimplifiedFlow is false).`);
+      }
+
+      const claims = await deps.validate(tenant, idToken, { nonce: undefined, allowNoNonce: true });
+      if (claims.nonce !== undefined) {
+        throw invalidToken('An ID token issued for an authorization request (it has a nonce) cannot be used in the simplified flow.', 'nonce');
+      }
+      const nowSec = Math.floor(deps.now() / 1000);
+      if (typeof claims.iat !== 'number' || nowSec - claims.iat > maxTokenAgeSec) {
+        throw new OidcError('ERR_OIDC_ID_TOKEN_EXPIRED', 'The ID token was issued too long ago for the simplified flow.', { details: { reason: 'iat' } });
+      }
+
+      const id = typeof claims.jti === 'string' && claims.jti !== '' ? `jti\n${claims.jti}` : `token\n${idToken}`;
+      const key = `oin-oidc:simplified:${await sha256Base64url(`${tenant.issuer}\n${tenant.clientId}\n${id}`)}`;
+      const ttl = Math.max(1, Math.ceil(claims.exp - nowSec) + clockToleranceSec);
+      let first: boolean;
+      try {
+        first = await deps.replay.setIfAbsent(key, '1', ttl);
+      } catch (cause) {
+        throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The replay store failed; the sign-in was refused.', { cause });
+      }
+      if (!first) throw new OidcError('ERR_OIDC_ID_TOKEN_REPLAYED', 'This ID token has already been used.');
+      return { tenant, claims, idToken };
+    },
+  };
+}
