@@ -1,6 +1,66 @@
+// The public API of @oin-oidc/core: curated named exports only (no `export *`), so internals
+// (src/internal/*, helpers) never become API by accident.
+
+// Errors
 export { OidcError, isOidcError, toOidcError, OIDC_ERROR_STATUS } from './errors';
 export type { OidcErrorCode, OidcErrorOptions } from './errors';
+
+// Tenants and the credential store
 export { parseTenant, tenantEndpoints, isLoopbackHost, OIN_SCOPES } from './tenant/tenant';
 export type { Tenant, TenantRecord, TenantEndpoints, ClientSecret, PrivateJwk, ClientAuthentication, TokenEndpointAuthMethod } from './tenant/tenant';
 export { MemoryCredentialStore, createMemoryCredentialStore, parseTenantsJson, isCredentialStore } from './tenant/credential-store';
 export type { CredentialStore } from './tenant/credential-store';
+
+// The client
+export { createOidcClient } from './client';
+export type { OidcClient } from './client';
+export type { OidcClientOptions } from './options';
+
+// Authorization request and callback
+export { buildAuthorizationRequest } from './authorize/build-authorization-request';
+export type { AuthorizationRequestOptions } from './authorize/build-authorization-request';
+export { randomCodeVerifier, computeCodeChallenge } from './authorize/pkce';
+export { sanitizeReturnTo } from './authorize/return-to';
+export { parseTransaction, TRANSACTION_PURPOSE, TRANSACTION_TTL_SEC } from './authorize/transaction';
+export type { Transaction } from './authorize/transaction';
+export { parseCallbackParams } from './callback/parse-callback';
+export type { CallbackParams, CallbackRequest } from './callback/parse-callback';
+export { handleCallback } from './callback/handle-callback';
+export type { HandleCallbackDeps, SignInResult } from './callback/handle-callback';
+
+// Client authentication, DPoP, sealing
+export { authenticatedPost } from './client-auth/authenticated-post';
+export type { AuthenticatedPostDeps, AuthenticatedPostKind } from './client-auth/authenticated-post';
+export { createDpopKeyPair, createDpopProof } from './dpop/dpop';
+export type { DpopKeyPair } from './dpop/dpop';
+export { createSealer } from './crypto/seal';
+export type { Sealer, SealerOptions, SealErrorCodes } from './crypto/seal';
+
+// HTTP, JWKS, ID tokens, discovery
+export { createTransport } from './http/transport';
+export type { TransportOptions } from './http/transport';
+export type { HttpClient, HttpRequestInit } from './http/http-client';
+export type { Transport, TransportResponse, TransportTarget, TransportRequestInit, EndpointKind, RateLimitInfo, RateLimitEvent } from './http/types';
+export { createJwksRegistry } from './jwks/jwks-registry';
+export type { JwksRegistry, JwksOptions, JwksEvent, JwksFetchReason } from './jwks/jwks-registry';
+export { validateIdToken } from './tokens/validate-id-token';
+export type { IdTokenClaims, IdTokenExpectations, ValidateIdTokenDeps } from './tokens/validate-id-token';
+export { createDiscoveryCache, discover, discoveryUrl } from './discovery/discover';
+export type { DiscoveryCache, DiscoveryOptions } from './discovery/discover';
+export type { ProviderMetadata } from './discovery/metadata';
+
+// Access tokens, userinfo, revocation, logout, initiate login, simplified flow, stores
+export { createIntrospector } from './introspection/introspect';
+export type { ActiveToken, IntrospectionCacheOptions, Introspector, IntrospectorDeps } from './introspection/introspect';
+export { fetchUserInfo } from './userinfo';
+export type { UserInfoDeps } from './userinfo';
+export { revokeToken } from './revoke';
+export type { RevocationTokenTypeHint } from './revoke';
+export { buildLogoutUrl } from './logout/build-logout-url';
+export type { LogoutUrlOptions } from './logout/build-logout-url';
+export { resolveInitiateLogin } from './initiate/initiate-login';
+export type { InitiateLoginResult } from './initiate/initiate-login';
+export { createSimplifiedFlow } from './simplified/simplified-flow';
+export type { SimplifiedFlow, SimplifiedFlowDeps, SimplifiedFlowResult, SimplifiedFlowClaims } from './simplified/simplified-flow';
+export { MemoryTtlStore, isTtlStore } from './ttl-store';
+export type { TtlStore, MemoryTtlStoreOptions } from './ttl-store';

@@ -112,8 +112,9 @@ function isInvalidClient(response: TransportResponse): boolean {
  *
  * On `invalid_client` with two active secrets retries once with the other and reports, in
  * `secretIndex`, the index (in `tenant.auth.secrets`) of the secret used for the returned
- * response. `private_key_jwt` builds a fresh assertion per attempt. With `deps.dpop` and a tenant
- * with `dpop: true`, adds a DPoP proof and retries once on `use_dpop_nonce`.
+ * response. `private_key_jwt` builds a fresh assertion per attempt. For `kind: 'token'` and a tenant
+ * with `dpop: true`, adds a DPoP proof made with `deps.dpop` (required then: ERR_OIDC_DPOP_ERROR
+ * without it) and retries once on `use_dpop_nonce`.
  *
  * The response is returned as is (including 4xx OAuth errors): callers interpret it. Transport
  * errors (timeouts, 5xx, 429) propagate as the transport's `OidcError`s. No retry happens on
@@ -174,8 +175,11 @@ async function sendWithDpop(
   url: string,
   credentials: () => Promise<Credentials>,
 ): Promise<TransportResponse> {
-  const dpop = tenant.dpop ? deps.dpop : undefined;
-  if (tenant.dpop && !dpop) {
+  // DPoP proofs go on token requests only (RFC 9449 §5; Okta: "Require DPoP header in token
+  // requests"); introspection and revocation authenticate the client, not a key holder.
+  const wantsDpop = tenant.dpop && kind === 'token';
+  const dpop = wantsDpop ? deps.dpop : undefined;
+  if (wantsDpop && !dpop) {
     throw new OidcError('ERR_OIDC_DPOP_ERROR', `Tenant "${tenant.id}" requires DPoP but no DPoP key is configured`);
   }
   const server = dpopServer(url);

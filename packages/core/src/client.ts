@@ -1,0 +1,170 @@
+/**
+ * `createOidcClient`: validates options once and composes the protocol engine (transport, JWKS,
+ * discovery, client authentication, DPoP, introspection, …) for every tenant in the store.
+ */
+import { type AuthorizationRequestOptions, buildAuthorizationRequest } from './authorize/build-authorization-request';
+import type { Transaction } from './authorize/transaction';
+import { handleCallback as runCallback, type SignInResult } from './callback/handle-callback';
+import type { CallbackParams } from './callback/parse-callback';
+import { createDiscoveryCache } from './discovery/discover';
+import { createDpopKeyPair, type DpopKeyPair } from './dpop/dpop';
+import { OidcError, isOidcError } from './errors';
+import { createTransport } from './http/transport';
+import { resolveInitiateLogin } from './initiate/initiate-login';
+import { type ActiveToken, createIntrospector } from './introspection/introspect';
+import { createJwksRegistry } from './jwks/jwks-registry';
+import { buildLogoutUrl, type LogoutUrlOptions } from './logout/build-logout-url';
+import { type OidcClientOptions, resolveOptions } from './options';
+import { revokeToken } from './revoke';
+import { createSimplifiedFlow } from './simplified/simplified-flow';
+import type { CredentialStore } from './tenant/credential-store';
+import type { Tenant } from './tenant/tenant';
+import { type IdTokenClaims, type IdTokenExpectations, validateIdToken } from './tokens/validate-id-token';
+import { MemoryTtlStore } from './ttl-store';
+import { fetchUserInfo } from './userinfo';
+
+export type { OidcClientOptions } from './options';
+export type { ActiveToken } from './introspection/introspect';
+export type { Transaction } from './authorize/transaction';
+export type { CallbackParams } from './callback/parse-callback';
+export type { SignInResult } from './callback/handle-callback';
+
+/** The protocol engine for every tenant of one app (see `docs/architecture.md`, "Client"). */
+export interface OidcClient {
+  readonly store: CredentialStore;
+  /** The tenant with this id. Throws ERR_OIDC_TENANT_UNKNOWN, or ERR_OIDC_STORE_FAILURE when the store fails. */
+  getTenant(tenantId: string): Promise<Tenant>;
+  /** The authorization URL and the transaction to seal until the callback (see `buildAuthorizationRequest`). */
+  createAuthorizationRequest(
+    tenant: Tenant,
+    options?: { redirectUri?: string; returnTo?: string; loginHint?: string; prompt?: string; maxAge?: number; responseMode?: 'query' | 'form_post' },
+  ): Promise<{ url: URL; transaction: Transaction }>;
+  /** Finish a sign-in; the tenant is the one that started `transaction` (see `handleCallback`). */
+  handleCallback(params: CallbackParams, transaction: Transaction): Promise<SignInResult>;
+  /** OIDC Core §3.1.3.7 validation with this client's JWKS cache, clock and tolerance. */
+  validateIdToken(tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims>;
+  /** Introspect an access token presented to your API; inactive → ERR_OIDC_ACCESS_TOKEN_INACTIVE. */
+  introspect(tenant: Tenant, token: string): Promise<ActiveToken>;
+  /** UserInfo claims; their `sub` must equal `expectedSub` (the ID token's). */
+  userinfo(tenant: Tenant, accessToken: string, expectedSub: string): Promise<Record<string, unknown>>;
+  /** Revoke a token (RFC 7009) and forget any cached introspection result for it. */
+  revoke(tenant: Tenant, token: string, hint?: 'access_token' | 'refresh_token'): Promise<void>;
+  /** The RP-initiated logout URL at the tenant's org. */
+  buildLogoutUrl(tenant: Tenant, options: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string }): URL;
+  /** Map a third-party-initiated login (`iss`, `login_hint`, `target_link_uri`) to a tenant. */
+  resolveInitiateLogin(params: URLSearchParams, appOrigin: string): Promise<{ tenant: Tenant; loginHint?: string; returnTo?: string }>;
+  /** Accept an ID token posted by Okta's simplified flow (opt-in per tenant), with replay protection. */
+  handleSimplifiedFlow(idToken: string, options?: { tenantId?: string }): Promise<SignInResult>;
+}
+
+/** Printable and short enough to repeat in a message (ids are request input on some routes). */
+const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
+
+/**
+ * Create the client. Options are validated once (ERR_OIDC_INVALID_OPTIONS names the field), then
+ * frozen; the returned object holds the per-issuer JWKS and discovery caches, the per-org
+ * concurrency limits and the DPoP key, so create one per app and share it.
+ *
+ * @example
+ * ```ts
+ * const client = createOidcClient({ store: createMemoryCredentialStore(records) });
+ * const tenant = await client.getTenant('acme');
+ * const { url, transaction } = await client.createAuthorizationRequest(tenant, { returnTo: '/home' });
+ * // …seal transaction into a cookie, redirect to url; at the callback:
+ * const result = await client.handleCallback(parseCallbackParams(request), transaction);
+ * ```
+ */
+export function createOidcClient(options: OidcClientOptions): OidcClient {
+  const resolved = resolveOptions(options);
+  const { store, now, clockToleranceSec } = resolved;
+  const transport = createTransport({
+    timeoutMs: resolved.httpTimeoutMs,
+    maxRateLimitWaitMs: resolved.maxRateLimitWaitMs,
+    maxConcurrentPerOrg: resolved.maxConcurrentPerOrg,
+    now,
+    ...(resolved.http ? { http: resolved.http } : {}),
+    ...(resolved.onRateLimit ? { onRateLimit: resolved.onRateLimit } : {}),
+  });
+  const jwks = createJwksRegistry(transport, { now, ...(resolved.onJwks ? { onJwks: resolved.onJwks } : {}) });
+  const discovery = createDiscoveryCache(transport, { now });
+  const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
+    validateIdToken({ jwks, now, clockToleranceSec }, tenant, idToken, expected);
+  const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache });
+  const simplified = createSimplifiedFlow({
+    store,
+    validate,
+    replay: resolved.replayStore ?? new MemoryTtlStore({ now }),
+    now,
+    clockToleranceSec,
+  });
+
+  // One DPoP key per client instance (RFC 9449 §11.4), generated on first use by a DPoP tenant.
+  let dpopKey: Promise<DpopKeyPair> | undefined;
+  const dpop = (): Promise<DpopKeyPair> => {
+    dpopKey ??= createDpopKeyPair().catch((cause) => {
+      dpopKey = undefined;
+      throw new OidcError('ERR_OIDC_DPOP_ERROR', 'The DPoP key pair could not be generated.', { cause });
+    });
+    return dpopKey;
+  };
+
+  const requireIssParameter =
+    resolved.requireIssParameter === 'discovery'
+      ? async (tenant: Tenant) => (await discovery.get(tenant.issuer, tenant.id)).authorization_response_iss_parameter_supported === true
+      : resolved.requireIssParameter;
+
+  async function getTenant(tenantId: string): Promise<Tenant> {
+    const shown = typeof tenantId === 'string' && ECHOABLE_ID.test(tenantId) ? ` "${tenantId}"` : '';
+    let tenant: Tenant | undefined;
+    if (typeof tenantId === 'string' && tenantId.length > 0 && tenantId.length <= 256) {
+      try {
+        tenant = await store.get(tenantId);
+      } catch (cause) {
+        if (isOidcError(cause)) throw cause;
+        throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The credential store failed to load a tenant.', { cause });
+      }
+    }
+    if (tenant === undefined) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', `Unknown tenant${shown}.`);
+    return tenant;
+  }
+
+  return Object.freeze({
+    store,
+    getTenant,
+
+    createAuthorizationRequest(tenant: Tenant, requestOptions: Omit<AuthorizationRequestOptions, 'now'> = {}) {
+      return buildAuthorizationRequest(tenant, { ...requestOptions, now });
+    },
+
+    async handleCallback(params: CallbackParams, transaction: Transaction): Promise<SignInResult> {
+      // The tenant comes from the sealed transaction, never from the callback request (TK-07).
+      const tenant = await getTenant(transaction.tenantId);
+      return runCallback(
+        { transport, now, validateIdToken: validate, requireIssParameter, ...(tenant.dpop ? { dpop: await dpop() } : {}) },
+        params,
+        transaction,
+        tenant,
+      );
+    },
+
+    validateIdToken: validate,
+
+    introspect: (tenant: Tenant, token: string) => introspector.introspect(tenant, token),
+
+    userinfo: (tenant: Tenant, accessToken: string, expectedSub: string) => fetchUserInfo({ transport }, tenant, accessToken, expectedSub),
+
+    async revoke(tenant: Tenant, token: string, hint?: 'access_token' | 'refresh_token'): Promise<void> {
+      await revokeToken({ transport, now }, tenant, token, hint);
+      await introspector.forget(tenant, token);
+    },
+
+    buildLogoutUrl: (tenant: Tenant, logoutOptions: LogoutUrlOptions) => buildLogoutUrl(tenant, logoutOptions),
+
+    resolveInitiateLogin: (params: URLSearchParams, appOrigin: string) => resolveInitiateLogin(store, params, appOrigin),
+
+    async handleSimplifiedFlow(idToken: string, flowOptions: { tenantId?: string } = {}): Promise<SignInResult> {
+      const { tenant, claims, idToken: token } = await simplified.handle(idToken, flowOptions);
+      return { tenant, claims, idToken: token };
+    },
+  });
+}

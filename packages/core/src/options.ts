@@ -1,0 +1,133 @@
+/**
+ * The options of {@link createOidcClient}: the public interface, its zod schema and
+ * `resolveOptions`, which validates once, applies defaults and freezes (house style §3.6). Zod stays
+ * an implementation detail: no exported type mentions it.
+ */
+import { z } from 'zod';
+import { OidcError } from './errors';
+import type { HttpClient } from './http/http-client';
+import type { RateLimitEvent } from './http/types';
+import type { JwksEvent } from './jwks/jwks-registry';
+import { isCredentialStore, type CredentialStore } from './tenant/credential-store';
+import { isTtlStore, type TtlStore } from './ttl-store';
+
+/** Options of `createOidcClient`. Only `store` is required. */
+export interface OidcClientOptions {
+  /** The tenants (app instances in customer orgs). */
+  store: CredentialStore;
+  /** A fetch-shaped HTTP client (proxy, undici, test double). Default: global `fetch`. */
+  http?: HttpClient;
+  /** Deadline per back-channel call, ms. Default 5000. */
+  httpTimeoutMs?: number;
+  /** Leeway for ID token time checks, seconds (0–300). Default 30. */
+  clockToleranceSec?: number;
+  /** Clock in epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Wait for Okta's rate-limit reset when it is at most this far away, ms. Default 0: fail fast on 429. */
+  maxRateLimitWaitMs?: number;
+  /** In-flight `/token` + `/introspect` calls per org. Default 10. */
+  maxConcurrentPerOrg?: number;
+  /** Called for every response that carries `X-Rate-Limit-*` headers. */
+  onRateLimit?: (event: RateLimitEvent) => void;
+  /** JWKS fetches, failures, refused refetches and evictions. */
+  onJwks?: (event: JwksEvent) => void;
+  /** Introspection result cache. Default `false` (every call goes to Okta). */
+  introspectionCache?: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  /** Simplified-flow replay store; share one across app instances. Default a `MemoryTtlStore`. */
+  replayStore?: TtlStore;
+  /**
+   * RFC 9207: when a callback lacks `iss`, refuse it if the provider advertises
+   * `authorization_response_iss_parameter_supported` (`'discovery'`, the default: reads the cached
+   * discovery document, only for callbacks without `iss`), always (`true`), or never (`false`: the ID
+   * token `iss` check remains the defence). A present `iss` is always compared.
+   */
+  requireIssParameter?: boolean | 'discovery';
+}
+
+/** Options after validation and defaults. Internal. */
+export interface ResolvedOidcClientOptions {
+  readonly store: CredentialStore;
+  readonly http: HttpClient | undefined;
+  readonly httpTimeoutMs: number;
+  readonly clockToleranceSec: number;
+  readonly now: () => number;
+  readonly maxRateLimitWaitMs: number;
+  readonly maxConcurrentPerOrg: number;
+  readonly onRateLimit: ((event: RateLimitEvent) => void) | undefined;
+  readonly onJwks: ((event: JwksEvent) => void) | undefined;
+  readonly introspectionCache: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  readonly replayStore: TtlStore | undefined;
+  readonly requireIssParameter: boolean | 'discovery';
+}
+
+const fn = <T>(message: string) => z.custom<T>((value) => typeof value === 'function', message);
+const ttlStore = z.custom<TtlStore>(isTtlStore, 'must be a TtlStore (get, set, delete, setIfAbsent, take)');
+
+const schema = z.strictObject({
+  store: z.custom<CredentialStore>(isCredentialStore, 'must be a CredentialStore (get, findByIssuer)'),
+  http: fn<HttpClient>('must be a fetch-shaped function').optional(),
+  httpTimeoutMs: z.number().int().min(1).max(120_000).default(5000),
+  clockToleranceSec: z.number().int().min(0).max(300).default(30),
+  now: fn<() => number>('must be a function returning epoch milliseconds').optional(),
+  maxRateLimitWaitMs: z.number().int().min(0).max(600_000).default(0),
+  maxConcurrentPerOrg: z.number().int().min(1).max(1000).default(10),
+  onRateLimit: fn<(event: RateLimitEvent) => void>('must be a function').optional(),
+  onJwks: fn<(event: JwksEvent) => void>('must be a function').optional(),
+  introspectionCache: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        maxTtlSec: z.number().int().min(1).max(3600).optional(),
+        negativeTtlSec: z.number().int().min(1).max(3600).optional(),
+        store: ttlStore.optional(),
+      }),
+    ])
+    .default(false),
+  replayStore: ttlStore.optional(),
+  requireIssParameter: z.union([z.boolean(), z.literal('discovery')]).default('discovery'),
+});
+
+/** A printable, bounded rendering of an option path for messages (keys are programmer input). */
+function fieldName(path: readonly PropertyKey[]): string {
+  const name = path.map(String).join('.');
+  return /^[\x20-\x7E]{1,64}$/.test(name) ? name : '(option)';
+}
+
+/**
+ * Validate `options` once; throws `ERR_OIDC_INVALID_OPTIONS` naming the first bad field (unknown keys
+ * included, so typos fail at start-up). Returns a frozen copy with defaults applied.
+ */
+export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    let field = fieldName(issue.path);
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      field = fieldName([...issue.path, key]);
+      message = 'is not a known option';
+    } else if (issue.path.length === 0) {
+      field = 'options';
+      message = 'must be an object';
+    }
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${field}: ${message}`, {
+      details: { field, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code })) },
+    });
+  }
+  const value = parsed.data;
+  return Object.freeze({
+    store: value.store,
+    http: value.http,
+    httpTimeoutMs: value.httpTimeoutMs,
+    clockToleranceSec: value.clockToleranceSec,
+    now: value.now ?? Date.now,
+    maxRateLimitWaitMs: value.maxRateLimitWaitMs,
+    maxConcurrentPerOrg: value.maxConcurrentPerOrg,
+    onRateLimit: value.onRateLimit,
+    onJwks: value.onJwks,
+    introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
+    replayStore: value.replayStore,
+    requireIssParameter: value.requireIssParameter,
+  });
+}
