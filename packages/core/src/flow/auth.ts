@@ -1,0 +1,389 @@
+/**
+ * `createOidcAuth`: the framework-neutral flow layer (issue 4 §1). It routes the auth endpoints,
+ * keeps the login transaction and the session in sealed cookies, and turns every outcome into a
+ * plain {@link OidcResponse}. Adapters only translate requests and responses.
+ */
+import { sanitizeReturnTo } from '../authorize/return-to';
+import { TRANSACTION_TTL_SEC } from '../authorize/transaction';
+import { parseCallbackParams } from '../callback/parse-callback';
+import { type CallbackParams, createOidcClient, type OidcClient, type SignInResult } from '../client';
+import { createSealer } from '../crypto/seal';
+import { isOidcError, OidcError } from '../errors';
+import { randomToken } from '../internal/random';
+import { isBearerTokenSyntax } from '../introspection/token-syntax';
+import { SessionManager } from '../session/session-manager';
+import { TransactionCookies } from '../session/transaction-cookie';
+import type { CookieContext } from '../session/types';
+import { MemoryCredentialStore } from '../tenant/credential-store';
+import { isLoopbackHost, type Tenant } from '../tenant/tenant';
+import { resolveAuthOptions } from './options';
+import { errorResponse, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
+import { resolveTenantId } from './tenant';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
+
+type RouteName = 'login' | 'callback' | 'initiate' | 'logout';
+
+const ALLOWED_METHODS: Record<RouteName, readonly string[]> = {
+  login: ['GET'],
+  // GET for response_mode=query, POST for form_post and the Okta simplified flow.
+  callback: ['GET', 'POST'],
+  // OIDC Core §4: the initiator may use a GET query or an auto-submitted form POST (catalogue TP-07).
+  initiate: ['GET', 'POST'],
+  // GET per the route contract; POST too, so an app can sign out from a form.
+  logout: ['GET', 'POST'],
+};
+
+/** `login_hint` is only a hint (OIDC Core §3.1.2.1): an over-long or control-laden one is dropped (catalogue TP-06). */
+const MAX_LOGIN_HINT_LENGTH = 256;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** RFC 6750 §3: the realm every `WWW-Authenticate: Bearer` challenge names. */
+const REALM = 'oin-oidc';
+
+/**
+ * Create the sign-in flow. Validates the options once (ERR_OIDC_INVALID_OPTIONS naming the field),
+ * builds the {@link OidcClient}, and starts deriving the cookie keys, so requests do no setup work.
+ *
+ * @example
+ * ```ts
+ * const auth = createOidcAuth({
+ *   store: tenants,                                   // TenantRecord[] or a CredentialStore
+ *   session: { secret: process.env.SESSION_SECRET!.split(',') },
+ * });
+ * const response = await auth.handle(fromWebRequest(request));   // null → not an auth route
+ * ```
+ */
+export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
+  const resolved = resolveAuthOptions(options);
+  const store = Array.isArray(resolved.store) ? new MemoryCredentialStore(resolved.store) : resolved.store;
+  const client: OidcClient = createOidcClient({ ...(resolved.client ?? {}), store });
+  const now = resolved.client?.now ?? Date.now;
+  const sealer = createSealer(resolved.secrets, { now });
+  const sessions = new SessionManager({
+    sealer,
+    cookieName: resolved.session.cookieName,
+    rollingSec: resolved.session.rollingSec,
+    absoluteSec: resolved.session.absoluteSec,
+    store: resolved.session.store,
+    claims: resolved.session.claims,
+    now,
+  });
+  const transactions = new TransactionCookies(sealer);
+  const { routes, tenant: tenantMode, afterLogoutPath, responseMode, onError } = resolved;
+  // Derive both purposes' keys now rather than on the first request (HKDF through Web Crypto is async).
+  sessions.warm();
+  sealer.seal({}, 'transaction', 1).catch(() => {});
+
+  function cookieContext(req: OidcRequest): CookieContext {
+    // Secure everywhere except plain http on a loopback host (development), where browsers refuse it.
+    const secure = !(req.url.protocol === 'http:' && isLoopbackHost(req.url.hostname));
+    return { cookieHeader: req.headers.get('cookie'), secure };
+  }
+
+  function basePathOf(req: OidcRequest): string {
+    return req.basePath.endsWith('/') ? req.basePath.slice(0, -1) : req.basePath;
+  }
+
+  function match(req: OidcRequest): { route: RouteName; pathTenant?: string } | null {
+    const base = basePathOf(req);
+    const path = req.url.pathname;
+    if (base !== '' && !path.startsWith(`${base}/`)) return null;
+    const rest = path.slice(base.length);
+    if (rest === routes.login) return { route: 'login' };
+    if (rest === routes.callback) return { route: 'callback' };
+    if (rest === routes.initiate) return { route: 'initiate' };
+    if (rest === routes.logout) return { route: 'logout' };
+    if (tenantMode === 'path' && rest.startsWith(`${routes.login}/`)) {
+      const segment = rest.slice(routes.login.length + 1);
+      if (segment === '' || segment.includes('/')) return null;
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        decoded = '\u0000'; // refused by the tenant id check
+      }
+      return { route: 'login', pathTenant: decoded };
+    }
+    return null;
+  }
+
+  async function getTenant(tenantId: string | undefined): Promise<Tenant> {
+    if (tenantId === undefined) {
+      throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'No tenant was given: choose an organisation to sign in with.', { details: { parameter: 'tenant' } });
+    }
+    return client.getTenant(tenantId);
+  }
+
+  /** The registered redirect URI that points at this callback route, else the tenant's first. */
+  function redirectUriFor(tenant: Tenant, req: OidcRequest): string | undefined {
+    const own = `${req.url.origin}${basePathOf(req)}${routes.callback}`;
+    return tenant.redirectUris.find((uri) => uri === own) ?? tenant.redirectUris[0];
+  }
+
+  async function startLogin(req: OidcRequest, tenant: Tenant, returnTo: string, loginHint: string | undefined): Promise<OidcResponse> {
+    const hint = loginHint !== undefined && loginHint !== '' && loginHint.length <= MAX_LOGIN_HINT_LENGTH && !CONTROL.test(loginHint) ? loginHint : undefined;
+    const redirectUri = redirectUriFor(tenant, req);
+    const { url, transaction } = await client.createAuthorizationRequest(tenant, {
+      ...(redirectUri === undefined ? {} : { redirectUri }),
+      returnTo,
+      ...(hint === undefined ? {} : { loginHint: hint }),
+      // query is the default response mode of the code flow: only form_post is sent explicitly.
+      ...(responseMode === 'form_post' ? { responseMode } : {}),
+    });
+    const cookie = await transactions.create(transaction, cookieContext(req).secure);
+    return redirect(url.href, [cookie]);
+  }
+
+  async function login(req: OidcRequest, pathTenant: string | undefined): Promise<OidcResponse> {
+    const params = req.url.searchParams;
+    refuseDuplicates(params, ['tenant', 'returnTo', 'login_hint']);
+    const tenant = await getTenant(await resolveTenantId(tenantMode, req, pathTenant));
+    return startLogin(req, tenant, sanitizeReturnTo(params.get('returnTo') ?? undefined, '/'), params.get('login_hint') ?? undefined);
+  }
+
+  async function signIn(req: OidcRequest, result: SignInResult, returnTo: string, pending: string[]): Promise<OidcResponse> {
+    const { setCookies } = await sessions.create(cookieContext(req), {
+      tenant: result.tenant.id,
+      sub: result.claims.sub,
+      claims: result.claims,
+      idToken: result.idToken,
+    });
+    return redirect(sanitizeReturnTo(returnTo, '/'), [...pending, ...setCookies]);
+  }
+
+  async function callback(req: OidcRequest, pending: string[]): Promise<OidcResponse> {
+    const context = cookieContext(req);
+    let params: CallbackParams;
+    try {
+      const contentType = req.headers.get('content-type');
+      params = parseCallbackParams({
+        method: req.method,
+        url: req.url,
+        ...(req.method === 'POST' ? { body: await req.readBody() } : {}),
+        ...(contentType === null ? {} : { contentType }),
+      });
+    } catch (error) {
+      pending.push(...transactions.deleteAll(context));
+      throw error;
+    }
+
+    // Okta simplified flow: an ID token form_posted with no state and no code (catalogue FP-03).
+    // The client refuses it unless the tenant has allowSimplifiedFlow, validates it fully and
+    // records it in the replay cache (FP-07). No transaction is involved, so none is touched.
+    if (req.method === 'POST' && params['id_token'] !== undefined && params['state'] === undefined && params['code'] === undefined) {
+      const tenantId = await resolveTenantId(tenantMode, req).catch(() => undefined);
+      const result = await client.handleSimplifiedFlow(params['id_token'], tenantId === undefined ? undefined : { tenantId });
+      return signIn(req, result, '/', pending);
+    }
+
+    const state = params['state'];
+    const taken = await transactions.take(context, state);
+    pending.push(...taken.setCookies);
+    if (taken.status !== 'ok') {
+      // A stale (back button) or replayed callback while signed in: go home, reprocess nothing and
+      // call Okta for nothing (catalogue CB-03, CB-08).
+      if (state !== undefined) {
+        const current = await sessions.read(context).catch(() => ({ session: null }));
+        if (current.session) return redirect('/', pending);
+      }
+      if (state === undefined) throw new OidcError('ERR_OIDC_STATE_MISSING', 'The sign-in response carries no state.');
+      if (taken.status === 'invalid') {
+        throw new OidcError(taken.code, taken.code === 'ERR_OIDC_TRANSACTION_EXPIRED' ? 'The sign-in took too long; start again.' : 'The sign-in transaction is invalid; start again.');
+      }
+      if (taken.others) throw new OidcError('ERR_OIDC_STATE_MISMATCH', 'The sign-in response does not match a sign-in started in this browser.');
+      throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'No sign-in is in progress in this browser (the transaction cookie is missing or expired); start again.');
+    }
+    const transaction = taken.transaction;
+    // The response must arrive the way it was requested (catalogue CB-13, Form Post Response Mode §2).
+    const expected = transaction.responseMode === 'form_post' ? 'POST' : 'GET';
+    if (req.method !== expected) {
+      throw new OidcError('ERR_OIDC_CALLBACK_INVALID', `The sign-in response arrived by ${req.method}, but ${expected} was requested.`);
+    }
+    // The sealer enforces the TTL with the same clock; this also covers transactions from a longer-TTL sealer.
+    if (now() - transaction.createdAt > TRANSACTION_TTL_SEC * 1000) throw new OidcError('ERR_OIDC_TRANSACTION_EXPIRED', 'The sign-in took too long; start again.');
+    const result = await client.handleCallback(params, transaction);
+    return signIn(req, result, transaction.returnTo, pending);
+  }
+
+  async function initiate(req: OidcRequest): Promise<OidcResponse> {
+    const params = req.method === 'POST' ? new URLSearchParams(await req.readBody()) : req.url.searchParams;
+    toParams(params); // refuses duplicated parameters
+    const { tenant, loginHint, returnTo } = await client.resolveInitiateLogin(params, req.url.origin);
+    return startLogin(req, tenant, sanitizeReturnTo(returnTo, '/'), loginHint);
+  }
+
+  async function logout(req: OidcRequest, pending: string[]): Promise<OidcResponse> {
+    const context = cookieContext(req);
+    // Local state goes first (catalogue LO-01): the deletions are sent even if the store fails.
+    pending.push(...sessions.deletions(context));
+    const { session } = await sessions.destroy(context);
+    if (!session) return redirect(afterLogoutPath, pending);
+    // Without an ID token Okta's /logout shows an error page (catalogue LO-02): stay local.
+    if (session.idToken === undefined) return redirect(afterLogoutPath, pending);
+    let tenant: Tenant;
+    try {
+      tenant = await client.getTenant(session.tenant);
+    } catch {
+      return redirect(afterLogoutPath, pending); // the tenant was removed since sign-in
+    }
+    // Only a registered URI, never one from the request (catalogue LO-03).
+    const own = new URL(afterLogoutPath, req.url.origin).href;
+    const postLogoutRedirectUri = tenant.postLogoutRedirectUris.find((uri) => uri === own) ?? tenant.postLogoutRedirectUris[0];
+    const url = client.buildLogoutUrl(tenant, {
+      idTokenHint: session.idToken,
+      ...(postLogoutRedirectUri === undefined ? {} : { postLogoutRedirectUri }),
+      // Never checked on return: a post-logout redirect is not an authentication event (LO-05).
+      state: randomToken(16),
+    });
+    return redirect(url.href, pending);
+  }
+
+  function report(error: unknown, route: RouteName | 'bearer', correlationId: string): void {
+    if (!onError) return;
+    try {
+      onError(error, { route, correlationId });
+    } catch {
+      // A failing logger must not change the response.
+    }
+  }
+
+  async function handle(req: OidcRequest): Promise<OidcResponse | null> {
+    let matched: ReturnType<typeof match>;
+    try {
+      matched = match(req);
+    } catch {
+      return null;
+    }
+    if (matched === null) return null;
+    const { route, pathTenant } = matched;
+    const correlationId = randomToken(9);
+    if (!ALLOWED_METHODS[route].includes(req.method)) return methodNotAllowed(req, ALLOWED_METHODS[route], correlationId);
+    const pending: string[] = [];
+    try {
+      switch (route) {
+        case 'login':
+          return await login(req, pathTenant);
+        case 'callback':
+          return await callback(req, pending);
+        case 'initiate':
+          return await initiate(req);
+        case 'logout':
+          return await logout(req, pending);
+      }
+    } catch (error) {
+      report(error, route, correlationId);
+      try {
+        return errorResponse(req, error, correlationId, pending);
+      } catch {
+        return { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': NO_STORE }, setCookies: pending, body: 'Internal error\n' };
+      }
+    }
+  }
+
+  async function getSession(req: OidcRequest) {
+    return sessions.read(cookieContext(req));
+  }
+
+  function loginLocation(req: OidcRequest, tenantId: string | undefined): string {
+    const returnTo = `${req.url.pathname}${req.url.search}`;
+    let path = `${basePathOf(req)}${routes.login}`;
+    const query = new URLSearchParams({ returnTo });
+    if (tenantId !== undefined) {
+      if (tenantMode === 'path') path += `/${encodeURIComponent(tenantId)}`;
+      else if (tenantMode !== 'host' && tenantMode !== 'subdomain') query.set('tenant', tenantId);
+    }
+    return `${path}?${query}`;
+  }
+
+  /** API-style: the client prefers JSON, or the method is not one a browser navigates with. */
+  function isApiRequest(req: OidcRequest): boolean {
+    return prefersJson(req) || (req.method !== 'GET' && req.method !== 'HEAD');
+  }
+
+  async function requireSession(req: OidcRequest) {
+    let read: Awaited<ReturnType<typeof getSession>>;
+    let routeTenant: string | undefined;
+    try {
+      read = await getSession(req);
+      routeTenant = await resolveTenantId(tenantMode, req).catch(() => undefined);
+    } catch (error) {
+      return { response: errorResponse(req, error, randomToken(9)) };
+    }
+    // A session belongs to one tenant: on another tenant's route it does not count (catalogue MT-08).
+    if (read.session && (routeTenant === undefined || routeTenant === read.session.tenant)) {
+      return { session: read.session, setCookies: read.setCookies };
+    }
+    if (isApiRequest(req)) {
+      const error = new OidcError('ERR_OIDC_SESSION_MISSING', 'Sign in first.');
+      return { response: json(401, error.toJSON(), read.setCookies) };
+    }
+    return { response: redirect(loginLocation(req, routeTenant), read.setCookies) };
+  }
+
+  function bearerChallenge(error: OidcError, invalidToken: boolean): OidcResponse {
+    // RFC 6750 §3.1: no error attribute when the request carried no credentials at all.
+    const challenge = invalidToken ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"`;
+    return json(401, error.toJSON(), [], { 'WWW-Authenticate': challenge });
+  }
+
+  async function requireAccessToken(req: OidcRequest, options: { tenantId?: string } = {}) {
+    const correlationId = randomToken(9);
+    // RFC 6750 §2.1: `Authorization: Bearer <b64token>`, scheme case-insensitive, one space. Several
+    // Authorization headers arrive comma-joined from Headers.get and so fail the token syntax.
+    const header = req.headers.get('authorization');
+    const space = header === null ? -1 : header.indexOf(' ');
+    const scheme = header === null ? '' : space === -1 ? header : header.slice(0, space);
+    if (header === null || header.trim() === '' || scheme.toLowerCase() !== 'bearer') {
+      // No credentials, or another scheme we do not support: a bare challenge (RFC 6750 §3.1).
+      return { response: bearerChallenge(new OidcError('ERR_OIDC_ACCESS_TOKEN_MISSING', 'A bearer access token is required.'), false) };
+    }
+    const token = space === -1 ? '' : header.slice(space + 1);
+    if (!isBearerTokenSyntax(token)) {
+      return { response: bearerChallenge(new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The bearer access token is malformed.'), true) };
+    }
+    try {
+      const tenantId = options.tenantId ?? (await resolveTenantId(tenantMode, req));
+      if (tenantId === undefined) {
+        const error = new OidcError('ERR_OIDC_INVALID_REQUEST', 'No tenant was given for this access token.', { details: { parameter: 'tenant' } });
+        return { response: json(400, error.toJSON(), [], { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_request"` }) };
+      }
+      const tenant = await client.getTenant(tenantId);
+      const active = await client.introspect(tenant, token);
+      return { token: active, tenant };
+    } catch (error) {
+      report(error, 'bearer', correlationId);
+      if (isOidcError(error) && error.code.startsWith('ERR_OIDC_ACCESS_TOKEN_')) return { response: bearerChallenge(error, true) };
+      // An API answers JSON whatever it accepts; Okta trouble keeps its 502/503/504 and Retry-After.
+      const known = isOidcError(error) ? error : undefined;
+      const headers: Record<string, string> = {};
+      if (known?.retryAfter !== undefined && Number.isFinite(known.retryAfter)) headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfter)));
+      const body = { error: known?.code ?? 'internal_error', message: known?.message ?? 'An unexpected error occurred.', correlationId };
+      return { response: json(known?.status ?? 500, body, [], headers) };
+    }
+  }
+
+  return Object.freeze({ client, handle, getSession, requireSession, requireAccessToken });
+}
+
+/**
+ * Callback and initiate parameters, one value per name. A duplicated parameter is refused
+ * (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
+ */
+function toParams(source: URLSearchParams): CallbackParams {
+  // No prototype: a parameter named __proto__ or constructor is just a name.
+  const params = Object.create(null) as CallbackParams;
+  for (const [name, value] of source) {
+    if (Object.hasOwn(params, name)) {
+      throw new OidcError('ERR_OIDC_DUPLICATE_PARAMETER', 'A parameter appears more than once.', { details: { parameter: name.slice(0, 64) } });
+    }
+    params[name] = value;
+  }
+  return params;
+}
+
+function refuseDuplicates(params: URLSearchParams, names: readonly string[]): void {
+  for (const name of names) {
+    if (params.getAll(name).length > 1) throw new OidcError('ERR_OIDC_DUPLICATE_PARAMETER', `The ${name} parameter appears more than once.`, { details: { parameter: name } });
+  }
+}

@@ -1,0 +1,5 @@
+/** The framework-neutral flow layer adapters call (issue 4). Re-exported from the package index. */
+export { createOidcAuth } from './auth';
+export { fromWebRequest, toWebResponse, MAX_BODY_BYTES } from './web';
+export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution } from './types';
+export type { Session, SessionStore } from '../session/types';

@@ -1,0 +1,125 @@
+/**
+ * Validation of {@link OidcAuthOptions}, once, in `createOidcAuth` (never per request). Failures
+ * throw `ERR_OIDC_INVALID_OPTIONS` naming the field; secret values never appear in messages.
+ */
+import { z } from 'zod';
+import { MIN_SECRET_LENGTH } from '../crypto/seal';
+import { OidcError } from '../errors';
+import { isSessionStore, type SessionStore } from '../session/types';
+import { isCredentialStore, type CredentialStore } from '../tenant/credential-store';
+import type { TenantRecord } from '../tenant/tenant';
+import type { OidcAuthOptions, OidcRequest, TenantResolution } from './types';
+
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
+/** A route path: starts with one `/`, no trailing `/`, only unreserved path characters. */
+const routePath = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9._~!$&'()*+,=:@-]+)+$/, 'must be a path such as /auth/login (no trailing slash, query or fragment)');
+
+/** A same-origin absolute path for redirects (no `//host`, no `/\host`). */
+const localPath = z
+  .string()
+  .max(2048)
+  .regex(/^\/(?![/\\])[\x21-\x7E]*$/, 'must be a same-origin path starting with a single /')
+  .refine((value) => !value.includes('\\'), 'must not contain a backslash');
+
+const schema = z.strictObject({
+  store: z.union([
+    z.custom<CredentialStore>(isCredentialStore, 'must be a CredentialStore'),
+    z.array(z.looseObject({}), 'must be a CredentialStore or an array of tenant records'),
+  ]),
+  session: z.strictObject({
+    secret: z.union([secret, z.array(secret).min(1).max(8)]),
+    cookieName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -')
+      .refine((name) => !/^__(host|secure)-/i.test(name), 'must not carry a __Host- or __Secure- prefix (added automatically on https)')
+      .optional(),
+    rollingSec: z.number().int().min(60).max(400 * 24 * 3600).optional(),
+    absoluteSec: z.number().int().min(60).max(400 * 24 * 3600).optional(),
+    store: z.custom<SessionStore>(isSessionStore, 'must be a SessionStore ({ get, set, delete })').optional(),
+    claims: z
+      .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/))
+      .max(64)
+      .optional(),
+  }),
+  routes: z
+    .strictObject({ login: routePath.optional(), callback: routePath.optional(), initiate: routePath.optional(), logout: routePath.optional() })
+    .optional(),
+  tenant: z
+    .union([
+      z.enum(['query', 'host', 'subdomain', 'path']),
+      z.custom<(req: OidcRequest) => string | undefined>((value) => typeof value === 'function', 'must be a function'),
+    ])
+    .optional(),
+  afterLogoutPath: localPath.optional(),
+  responseMode: z.enum(['query', 'form_post']).optional(),
+  onError: z.custom<NonNullable<OidcAuthOptions['onError']>>((value) => typeof value === 'function', 'must be a function').optional(),
+  // Validated by createOidcClient itself.
+  client: z.looseObject({}).optional(),
+});
+
+export interface ResolvedRoutes {
+  login: string;
+  callback: string;
+  initiate: string;
+  logout: string;
+}
+
+export interface ResolvedAuthOptions {
+  store: CredentialStore | TenantRecord[];
+  secrets: string[];
+  session: { cookieName: string | undefined; rollingSec: number | undefined; absoluteSec: number | undefined; store: SessionStore | undefined; claims: string[] | undefined };
+  routes: ResolvedRoutes;
+  tenant: TenantResolution;
+  afterLogoutPath: string;
+  responseMode: 'query' | 'form_post';
+  onError: OidcAuthOptions['onError'];
+  client: OidcAuthOptions['client'];
+}
+
+/** Validate and resolve the options (defaults applied). */
+export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join('.') || '(options)';
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `createOidcAuth: ${field} ${issue.message}`, {
+      details: { field, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code })) },
+    });
+  }
+  const routes: ResolvedRoutes = {
+    login: options.routes?.login ?? '/auth/login',
+    callback: options.routes?.callback ?? '/auth/callback',
+    initiate: options.routes?.initiate ?? '/auth/initiate',
+    logout: options.routes?.logout ?? '/auth/logout',
+  };
+  const paths = Object.values(routes);
+  if (new Set(paths).size !== paths.length) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: routes must be four different paths', { details: { field: 'routes' } });
+  }
+  const session = options.session;
+  if (session.rollingSec !== undefined && session.absoluteSec !== undefined && session.rollingSec > session.absoluteSec) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: session.rollingSec must not exceed session.absoluteSec', {
+      details: { field: 'session.rollingSec' },
+    });
+  }
+  return {
+    store: options.store,
+    secrets: typeof session.secret === 'string' ? [session.secret] : [...session.secret],
+    session: {
+      cookieName: session.cookieName,
+      rollingSec: session.rollingSec,
+      absoluteSec: session.absoluteSec,
+      store: session.store,
+      claims: session.claims ? [...session.claims] : undefined,
+    },
+    routes,
+    tenant: options.tenant ?? 'query',
+    afterLogoutPath: options.afterLogoutPath ?? '/',
+    responseMode: options.responseMode ?? 'query',
+    onError: options.onError,
+    client: options.client,
+  };
+}

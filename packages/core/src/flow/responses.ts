@@ -1,0 +1,110 @@
+/** Building {@link OidcResponse}s: redirects, error pages, JSON, and content negotiation. */
+import { isOidcError, OidcError } from '../errors';
+import type { OidcRequest, OidcResponse } from './types';
+
+/**
+ * Auth-route responses carry state (cookies, one-time redirects) and must never be stored by a
+ * browser or a shared cache (RFC 9111 §5.2.2.5; OIDC Core §3.1.3.3 asks the same of token responses).
+ */
+export const NO_STORE = 'no-store';
+
+/** Error pages: no script, no external resources, no framing, no sniffing. */
+const PAGE_HEADERS: Record<string, string> = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+export function redirect(location: string, setCookies: string[] = []): OidcResponse {
+  return { status: 302, headers: { Location: location, 'Cache-Control': NO_STORE }, setCookies, body: null };
+}
+
+export function json(status: number, body: unknown, setCookies: string[] = [], headers: Record<string, string> = {}): OidcResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': NO_STORE, 'X-Content-Type-Options': 'nosniff', ...headers },
+    setCookies,
+    body: JSON.stringify(body),
+  };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escape text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/**
+ * The q-value `accept` gives `type` (RFC 9110 §12.5.1), matching exact, `type/*` and `*\/*` ranges,
+ * most specific first. Missing header → every type at 1.
+ */
+function quality(accept: string | null, type: string): number {
+  if (accept === null || accept.trim() === '') return 1;
+  const [major] = type.split('/');
+  let best = -1;
+  let bestSpecificity = -1;
+  for (const part of accept.slice(0, 2048).split(',')) {
+    const [range = '', ...params] = part.trim().toLowerCase().split(';');
+    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity < 0 || specificity < bestSpecificity) continue;
+    let q = 1;
+    for (const param of params) {
+      const [key, value] = param.trim().split('=');
+      if (key === 'q' && value !== undefined) {
+        const parsed = Number(value);
+        q = Number.isFinite(parsed) && parsed >= 0 && parsed <= 1 ? parsed : 0;
+      }
+    }
+    if (specificity > bestSpecificity) {
+      bestSpecificity = specificity;
+      best = q;
+    }
+  }
+  return Math.max(best, 0);
+}
+
+/** True when the request's `Accept` ranks `application/json` above `text/html`. */
+export function prefersJson(req: OidcRequest): boolean {
+  const accept = req.headers.get('accept');
+  return quality(accept, 'application/json') > quality(accept, 'text/html');
+}
+
+/**
+ * Response for a failure on a browser-facing route (catalogue legend REJECT-CB, LG-03): the status
+ * of the error, a page (or JSON when the client prefers it) that names the stable error code and an
+ * opaque correlation id, with the message HTML-escaped. OidcError messages never hold tokens, codes
+ * or cookie values; anything that is not an OidcError becomes a generic 500 with no detail at all.
+ */
+export function errorResponse(req: OidcRequest, error: unknown, correlationId: string, setCookies: string[] = []): OidcResponse {
+  const known = isOidcError(error) ? error : undefined;
+  const status = known ? known.status : 500;
+  const code = known?.code;
+  const message = known ? known.message : 'An unexpected error occurred.';
+  const headers: Record<string, string> = { 'Cache-Control': NO_STORE };
+  if (known?.retryAfter !== undefined && Number.isFinite(known.retryAfter)) {
+    headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfter)));
+  }
+  if (prefersJson(req)) {
+    return json(status, { error: code ?? 'internal_error', message, correlationId }, setCookies, headers);
+  }
+  const title = status >= 500 ? 'Sign-in is unavailable' : 'Sign-in failed';
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+${code ? `<p>Error code: <code>${escapeHtml(code)}</code></p>\n` : ''}<p>Reference: <code>${escapeHtml(correlationId)}</code></p>
+<p><a href="/">Back to the start page</a></p>
+</body></html>
+`;
+  return { status, headers: { ...PAGE_HEADERS, ...headers }, setCookies, body };
+}
+
+/** 405 with `Allow` (RFC 9110 §15.5.6). */
+export function methodNotAllowed(req: OidcRequest, allow: readonly string[], correlationId: string): OidcResponse {
+  const response = errorResponse(req, new OidcError('ERR_OIDC_METHOD_NOT_ALLOWED', `Use ${allow.join(' or ')} on this route.`), correlationId);
+  response.headers['Allow'] = allow.join(', ');
+  return response;
+}

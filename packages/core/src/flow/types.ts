@@ -1,0 +1,98 @@
+/**
+ * The framework-neutral flow layer's types (architecture.md, "Flow layer"): what every adapter
+ * builds from its native request and copies back onto its native response.
+ */
+import type { ActiveToken, OidcClient, OidcClientOptions } from '../client';
+import type { OidcError } from '../errors';
+import type { Session, SessionStore } from '../session/types';
+import type { CredentialStore } from '../tenant/credential-store';
+import type { Tenant, TenantRecord } from '../tenant/tenant';
+
+/** A request as the flow layer sees it. Adapters build one per request (see `fromWebRequest`). */
+export interface OidcRequest {
+  /** Upper case. */
+  method: string;
+  /** The external absolute URL: the adapter applies its framework's trust-proxy rules, and nothing else from forwarded headers. */
+  url: URL;
+  /** Where the adapter is mounted (`''` or `'/app'`); routes are matched under it. */
+  basePath: string;
+  /** At least `cookie`, `authorization`, `accept`, `content-type`. */
+  headers: Headers;
+  /** The raw urlencoded body (an adapter may re-encode an already-parsed body). Capped by the adapter. */
+  readBody(): Promise<string>;
+}
+
+/** Plain response data; adapters copy it onto the native response. */
+export interface OidcResponse {
+  status: number;
+  /** Includes `Location`, `Cache-Control`, `Content-Type`, `WWW-Authenticate`, `Retry-After` as needed. */
+  headers: Record<string, string>;
+  /** Serialised `Set-Cookie` values, one header each. */
+  setCookies: string[];
+  body: string | null;
+}
+
+/** How the tenant of a login (and of `requireSession` / `requireAccessToken`) is found. */
+export type TenantResolution =
+  /** `?tenant=ID` (default). */
+  | 'query'
+  /** The whole host name is the tenant id (`acme.example.com`). */
+  | 'host'
+  /** The first label of the host name (`acme` in `acme.app.example.com`). */
+  | 'subdomain'
+  /** A path segment after the login route: `/auth/login/:tenant`. */
+  | 'path'
+  /** Your own function (for example from the route your framework matched). */
+  | ((req: OidcRequest) => string | undefined | Promise<string | undefined>);
+
+export interface OidcAuthOptions {
+  /** Where tenants come from: a {@link CredentialStore}, or records for an in-memory store. */
+  store: CredentialStore | TenantRecord[];
+  session: {
+    /** At least 32 characters each. With several, the first seals and all unseal (rotation). */
+    secret: string | string[];
+    /** Default `oin_session` (`__Host-oin_session` on https). Letters, digits, `_`, `-`. */
+    cookieName?: string;
+    /** Idle lifetime; extended when less than half is left. Default 86,400 (1 day). */
+    rollingSec?: number;
+    /** Lifetime from sign-in, whatever the activity. Default 604,800 (7 days). */
+    absoluteSec?: number;
+    /** Server-side store; the cookie then holds only the sealed session id. */
+    store?: SessionStore;
+    /** ID token claims kept in the session. Default `name email preferred_username given_name family_name`. */
+    claims?: string[];
+  };
+  /** Route paths under the adapter's mount point. Defaults `/auth/login`, `/auth/callback`, `/auth/initiate`, `/auth/logout`. */
+  routes?: { login?: string; callback?: string; initiate?: string; logout?: string };
+  /** Default `'query'`. */
+  tenant?: TenantResolution;
+  /** Where the browser lands after logout when there is no Okta logout to do. Default `'/'`. */
+  afterLogoutPath?: string;
+  /**
+   * The response mode of authorization requests. Default `'query'` (a GET callback); `'form_post'`
+   * makes Okta POST the response (OAuth 2.0 Form Post Response Mode). The callback refuses the
+   * other method (catalogue CB-13).
+   */
+  responseMode?: 'query' | 'form_post';
+  /**
+   * Called with every error the auth routes and the bearer check answer with, for your logging.
+   * An {@link OidcError}'s message and details never hold tokens, codes or cookie values; anything
+   * else is passed as thrown. `correlationId` is also shown on the error page (catalogue LG-03).
+   */
+  onError?: (error: OidcError | unknown, context: { route: 'login' | 'callback' | 'initiate' | 'logout' | 'bearer'; correlationId: string }) => void;
+  /** Options for the underlying {@link OidcClient}. `now` also drives session expiry. */
+  client?: Omit<OidcClientOptions, 'store'>;
+}
+
+/** The sign-in and session API adapters call. */
+export interface OidcAuth {
+  readonly client: OidcClient;
+  /** Answer an auth route; `null` when the request is not for one of them. Never throws. */
+  handle(req: OidcRequest): Promise<OidcResponse | null>;
+  /** The signed-in session, or `null`; `setCookies` re-issues a rolling session or deletes an invalid one. */
+  getSession(req: OidcRequest): Promise<{ session: Session | null; setCookies: string[] }>;
+  /** The session, or the response to send instead: 401 JSON for API requests, else 302 to login. */
+  requireSession(req: OidcRequest): Promise<{ session: Session; setCookies: string[] } | { response: OidcResponse }>;
+  /** Check `Authorization: Bearer` by introspection at the tenant's Okta org. */
+  requireAccessToken(req: OidcRequest, options?: { tenantId?: string }): Promise<{ token: ActiveToken; tenant: Tenant } | { response: OidcResponse }>;
+}

@@ -1,0 +1,63 @@
+/** Web `Request` / `Response` glue for Web-native frameworks (Hono, Bun, Deno, Workers). */
+import { OidcError } from '../errors';
+import type { OidcRequest, OidcResponse } from './types';
+
+/** The largest body an auth route reads: a form_post callback is a few KiB (an ID token and state). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Build an {@link OidcRequest} from a Web `Request`. `request.url` must already be the external URL
+ * (behind a proxy, rewrite it from trusted headers before calling this; forwarded headers are
+ * never read here). The body is read at most once, only by routes that need it, and capped at
+ * {@link MAX_BODY_BYTES} (ERR_OIDC_PAYLOAD_TOO_LARGE).
+ */
+export function fromWebRequest(request: Request, basePath = ''): OidcRequest {
+  let body: Promise<string> | undefined;
+  return {
+    method: request.method.toUpperCase(),
+    url: new URL(request.url),
+    basePath,
+    headers: request.headers,
+    readBody() {
+      body ??= readCapped(request);
+      return body;
+    },
+  };
+}
+
+async function readCapped(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function tooLarge(): OidcError {
+  return new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+}
+
+/** Turn an {@link OidcResponse} into a Web `Response`, one `Set-Cookie` header per cookie. */
+export function toWebResponse(response: OidcResponse): Response {
+  const headers = new Headers(response.headers);
+  for (const cookie of response.setCookies) headers.append('Set-Cookie', cookie);
+  return new Response(response.body, { status: response.status, headers });
+}

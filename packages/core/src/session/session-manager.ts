@@ -1,0 +1,372 @@
+/**
+ * The sealed cookie session: encrypted and authenticated (JWE via the sealer), rolling and absolute
+ * expiry, chunked when large, optionally backed by a server-side {@link SessionStore}.
+ *
+ * Reading is cheap by construction: the options are resolved once in the constructor, the sealer's
+ * keys are derived once, and a read is one cookie-header scan plus one unseal. Nothing touches the
+ * credential store; the session store is consulted only when one is configured.
+ */
+import { decodeProtectedHeader } from 'jose';
+import { cookieValue, deleteCookie, INVALID_COOKIE, parseCookies, serializeCookie, type CookieMap } from '../cookies';
+import { isOidcError, OidcError } from '../errors';
+import { randomToken } from '../internal/random';
+import type { CookieContext, CookieSealer, Session, SessionStore } from './types';
+
+export const DEFAULT_SESSION_COOKIE_NAME = 'oin_session';
+export const DEFAULT_ROLLING_SEC = 24 * 60 * 60;
+export const DEFAULT_ABSOLUTE_SEC = 7 * 24 * 60 * 60;
+export const DEFAULT_SESSION_CLAIMS: readonly string[] = Object.freeze(['name', 'email', 'preferred_username', 'given_name', 'family_name']);
+
+/**
+ * Browsers keep at most 4,096 bytes of name + value per cookie (RFC 6265 §6.1 minimum); 3,800
+ * leaves room for the attributes some user agents count too.
+ */
+export const MAX_CHUNK_BYTES = 3800;
+/**
+ * At most this many chunks (~15 KB). Node's default header limit is 16 KiB, so more would not
+ * reach the server anyway; a session that big drops its ID token first (logout then skips the
+ * Okta redirect, catalogue LO-02) and fails only if it is still too big.
+ */
+export const MAX_CHUNKS = 4;
+
+export interface SessionManagerOptions {
+  sealer: CookieSealer;
+  cookieName?: string;
+  rollingSec?: number;
+  absoluteSec?: number;
+  store?: SessionStore;
+  claims?: readonly string[];
+  /** Milliseconds clock (injectable for tests). */
+  now?: () => number;
+}
+
+/** What a sign-in contributes to a new session. */
+export interface NewSession {
+  tenant: string;
+  sub: string;
+  /** The validated ID token claims; only the configured subset is kept. */
+  claims: Record<string, unknown>;
+  idToken?: string;
+}
+
+export interface SessionRead {
+  session: Session | null;
+  /** Cookies to send: a re-issued session (rolling), or deletions of an invalid/expired one. */
+  setCookies: string[];
+}
+
+/** Sealed cookie payloads. `k` types the payload, on top of the sealer's purpose separation. */
+interface CookieSessionPayload {
+  k: 'session';
+  s: Session;
+}
+interface StoreReferencePayload {
+  k: 'ref';
+  id: string;
+  exp: number;
+}
+
+const SESSION_ID_OCTETS = 24; // 192 bits
+
+export class SessionManager {
+  readonly #sealer: CookieSealer;
+  readonly #baseName: string;
+  readonly #rollingMs: number;
+  readonly #absoluteMs: number;
+  readonly #store: SessionStore | undefined;
+  readonly #claims: readonly string[];
+  readonly #now: () => number;
+  #currentKid: Promise<string | undefined> | undefined;
+
+  constructor(options: SessionManagerOptions) {
+    this.#sealer = options.sealer;
+    this.#baseName = options.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
+    this.#rollingMs = (options.rollingSec ?? DEFAULT_ROLLING_SEC) * 1000;
+    this.#absoluteMs = (options.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
+    this.#store = options.store;
+    this.#claims = Object.freeze([...(options.claims ?? DEFAULT_SESSION_CLAIMS)]);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The cookie name for this request. On https it carries the `__Host-` prefix (RFC 6265bis
+   * §4.1.3.2): the browser then accepts it only with `Secure`, `Path=/` and no `Domain`, so a
+   * sibling subdomain can neither set nor overwrite it (catalogue CK-05). Plain http on loopback
+   * cannot use `Secure`, so the prefix is dropped there.
+   */
+  cookieName(secure: boolean): string {
+    return secure ? `__Host-${this.#baseName}` : this.#baseName;
+  }
+
+  /** Pick the configured claims subset from a validated ID token's claims. */
+  pickClaims(claims: Record<string, unknown>): Record<string, unknown> {
+    const picked: Record<string, unknown> = {};
+    for (const name of this.#claims) {
+      if (Object.hasOwn(claims, name) && claims[name] !== undefined) picked[name] = claims[name];
+    }
+    return picked;
+  }
+
+  /**
+   * Read the session. An absent cookie → `null` with no cookies; an invalid, tampered, duplicated or
+   * expired one → `null` plus deletions (catalogue CK-04, CK-08). When less than half of the rolling
+   * window is left, the session is extended and the cookie re-issued; otherwise nothing is written.
+   */
+  async read(context: CookieContext): Promise<SessionRead> {
+    const name = this.cookieName(context.secure);
+    const cookies = this.#parse(context);
+    if (cookies.size === 0) return { session: null, setCookies: [] };
+    const sealed = joinChunks(cookies, name);
+    if (sealed === undefined) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
+    const now = this.#now();
+    const session = await this.#open(sealed, now);
+    if (session === null) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
+
+    const absoluteEnd = session.issuedAt + this.#absoluteMs;
+    const remaining = session.expiresAt - now;
+    if (remaining >= this.#rollingMs / 2 || session.expiresAt >= absoluteEnd) {
+      // Sealed under an older secret: re-issue under the current one, so the old secret can be
+      // retired after one rolling window instead of the absolute lifetime (catalogue CK-07).
+      if (await this.#isCurrentKey(sealed)) return { session, setCookies: [] };
+      return { session, setCookies: await this.#write(session, cookies, context.secure, now) };
+    }
+    // Rolling: extend, never past the absolute end (catalogue CK-08).
+    const extended: Session = { ...session, expiresAt: Math.min(now + this.#rollingMs, absoluteEnd) };
+    const setCookies = await this.#write(extended, cookies, context.secure, now);
+    return { session: extended, setCookies };
+  }
+
+  /**
+   * Start a new session after a successful sign-in: a fresh random id every time, so a planted
+   * cookie can never become authenticated (catalogue CK-01, CK-02). Any previous session of this
+   * browser is destroyed first (its store entry deleted; its cookie chunks overwritten or deleted).
+   */
+  async create(context: CookieContext, input: NewSession): Promise<{ session: Session; setCookies: string[] }> {
+    const cookies = this.#parse(context);
+    if (this.#store && cookies.size > 0) await this.#destroyStored(cookies, context.secure);
+    const now = this.#now();
+    const session: Session = {
+      id: randomToken(SESSION_ID_OCTETS),
+      tenant: input.tenant,
+      sub: input.sub,
+      claims: this.pickClaims(input.claims),
+      issuedAt: now,
+      expiresAt: now + Math.min(this.#rollingMs, this.#absoluteMs),
+      ...(input.idToken === undefined ? {} : { idToken: input.idToken }),
+    };
+    const setCookies = await this.#write(session, cookies, context.secure, now);
+    return { session, setCookies };
+  }
+
+  /** Start deriving the session keys and learning the current key id, so the first request does no setup. */
+  warm(): void {
+    this.#currentKidPromise().catch(() => {});
+  }
+
+  /** `Set-Cookie` deletions for every session cookie chunk the request carries. */
+  deletions(context: CookieContext): string[] {
+    return this.#deleteAll(this.#parse(context), context.secure);
+  }
+
+  /**
+   * Sign out locally: read the session (without extending it), delete its store entry and every
+   * cookie chunk. Returns the session that was open, if any, for the logout redirect.
+   */
+  async destroy(context: CookieContext): Promise<SessionRead> {
+    const cookies = this.#parse(context);
+    if (cookies.size === 0) return { session: null, setCookies: [] };
+    const sealed = joinChunks(cookies, this.cookieName(context.secure));
+    const session = sealed === undefined ? null : await this.#open(sealed, this.#now());
+    if (session && this.#store) await this.#storeCall(() => this.#store!.delete(session.id));
+    return { session, setCookies: this.#deleteAll(cookies, context.secure) };
+  }
+
+  /**
+   * Whether `sealed` was sealed with the first (current) secret. The sealer puts a fingerprint of
+   * the derived key in the JWE header's `kid`; the current one is learned once by sealing a probe.
+   */
+  async #isCurrentKey(sealed: string): Promise<boolean> {
+    try {
+      return decodeProtectedHeader(sealed).kid === (await this.#currentKidPromise());
+    } catch {
+      return true;
+    }
+  }
+
+  #currentKidPromise(): Promise<string | undefined> {
+    this.#currentKid ??= this.#sealer.seal({}, 'session', 1).then((probe) => decodeProtectedHeader(probe).kid);
+    return this.#currentKid;
+  }
+
+  #parse(context: CookieContext): CookieMap {
+    const name = this.cookieName(context.secure);
+    const prefix = `${name}.`;
+    return parseCookies(context.cookieHeader, (candidate) => candidate === name || candidate.startsWith(prefix));
+  }
+
+  async #open(sealed: string, now: number): Promise<Session | null> {
+    let payload: unknown;
+    try {
+      payload = await this.#sealer.unseal(sealed, 'session');
+    } catch {
+      // Tampered, truncated, wrong key, wrong purpose or expired: all mean "no session" (CK-04).
+      return null;
+    }
+    if (this.#store) {
+      if (!isStoreReference(payload) || payload.exp <= now) return null;
+      const stored = await this.#storeCall(() => this.#store!.get(payload.id));
+      if (!stored || !isSession(stored) || stored.id !== payload.id) return null;
+      return this.#live(stored, now);
+    }
+    if (!isCookieSession(payload)) return null;
+    return this.#live(payload.s, now);
+  }
+
+  /** Expiry is checked here even though the sealed token has its own `exp`: the session clock is authoritative. */
+  #live(session: Session, now: number): Session | null {
+    if (session.expiresAt <= now) return null;
+    if (now - session.issuedAt >= this.#absoluteMs) return null;
+    return session;
+  }
+
+  async #write(session: Session, cookies: CookieMap, secure: boolean, now: number): Promise<string[]> {
+    const ttlSec = Math.max(1, Math.ceil((session.expiresAt - now) / 1000));
+    const name = this.cookieName(secure);
+    let sealed: string;
+    if (this.#store) {
+      await this.#storeCall(() => this.#store!.set(session.id, session, ttlSec));
+      sealed = await this.#sealer.seal({ k: 'ref', id: session.id, exp: session.expiresAt } satisfies StoreReferencePayload, 'session', ttlSec);
+    } else {
+      const full = await this.#sealSession(session, ttlSec);
+      let fits = full !== undefined && chunkCount(name, full) <= MAX_CHUNKS ? full : undefined;
+      if (fits === undefined && session.idToken !== undefined) {
+        const { idToken: _dropped, ...withoutIdToken } = session;
+        const smaller = await this.#sealSession(withoutIdToken, ttlSec);
+        if (smaller !== undefined && chunkCount(name, smaller) <= MAX_CHUNKS) fits = smaller;
+      }
+      if (fits === undefined) {
+        throw new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', 'The session is too large for a cookie: configure fewer session claims or a session store.');
+      }
+      sealed = fits;
+    }
+    const attributes = { path: '/', httpOnly: true, secure, sameSite: 'Lax' as const, maxAge: ttlSec };
+    const chunks = splitChunks(name, sealed);
+    const setCookies = chunks.map((chunk, index) => serializeCookie(chunkName(name, index), chunk, attributes));
+    // Stale chunks from a previous, larger session would corrupt the next read: delete them.
+    for (const existing of cookies.keys()) {
+      const index = chunkIndex(name, existing);
+      if (index !== undefined && index >= chunks.length) setCookies.push(deleteCookie(existing, { path: '/', secure, sameSite: 'Lax' }));
+    }
+    return setCookies;
+  }
+
+  /** Seal a cookie session; `undefined` when the sealer refuses it as too large. */
+  async #sealSession(session: Session, ttlSec: number): Promise<string | undefined> {
+    try {
+      return await this.#sealer.seal({ k: 'session', s: session } satisfies CookieSessionPayload, 'session', ttlSec);
+    } catch (error) {
+      if (isOidcError(error) && error.code === 'ERR_OIDC_PAYLOAD_TOO_LARGE') return undefined;
+      throw error;
+    }
+  }
+
+  async #destroyStored(cookies: CookieMap, secure: boolean): Promise<void> {
+    const sealed = joinChunks(cookies, this.cookieName(secure));
+    if (sealed === undefined) return;
+    let payload: unknown;
+    try {
+      payload = await this.#sealer.unseal(sealed, 'session');
+    } catch {
+      return;
+    }
+    if (isStoreReference(payload)) await this.#storeCall(() => this.#store!.delete(payload.id));
+  }
+
+  #deleteAll(cookies: CookieMap, secure: boolean): string[] {
+    return [...cookies.keys()].map((name) => deleteCookie(name, { path: '/', secure, sameSite: 'Lax' }));
+  }
+
+  async #storeCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The session store failed.', { cause });
+    }
+  }
+}
+
+function chunkName(name: string, index: number): string {
+  return index === 0 ? name : `${name}.${index}`;
+}
+
+function chunkIndex(name: string, candidate: string): number | undefined {
+  if (candidate === name) return 0;
+  const suffix = candidate.slice(name.length + 1);
+  return /^[1-9][0-9]?$/.test(suffix) ? Number(suffix) : undefined;
+}
+
+/** Chunk payload size so that `name.N=value` stays within {@link MAX_CHUNK_BYTES} (all ASCII). */
+function chunkSize(name: string): number {
+  return MAX_CHUNK_BYTES - (name.length + 3) - 1;
+}
+
+function chunkCount(name: string, sealed: string): number {
+  return Math.max(1, Math.ceil(sealed.length / chunkSize(name)));
+}
+
+function splitChunks(name: string, sealed: string): string[] {
+  const size = chunkSize(name);
+  const chunks: string[] = [];
+  for (let offset = 0; offset < sealed.length; offset += size) chunks.push(sealed.slice(offset, offset + size));
+  return chunks.length > 0 ? chunks : [''];
+}
+
+/**
+ * Reassemble `name`, `name.1`, `name.2`… in order. `undefined` when the first chunk is missing,
+ * any chunk is duplicated or malformed, a gap precedes a later chunk, or there are too many.
+ * A swapped or missing middle chunk simply fails to unseal.
+ */
+function joinChunks(cookies: CookieMap, name: string): string | undefined {
+  const first = cookies.get(name);
+  if (first === undefined || first === INVALID_COOKIE) return undefined;
+  let sealed = first;
+  let count = 1;
+  for (; count < MAX_CHUNKS; count++) {
+    const next = cookies.get(chunkName(name, count));
+    if (next === undefined) break;
+    if (next === INVALID_COOKIE) return undefined;
+    sealed += next;
+  }
+  // Anything beyond the chunks we read (a gap, or more than MAX_CHUNKS) is not a session we wrote.
+  for (const key of cookies.keys()) {
+    const index = chunkIndex(name, key);
+    if (index === undefined || index >= count) return undefined;
+  }
+  return cookieValue(cookies, name) === undefined ? undefined : sealed;
+}
+
+function isSession(value: unknown): value is Session {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s['id'] === 'string' &&
+    typeof s['tenant'] === 'string' &&
+    typeof s['sub'] === 'string' &&
+    typeof s['claims'] === 'object' &&
+    s['claims'] !== null &&
+    !Array.isArray(s['claims']) &&
+    typeof s['issuedAt'] === 'number' &&
+    typeof s['expiresAt'] === 'number' &&
+    (s['idToken'] === undefined || typeof s['idToken'] === 'string')
+  );
+}
+
+function isCookieSession(value: unknown): value is CookieSessionPayload {
+  return typeof value === 'object' && value !== null && (value as { k?: unknown }).k === 'session' && isSession((value as { s?: unknown }).s);
+}
+
+function isStoreReference(value: unknown): value is StoreReferencePayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const ref = value as Record<string, unknown>;
+  return ref['k'] === 'ref' && typeof ref['id'] === 'string' && typeof ref['exp'] === 'number';
+}

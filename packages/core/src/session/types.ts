@@ -1,0 +1,59 @@
+/** Session types shared by the session cookie, the server-side store and the flow layer. */
+
+/**
+ * A signed-in user's session. Times are epoch **milliseconds**.
+ *
+ * Identity is `(tenant, sub)`: the same e-mail in two tenants is two different users, and `claims`
+ * must never be used to link accounts across tenants (catalogue MT-04).
+ */
+export interface Session {
+  /** Random, fresh on every sign-in (no fixation, catalogue CK-01). */
+  id: string;
+  /** The tenant id the user signed in through (catalogue MT-08). */
+  tenant: string;
+  /** The ID token's `sub`. */
+  sub: string;
+  /** The configured subset of ID token claims (default `name`, `email`, `preferred_username`, `given_name`, `family_name`). */
+  claims: Record<string, unknown>;
+  /** When the user signed in; the absolute lifetime counts from here. */
+  issuedAt: number;
+  /** When the session ends unless activity extends it (rolling), never beyond `issuedAt + absoluteSec`. */
+  expiresAt: number;
+  /** The raw ID token, kept only as the `id_token_hint` for RP-initiated logout. */
+  idToken?: string;
+}
+
+/**
+ * A server-side session store. When configured, the cookie holds only the sealed session id and the
+ * session itself lives here. `ttlSec` is how long the entry must be kept; a store may drop it after.
+ */
+export interface SessionStore {
+  get(id: string): Promise<Session | undefined | null>;
+  set(id: string, session: Session, ttlSec: number): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** True when `value` looks like a {@link SessionStore}. */
+export function isSessionStore(value: unknown): value is SessionStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return typeof store['get'] === 'function' && typeof store['set'] === 'function' && typeof store['delete'] === 'function';
+}
+
+/**
+ * What the session and transaction cookies need from `createSealer` (`crypto/seal.ts`): JWE `dir` +
+ * `A256GCM` under keys derived per secret and purpose. The purpose separates the keys, so a
+ * transaction cookie can never be opened as a session and vice versa (catalogue CK-03).
+ */
+export interface CookieSealer {
+  seal(payload: Record<string, unknown>, purpose: 'session' | 'transaction', ttlSec: number): Promise<string>;
+  unseal(sealed: string, purpose: 'session' | 'transaction'): Promise<unknown>;
+}
+
+/** Where a cookie is read from and written to for one request. */
+export interface CookieContext {
+  /** The request's `Cookie` header. */
+  cookieHeader: string | null;
+  /** False only for plain http on a loopback host (development): then no `Secure` and no `__Host-` prefix. */
+  secure: boolean;
+}
