@@ -26,6 +26,9 @@ import type { Transport } from '../http/types';
 const ALLOWED_ALG = 'RS256';
 /** Keys beyond this many entries in one JWKS are not examined (a bound on import work). */
 const MAX_KEYS_PER_SET = 100;
+/** RFC 7518 §3.3. */
+const MIN_RSA_BITS = 2048;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Resolves the verification key for a JWS header. */
 export interface JwksRegistry {
@@ -123,7 +126,9 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
       (jwk.kid === undefined || (typeof jwk.kid === 'string' && jwk.kid.length > 0)) &&
       (jwk.key_ops === undefined || (Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) &&
       typeof jwk.n === 'string' &&
-      typeof jwk.e === 'string';
+      BASE64URL.test(jwk.n) &&
+      typeof jwk.e === 'string' &&
+      BASE64URL.test(jwk.e);
     if (!usable) {
       ignored += 1;
       continue;
@@ -137,6 +142,8 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
       // Only the public members: a JWKS that leaks a private key must not turn into a signing key here.
       const key = await importJWK({ kty: 'RSA', n: jwk.n as string, e: jwk.e as string }, ALLOWED_ALG);
       if (!(typeof key === 'object' && 'type' in key && key.type === 'public')) throw new TypeError('not a public key');
+      // RFC 7518 §3.3: RS256 keys are 2048 bits or larger (Web Crypto imports a garbage modulus as 0 bits).
+      if ((key.algorithm as RsaHashedKeyAlgorithm).modulusLength < MIN_RSA_BITS) throw new TypeError('RSA key too small');
       all.push(key);
       if (kid !== undefined) byKid.set(kid, key);
     } catch {
