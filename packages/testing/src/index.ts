@@ -1,1 +1,19 @@
-export {};
+/**
+ * @oin-oidc/testing: an Okta org emulator (oidc-provider 9) and test helpers.
+ * The adapter and store conformance suites live at `@oin-oidc/testing/conformance`.
+ */
+export { startOktaOrg } from './emulator/org';
+export { driveAuthorization, type CallbackRequest } from './emulator/drive';
+export type {
+  EmulatorClient,
+  EmulatorEndpoint,
+  EmulatorUser,
+  Fault,
+  OktaOrg,
+  OrgConfig,
+  OrgControl,
+  ResolvedOrgConfig,
+  ResolvedUser,
+  SigningKeyInfo,
+} from './emulator/types';
+export { EMULATOR_ENDPOINTS } from './emulator/types';

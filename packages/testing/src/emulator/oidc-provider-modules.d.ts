@@ -1,0 +1,20 @@
+// oidc-provider publishes no types; the emulator narrows what it uses in ./oidc-provider.ts.
+declare module 'oidc-provider' {
+  // biome-ignore lint/suspicious/noExplicitAny: untyped module
+  const Provider: any;
+  export default Provider;
+  export { Provider };
+}
+declare module 'oidc-provider/lib/helpers/weak_cache.js' {
+  // biome-ignore lint/suspicious/noExplicitAny: untyped module
+  const instance: (provider: any) => any;
+  export default instance;
+}
+declare module 'oidc-provider/lib/actions/introspection.js' {
+  const chain: ((...args: unknown[]) => unknown)[];
+  export default chain;
+}
+declare module 'oidc-provider/lib/actions/revocation.js' {
+  const chain: ((...args: unknown[]) => unknown)[];
+  export default chain;
+}

@@ -1,0 +1,132 @@
+/**
+ * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
+ * packages rely on them, so change them only together with that page.
+ */
+
+/** The Okta endpoints the emulator counts, faults and rate-limits. */
+export type EmulatorEndpoint =
+  | 'discovery'
+  | 'authorize'
+  | 'token'
+  | 'keys'
+  | 'userinfo'
+  | 'introspect'
+  | 'revoke'
+  | 'logout';
+
+export const EMULATOR_ENDPOINTS: readonly EmulatorEndpoint[] = [
+  'discovery',
+  'authorize',
+  'token',
+  'keys',
+  'userinfo',
+  'introspect',
+  'revoke',
+  'logout',
+];
+
+/** A scripted failure served instead of (or, for `delay`, before) the normal response. */
+export type Fault =
+  | { type: 'status'; status: number; body?: string } // e.g. 500, 503
+  | { type: 'hang' }
+  | { type: 'delay'; ms: number }
+  | { type: 'rate-limit'; resetInSec?: number } // 429 + X-Rate-Limit-Limit/Remaining=0/Reset
+  | { type: 'html'; status?: number } // text/html page; default status 200 (proxy/captive-portal page)
+  | { type: 'malformed-json'; status?: number }; // application/json that does not parse; default 200
+
+export interface EmulatorClient {
+  clientId: string;
+  /** Shorthand for one active secret. */
+  clientSecret?: string;
+  /** Up to two active secrets (rotation); inactive ones are refused with 401 invalid_client. */
+  clientSecrets?: { value: string; active: boolean }[];
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+  /** Public keys for private_key_jwt. */
+  jwks?: { keys: JsonWebKey[] };
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  /** Third-party-initiated login URI (OIDC Core §4); kept by the emulator, matched exactly. */
+  initiateLoginUri?: string;
+  dpopBoundAccessTokens?: boolean;
+  /** Display name shown on the login form; default: the client id. */
+  name?: string;
+}
+
+export interface EmulatorUser {
+  /** Okta user id; default: a stable "00u…" id derived from the login. */
+  sub?: string;
+  login: string;
+  password: string;
+  /** Standard claims (name, email, given_name, …); `preferred_username` defaults to the login. */
+  claims?: Record<string, unknown>;
+}
+
+export interface OrgConfig {
+  name?: string;
+  /** 0 or absent: a random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  clients: EmulatorClient[];
+  users?: EmulatorUser[];
+  /** Login of the auto-signed-in user; default: the first user; false shows the login form. */
+  autoLogin?: string | false;
+  /** Headers are always sent; `enforce` turns the window limit into 429s. Default limit 600/60 s. */
+  rateLimit?: { limit: number; windowSec?: number; enforce?: boolean };
+  /** Okta org id used as the `idp` claim; default: a random "00o…" id. */
+  orgId?: string;
+}
+
+export interface SigningKeyInfo {
+  kid: string;
+  active: boolean;
+}
+
+export interface OrgControl {
+  /** New active key; the old one stays published until removed. */
+  rotateSigningKey(): Promise<{ kid: string }>;
+  addSigningKey(options?: { activate?: boolean }): Promise<{ kid: string }>;
+  activateSigningKey(kid: string): Promise<void>;
+  removeSigningKey(kid: string): Promise<void>;
+  signingKeys(): Promise<SigningKeyInfo[]>;
+  /** Without `times`, the fault stays until cleared. */
+  fault(endpoint: EmulatorEndpoint, fault: Fault, options?: { times?: number }): void;
+  clearFaults(endpoint?: EmulatorEndpoint): void;
+  counters(): Record<EmulatorEndpoint, number>;
+  resetCounters(): void;
+  setClientSecrets(clientId: string, secrets: { value: string; active: boolean }[]): Promise<void>;
+  issueIdToken(clientId: string, options?: { login?: string; claims?: Record<string, unknown> }): Promise<string>;
+  issueAccessToken(clientId: string, options?: { login?: string; scope?: string }): Promise<string>;
+  simplifiedSignIn(
+    clientId: string,
+    options?: { login?: string },
+  ): Promise<{ action: string; fields: { id_token: string } }>;
+  initiateLoginUrl(clientId: string, options?: { loginHint?: string; targetLinkUri?: string }): string;
+}
+
+export interface OktaOrg {
+  /** http://127.0.0.1:PORT (no path, no trailing slash). */
+  readonly issuer: string;
+  /** `${issuer}/__admin`: the HTTP control API (same operations as `control`). */
+  readonly adminUrl: string;
+  readonly control: OrgControl;
+  /** The config after defaults (client secrets, users with their ids). */
+  readonly config: ResolvedOrgConfig;
+  close(): Promise<void>;
+}
+
+export interface ResolvedUser {
+  sub: string;
+  login: string;
+  password: string;
+  claims: Record<string, unknown>;
+}
+
+export interface ResolvedOrgConfig {
+  name: string;
+  orgId: string;
+  clients: EmulatorClient[];
+  users: ResolvedUser[];
+  autoLogin: string | false;
+  rateLimit: { limit: number; windowSec: number; enforce: boolean };
+}
