@@ -1,0 +1,15 @@
+/**
+ * The load generator: autocannon, run from the bench process against a server in another process.
+ * Any non-2xx response or socket error fails the run: a guard that answers 401 quickly must never
+ * be mistaken for a fast authenticated request.
+ */
+import autocannon from 'autocannon';
+
+export async function load(url, { headers = {}, connections = 50, durationSec = 2, pipelining = 1 } = {}) {
+  const result = await autocannon({ url, headers, connections, duration: durationSec, pipelining });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests.total === 0) {
+    throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total}`);
+  }
+  // total / elapsed rather than requests.average: the per-second buckets are empty for sub-second quick runs.
+  return { rps: result.requests.total / result.duration, p99: result.latency.p99, p50: result.latency.p50, total: result.requests.total };
+}

@@ -1,0 +1,54 @@
+/** Spawning the per-side server processes (src/servers/app.mjs) and talking to them over IPC. */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const APP = fileURLToPath(new URL('../servers/app.mjs', import.meta.url));
+
+function once(child, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message) => {
+      if (message?.type === type) {
+        cleanup();
+        resolve(message);
+      } else if (message?.type === 'error') {
+        cleanup();
+        reject(new Error(`server ${child.spawnargs.slice(-2).join(':')}: ${message.message}`));
+      }
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`server ${child.spawnargs.slice(-2).join(':')} exited with ${code}`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Start a server process; resolves once it listens (before it has an app). */
+export async function spawnServer(framework, variant) {
+  const child = fork(APP, [framework, variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await once(child, 'listening');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    framework,
+    variant,
+    port,
+    baseUrl,
+    child,
+    async configure(config) {
+      const ready = once(child, 'ready');
+      child.send({ type: 'configure', config: { ...config, baseUrl } });
+      await ready;
+    },
+    close() {
+      if (child.exitCode !== null) return Promise.resolve();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * One HTTP server per benchmark side, in its own process (so the load generator and the server
+ * do not share an event loop). Protocol over IPC:
+ *   child → { type: 'listening', port }   (the http.Server is bound to 127.0.0.1:0 before any app exists,
+ *                                          so redirect URIs can name the real port)
+ *   parent → { type: 'configure', config } → child builds the app, attaches it → { type: 'ready' }
+ * argv[2] = framework (express | fastify | hono | koa), argv[3] = variant:
+ *   bare        GET /api/me → small JSON, no auth (the framework's own cost)
+ *   oin         oin-oidc adapter mounted as documented; GET /api/me behind the session guard
+ *   oin-bearer  oin-oidc adapter; GET /api/me behind the bearer (introspection) guard
+ *   eoc         express-openid-connect auth({ authRequired: false }) + requiresAuth()
+ *   hono-oidc   @hono/oidc-auth oidcAuthMiddleware()
+ */
+import { createServer } from 'node:http';
+
+const [framework, variant] = process.argv.slice(2);
+const server = createServer();
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }));
+
+process.on('message', async (message) => {
+  if (message?.type !== 'configure') return;
+  try {
+    await build(message.config);
+    process.send({ type: 'ready' });
+  } catch (error) {
+    process.send({ type: 'error', message: String(error?.stack ?? error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+
+const BODY = (sub) => ({ ok: true, sub });
+
+function oinOptions(config) {
+  return {
+    store: config.tenants,
+    session: { secret: config.sessionSecret },
+    tenant: 'query',
+    client: { introspectionCache: { maxTtlSec: 300 } },
+  };
+}
+
+async function build(config) {
+  const key = `${framework}:${variant}`;
+  switch (framework) {
+    case 'express':
+      return buildExpress(config, key);
+    case 'fastify':
+      return buildFastify(config, key);
+    case 'hono':
+      return buildHono(config, key);
+    case 'koa':
+      return buildKoa(config, key);
+    default:
+      throw new Error(`unknown framework ${framework}`);
+  }
+}
+
+async function buildExpress(config) {
+  const { default: express } = await import('express');
+  const app = express();
+  app.disable('x-powered-by');
+  if (variant === 'bare') {
+    app.get('/api/me', (_req, res) => res.json(BODY('bare')));
+  } else if (variant === 'oin' || variant === 'oin-bearer') {
+    const { oidc } = await import('@oin-oidc/express');
+    const auth = oidc(oinOptions(config));
+    app.use(auth);
+    if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
+    else app.get('/api/me', auth.requireAccessToken(), (req, res) => res.json(BODY(req.oidc.accessToken.sub)));
+  } else if (variant === 'eoc') {
+    const { auth, requiresAuth } = await import('express-openid-connect');
+    app.use(
+      auth({
+        authRequired: false,
+        idpLogout: false,
+        issuerBaseURL: config.issuer,
+        baseURL: config.baseUrl,
+        clientID: config.clientId,
+        clientSecret: config.clientSecret,
+        secret: config.sessionSecret,
+        authorizationParams: { response_type: 'code', scope: 'openid profile email' },
+      }),
+    );
+    app.get('/api/me', requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
+  } else throw new Error(`express has no variant ${variant}`);
+  server.on('request', app);
+}
+
+async function buildFastify(config) {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ serverFactory: (handler) => server.on('request', handler) && server, logger: false });
+  if (variant === 'bare') {
+    app.get('/api/me', async () => BODY('bare'));
+  } else if (variant === 'oin' || variant === 'oin-bearer') {
+    const mod = await import('@oin-oidc/fastify');
+    const plugin = mod.oidcPlugin ?? mod.default;
+    await app.register(plugin, oinOptions(config));
+    if (variant === 'oin') app.get('/api/me', { preHandler: app.requiresAuth() }, async (req) => BODY(req.oidc.user.sub));
+    else app.get('/api/me', { preHandler: app.requireAccessToken() }, async (req) => BODY(req.oidc.accessToken.sub));
+  } else throw new Error(`fastify has no variant ${variant}`);
+  await app.ready();
+}
+
+async function buildHono(config) {
+  const { Hono } = await import('hono');
+  const { getRequestListener } = await import('@hono/node-server');
+  const app = new Hono();
+  if (variant === 'bare') {
+    app.get('/api/me', (c) => c.json(BODY('bare')));
+  } else if (variant === 'oin' || variant === 'oin-bearer') {
+    const mod = await import('@oin-oidc/hono');
+    const auth = mod.oidc(oinOptions(config));
+    app.use('*', auth);
+    if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (c) => c.json(BODY(c.get('oidc').user.sub)));
+    else app.get('/api/me', auth.requireAccessToken(), (c) => c.json(BODY(c.get('oidc').accessToken.sub)));
+  } else if (variant === 'hono-oidc') {
+    const { oidcAuthMiddleware, getAuth, initOidcAuthMiddleware } = await import('@hono/oidc-auth');
+    app.use(
+      '*',
+      initOidcAuthMiddleware({
+        OIDC_AUTH_SECRET: config.sessionSecret,
+        OIDC_ISSUER: config.issuer,
+        OIDC_CLIENT_ID: config.clientId,
+        OIDC_CLIENT_SECRET: config.clientSecret,
+        OIDC_REDIRECT_URI: '/callback',
+      }),
+    );
+    app.use('/api/*', oidcAuthMiddleware());
+    app.get('/api/me', async (c) => c.json(BODY((await getAuth(c)).sub)));
+  } else throw new Error(`hono has no variant ${variant}`);
+  server.on('request', getRequestListener(app.fetch));
+}
+
+async function buildKoa(config) {
+  const { default: Koa } = await import('koa');
+  const app = new Koa();
+  if (variant === 'bare') {
+    app.use(async (ctx, next) => {
+      if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = BODY('bare');
+      else await next();
+    });
+  } else if (variant === 'oin' || variant === 'oin-bearer') {
+    const { oidc } = await import('@oin-oidc/koa');
+    const auth = oidc(oinOptions(config));
+    app.use(auth.middleware);
+    const guard = variant === 'oin' ? auth.requiresAuth() : auth.requireAccessToken();
+    app.use(async (ctx, next) => {
+      if (ctx.method === 'GET' && ctx.path === '/api/me') {
+        await guard(ctx, async () => {
+          const state = ctx.state.oidc;
+          ctx.body = BODY(variant === 'oin' ? state.user.sub : state.accessToken.sub);
+        });
+      } else await next();
+    });
+  } else throw new Error(`koa has no variant ${variant}`);
+  server.on('request', app.callback());
+}
