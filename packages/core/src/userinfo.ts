@@ -55,7 +55,9 @@ export async function fetchUserInfo(deps: UserInfoDeps, tenant: Tenant, accessTo
     throw new OidcError('ERR_OIDC_USERINFO_INVALID', `The UserInfo endpoint answered HTTP ${response.status}.`, { details: { status: response.status } });
   }
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (contentType !== 'application/json') {
+  // The transport already refused non-JSON bodies; this keeps a signed response out even when it
+  // arrives with a JSON-ish type. No content type at all is tolerated, as the transport does.
+  if (contentType !== 'application/json' && contentType !== '') {
     throw new OidcError('ERR_OIDC_USERINFO_INVALID', 'The UserInfo response is not JSON (signed or encrypted UserInfo responses are not supported).', {
       details: { contentType: contentType.slice(0, 64) },
     });

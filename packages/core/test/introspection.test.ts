@@ -1,0 +1,355 @@
+import { type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTransport } from '../src/http/transport';
+import { createIntrospector, type IntrospectorDeps } from '../src/introspection/introspect';
+import { revokeToken } from '../src/revoke';
+import { parseTenant, type Tenant } from '../src/tenant/tenant';
+import { MemoryTtlStore, type TtlStore } from '../src/ttl-store';
+
+const REDIRECT = 'http://localhost:3000/auth/callback';
+let org: OktaOrg;
+let tenant: Tenant;
+let wrongSecretTenant: Tenant;
+
+beforeAll(async () => {
+  org = await startOktaOrg({
+    clients: [
+      { clientId: 'app-a', clientSecret: 'secret-a', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [REDIRECT] },
+      { clientId: 'app-b', clientSecret: 'secret-b', tokenEndpointAuthMethod: 'client_secret_post', redirectUris: [REDIRECT] },
+    ],
+    users: [{ login: 'alice@acme.example', password: 'correct horse' }],
+  });
+  tenant = parseTenant({ id: 'acme', issuer: org.issuer, clientId: 'app-a', clientSecret: 'secret-a', redirectUris: [REDIRECT] });
+  wrongSecretTenant = parseTenant({ id: 'acme-stale', issuer: org.issuer, clientId: 'app-a', clientSecret: 'rotated-away', redirectUris: [REDIRECT] });
+});
+afterAll(async () => {
+  await org?.close();
+});
+beforeEach(() => {
+  org.control.clearFaults();
+  org.control.resetCounters();
+});
+
+function introspector(options: Partial<IntrospectorDeps> = {}) {
+  const transport = options.transport ?? createTransport({ timeoutMs: 2_000 });
+  return createIntrospector({ transport, now: Date.now, ...options });
+}
+
+/** A syntactically valid token Okta never issued. */
+function unseenToken(): string {
+  return `eyJhbGciOiJSUzI1NiJ9.${btoa(crypto.randomUUID()).replace(/=+$/, '')}.c2lnbmF0dXJl`;
+}
+
+/** Serve this JSON object as the next /introspect answer. */
+function answer(body: Record<string, unknown>): void {
+  org.control.fault('introspect', { type: 'status', status: 200, body: JSON.stringify(body) }, { times: 1 });
+}
+
+function activeBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return { active: true, client_id: 'app-a', iss: org.issuer, jti: 'AT.1', token_type: 'Bearer', sub: 'alice', iat: now, exp: now + 3600, ...overrides };
+}
+
+describe('introspect against the Okta org emulator', () => {
+  it('accepts an active access token issued to the tenant (IN)', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example', scope: 'openid profile' });
+    const result = await introspector().introspect(tenant, token);
+    expect(result.active).toBe(true);
+    expect(result.client_id).toBe('app-a');
+    expect(result.username).toBe('alice@acme.example');
+    expect(result.scope).toBe('openid profile');
+    expect(result.token_type).toBe('Bearer');
+    expect(org.control.counters().introspect).toBe(1);
+  });
+
+  it('refuses an active token of another app of the same org (IN-05, MT)', async () => {
+    const token = await org.control.issueAccessToken('app-b', { login: 'alice@acme.example' });
+    await expect(introspector().introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
+  });
+
+  it('reports a token Okta does not know as inactive (IN-01)', async () => {
+    await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', status: 401 });
+  });
+
+  it('reports a revoked token as inactive', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector();
+    await client.introspect(tenant, token);
+    await revokeToken({ transport: createTransport(), now: Date.now }, tenant, token, 'access_token');
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(org.control.counters().revoke).toBe(1);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['over 8 KiB', 'a'.repeat(8 * 1024 + 1)],
+    ['a space', 'abc def'],
+    ['a control character', 'abc\u0000def'],
+    ['non-ASCII', 'tökén'],
+    ['a quote', 'abc"def'],
+    ['padding in the middle', 'ab=cd'],
+  ])('refuses a malformed token (%s) without calling Okta', async (_, token) => {
+    await expect(introspector().introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
+    expect(org.control.counters().introspect).toBe(0);
+  });
+
+  it('accepts a token of exactly 8 KiB as syntax (then Okta decides)', async () => {
+    await expect(introspector().introspect(tenant, 'a'.repeat(8 * 1024))).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(org.control.counters().introspect).toBe(1);
+  });
+
+  it('makes one /introspect call for 1,000 concurrent requests with one unseen token (single-flight)', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector();
+    const results = await Promise.all(Array.from({ length: 1_000 }, () => client.introspect(tenant, token)));
+    expect(results.every((r) => r.client_id === 'app-a')).toBe(true);
+    expect(org.control.counters().introspect).toBe(1);
+    // Single-flight is not a cache: without one, a later call asks again.
+    await client.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
+  it('shares one failure among concurrent callers and does not remember it', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector({ cache: { maxTtlSec: 60 } });
+    org.control.fault('introspect', { type: 'status', status: 503 }, { times: 1 });
+    const settled = await Promise.allSettled(Array.from({ length: 50 }, () => client.introspect(tenant, token)));
+    expect(settled.every((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'ERR_OIDC_UNAVAILABLE')).toBe(true);
+    expect(org.control.counters().introspect).toBe(1);
+    expect((await client.introspect(tenant, token)).active).toBe(true);
+  });
+
+  it('answers a repeated token from the cache, and without a cache asks every time', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const cached = introspector({ cache: { maxTtlSec: 60 } });
+    await cached.introspect(tenant, token);
+    const second = await cached.introspect(tenant, token);
+    expect(second.client_id).toBe('app-a');
+    expect(org.control.counters().introspect).toBe(1);
+
+    const uncached = introspector({ cache: false });
+    await uncached.introspect(tenant, token);
+    await uncached.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(3);
+  });
+
+  it('remembers an inactive token for the negative TTL only', async () => {
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    const client = introspector({ now, cache: { maxTtlSec: 60, negativeTtlSec: 5 } });
+    const token = unseenToken();
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(org.control.counters().introspect).toBe(1);
+    offsetMs = 5_000;
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
+  it('keeps the refusal reason in the negative cache (another client stays INVALID)', async () => {
+    const token = await org.control.issueAccessToken('app-b', { login: 'alice@acme.example' });
+    const client = introspector({ cache: {} });
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
+    expect(org.control.counters().introspect).toBe(1);
+  });
+
+  it('bounds a positive entry by maxTtlSec (IN-06)', async () => {
+    let offsetMs = 0;
+    const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 30 } });
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    await client.introspect(tenant, token);
+    offsetMs = 29_000;
+    await client.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(1);
+    offsetMs = 30_000;
+    await client.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
+  it('never serves a cached positive result past the token exp (IN-06)', async () => {
+    let offsetMs = 0;
+    const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 86_400 } });
+    // The emulator issues one-hour tokens; move the clock to 20 s before exp.
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    offsetMs = 3_580_000;
+    await client.introspect(tenant, token);
+    offsetMs = 3_601_000;
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', details: { reason: 'expired' } });
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
+  it('keys the cache by a hash: the store never sees the token (IN-06)', async () => {
+    const seen: string[] = [];
+    const inner = new MemoryTtlStore();
+    const recording: TtlStore = {
+      get(key) {
+        seen.push(key);
+        return inner.get(key);
+      },
+      set(key, value, ttl) {
+        seen.push(key, value);
+        return inner.set(key, value, ttl);
+      },
+      delete(key) {
+        seen.push(key);
+        return inner.delete(key);
+      },
+      setIfAbsent(key, value, ttl) {
+        seen.push(key, value);
+        return inner.setIfAbsent(key, value, ttl);
+      },
+      take(key) {
+        seen.push(key);
+        return inner.take(key);
+      },
+    };
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector({ cache: { store: recording } });
+    await client.introspect(tenant, token);
+    await client.introspect(tenant, token);
+    await client.forget(tenant, token);
+    expect(seen.length).toBeGreaterThan(0);
+    const signature = token.split('.')[2]!;
+    expect(seen.some((s) => s.includes(token) || s.includes(signature))).toBe(false);
+  });
+
+  it('forget drops the cached result, so a revocation is seen at once', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector({ cache: { maxTtlSec: 300 } });
+    await client.introspect(tenant, token);
+    await revokeToken({ transport: createTransport(), now: Date.now }, tenant, token);
+    // Documented trade-off: the cached answer survives the revocation until forgotten or expired.
+    expect((await client.introspect(tenant, token)).active).toBe(true);
+    await client.forget(tenant, token);
+    await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+  });
+
+  it('falls back to Okta when the cache store fails (never fails open or closed on a cache fault)', async () => {
+    const broken: TtlStore = {
+      get: () => Promise.reject(new Error('down')),
+      set: () => Promise.reject(new Error('down')),
+      delete: () => Promise.reject(new Error('down')),
+      setIfAbsent: () => Promise.reject(new Error('down')),
+      take: () => Promise.reject(new Error('down')),
+    };
+    const client = introspector({ cache: { store: broken } });
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    expect((await client.introspect(tenant, token)).active).toBe(true);
+    await expect(client.introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+  });
+
+  it('isolates tenants in the cache: one tenant’s entry never answers for another (MT-06)', async () => {
+    const tenantB = parseTenant({ id: 'acme-b', issuer: org.issuer, clientId: 'app-b', clientSecret: 'secret-b', tokenEndpointAuthMethod: 'client_secret_post', redirectUris: [REDIRECT] });
+    const store = new MemoryTtlStore();
+    const client = introspector({ cache: { store } });
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    expect((await client.introspect(tenant, token)).client_id).toBe('app-a');
+    await expect(client.introspect(tenantB, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
+  it('turns 401 invalid_client into ERR_OIDC_UNAVAILABLE, never inactive (IN-03)', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    await expect(introspector().introspect(wrongSecretTenant, token)).rejects.toMatchObject({
+      code: 'ERR_OIDC_UNAVAILABLE',
+      status: 503,
+      details: { error: 'invalid_client' },
+    });
+  });
+
+  it('fails with ERR_OIDC_RATE_LIMITED and retryAfter on a 429 (IN-07)', async () => {
+    org.control.fault('introspect', { type: 'rate-limit', resetInSec: 30 }, { times: 1 });
+    const error = await introspector().introspect(tenant, unseenToken()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_OIDC_RATE_LIMITED', status: 503 });
+    expect((error as { retryAfter?: number }).retryAfter).toBeGreaterThan(0);
+  });
+
+  it.each([500, 502, 503])('fails with ERR_OIDC_UNAVAILABLE on HTTP %i, never open (IN-07)', async (status) => {
+    org.control.fault('introspect', { type: 'status', status }, { times: 1 });
+    await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_UNAVAILABLE' });
+  });
+
+  it('fails with ERR_OIDC_HTTP_TIMEOUT when Okta hangs', async () => {
+    org.control.fault('introspect', { type: 'hang' }, { times: 1 });
+    const client = introspector({ transport: createTransport({ timeoutMs: 300 }) });
+    await expect(client.introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_HTTP_TIMEOUT', status: 504 });
+  });
+
+  it('fails with ERR_OIDC_HTTP_ERROR on an HTML page', async () => {
+    org.control.fault('introspect', { type: 'html' }, { times: 1 });
+    await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_HTTP_ERROR', status: 502 });
+  });
+
+  describe('response checks (served by the emulator as scripted answers)', () => {
+    it('accepts the scripted baseline answer', async () => {
+      answer(activeBody());
+      expect((await introspector().introspect(tenant, unseenToken())).sub).toBe('alice');
+    });
+
+    it('treats "active": "true" (a string) as a malformed answer, never active', async () => {
+      answer(activeBody({ active: 'true' }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_INTROSPECTION_INVALID' });
+    });
+
+    it.each([
+      ['active missing', { active: undefined }],
+      ['active 1', { active: 1 }],
+      ['exp a string', { exp: '9999999999' }],
+      ['client_id a number', { client_id: 7 }],
+    ])('refuses a malformed answer: %s', async (_, overrides) => {
+      answer(activeBody(overrides));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_INTROSPECTION_INVALID' });
+    });
+
+    it('refuses an answer that is a JSON array', async () => {
+      org.control.fault('introspect', { type: 'status', status: 200, body: '[{"active":true}]' }, { times: 1 });
+      // The emulator labels only bodies starting with "{" as JSON; the transport refuses the rest.
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_OIDC_(INTROSPECTION_INVALID|HTTP_ERROR)$/) });
+    });
+
+    it('refuses active: false', async () => {
+      answer({ active: false });
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    });
+
+    it('refuses an answer without client_id', async () => {
+      answer(activeBody({ client_id: undefined }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
+    });
+
+    it('refuses a token of another issuer (IN-05)', async () => {
+      answer(activeBody({ iss: 'https://other.okta.com' }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'iss' } });
+    });
+
+    it('refuses Okta’s refresh-token answer shape presented as an access token (IN-04)', async () => {
+      // Catalogue §2.4: token_type Bearer, no iss, aud or jti.
+      answer({ active: true, token_type: 'Bearer', scope: 'openid profile email', client_id: 'app-a', username: 'john.doe@example.com', exp: Math.floor(Date.now() / 1000) + 600, sub: 'john.doe@example.com', device_id: 'q4SZgrA9sOeHkfst5uaa' });
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'not_access_token' } });
+    });
+
+    it('refuses a DPoP-bound token presented as a bearer token (IN-10)', async () => {
+      answer(activeBody({ token_type: 'DPoP' }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'dpop_bound' } });
+      answer(activeBody({ cnf: { jkt: 'abc' } }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'dpop_bound' } });
+    });
+
+    it('refuses a token_type other than Bearer', async () => {
+      answer(activeBody({ token_type: 'refresh_token' }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'token_type' } });
+    });
+
+    it('treats an active answer with exp in the past as inactive', async () => {
+      answer(activeBody({ exp: Math.floor(Date.now() / 1000) - 1 }));
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', details: { reason: 'expired' } });
+    });
+  });
+
+  it('validates cache options once, at creation', () => {
+    for (const cache of [{ maxTtlSec: 0 }, { maxTtlSec: 1.5 }, { negativeTtlSec: -1 }]) {
+      expect(() => introspector({ cache })).toThrow(expect.objectContaining({ code: 'ERR_OIDC_INVALID_OPTIONS' }));
+    }
+  });
+});
