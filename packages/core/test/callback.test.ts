@@ -77,7 +77,7 @@ describe('parseCallbackParams', () => {
     const params = parseCallbackParams({ method: 'GET', url: new URL(`${base}?code=abc&state=&__proto__=x&constructor=y`) });
     expect(params.state).toBeUndefined();
     expect(params.code).toBe('abc');
-    expect(params['__proto__']).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(params, '__proto__')?.value).toBe('x');
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 });
