@@ -19,7 +19,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(handler: Handler = (_req, res) => res.end()): Promise<TestServer> {
+export async function startTestServer(
+  handler: Handler = (_req, res) => {
+    res.end();
+  },
+): Promise<TestServer> {
   let current = handler;
   const requests: TestServer['requests'] = [];
   const server = createServer((req, res) => {
