@@ -3,6 +3,8 @@
  * The adapter and store conformance suites live at `@oin-oidc/testing/conformance`.
  */
 export { startOktaOrg } from './emulator/org';
+export { parseOrgsConfig, startOktaOrgs } from './emulator/orgs';
+export { describeOrg, formatOrg, type OrgSummary } from './emulator/describe';
 export { driveAuthorization, type CallbackRequest } from './emulator/drive';
 export type {
   EmulatorClient,
