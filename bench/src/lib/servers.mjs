@@ -44,8 +44,15 @@ export async function spawnServer(framework, variant) {
       child.send({ type: 'configure', config: { ...config, baseUrl } });
       await ready;
     },
+    /** CPU time (µs, user + system) this server process has used so far. */
+    async cpu() {
+      const reply = once(child, 'cpu');
+      child.send({ type: 'cpu' });
+      const { usage } = await reply;
+      return usage.user + usage.system;
+    },
     close() {
-      if (child.exitCode !== null) return Promise.resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       return exited;

@@ -10,6 +10,8 @@
  *   oin-bearer  oin-oidc adapter; GET /api/me behind the bearer (introspection) guard
  *   eoc         express-openid-connect auth({ authRequired: false }) + requiresAuth()
  *   hono-oidc   @hono/oidc-auth oidcAuthMiddleware()
+ *   openid-client  (express) the same sign-in written by hand with openid-client 6: PKCE, state
+ *               and nonce in a server-side transaction map, a random session id cookie
  */
 import { createServer } from 'node:http';
 
@@ -19,6 +21,8 @@ server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }));
 
 process.on('message', async (message) => {
+  // CPU time of this server process, so the sign-in suite can report the app's own CPU share.
+  if (message?.type === 'cpu') return process.send({ type: 'cpu', usage: process.cpuUsage() });
   if (message?.type !== 'configure') return;
   try {
     await build(message.config);
@@ -69,7 +73,8 @@ async function buildExpress(config) {
     if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
     else app.get('/api/me', auth.requireAccessToken(), (req, res) => res.json(BODY(req.oidc.accessToken.sub)));
   } else if (variant === 'eoc') {
-    const { auth, requiresAuth } = await import('express-openid-connect');
+    const eoc = await import('express-openid-connect');
+    const { auth, requiresAuth } = eoc.default ?? eoc;
     app.use(
       auth({
         authRequired: false,
@@ -83,6 +88,8 @@ async function buildExpress(config) {
       }),
     );
     app.get('/api/me', requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
+  } else if (variant === 'openid-client') {
+    await handRolledOpenidClient(app, config);
   } else throw new Error(`express has no variant ${variant}`);
   server.on('request', app);
 }
@@ -155,4 +162,60 @@ async function buildKoa(config) {
     });
   } else throw new Error(`koa has no variant ${variant}`);
   server.on('request', app.callback());
+}
+
+/** What an app does with openid-client alone (§2.6 baseline): no library session, so a Map. */
+async function handRolledOpenidClient(app, config) {
+  const oauth = await import('openid-client');
+  const { randomBytes } = await import('node:crypto');
+  const oc = await oauth.discovery(new URL(config.issuer), config.clientId, undefined, oauth.ClientSecretBasic(config.clientSecret), {
+    execute: [oauth.allowInsecureRequests],
+  });
+  // Without this openid-client does not verify the ID token signature from the token endpoint.
+  oauth.enableNonRepudiationChecks(oc);
+  const transactions = new Map();
+  const sessions = new Map();
+  const cookie = (req, name) => new RegExp(`(?:^|; )${name}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
+  const redirectUri = `${config.baseUrl}/auth/callback`;
+  app.get('/auth/login', async (_req, res, next) => {
+    try {
+      const id = randomBytes(16).toString('base64url');
+      const t = { verifier: oauth.randomPKCECodeVerifier(), nonce: oauth.randomNonce(), state: oauth.randomState() };
+      transactions.set(id, t);
+      const url = oauth.buildAuthorizationUrl(oc, {
+        redirect_uri: redirectUri,
+        scope: 'openid profile email',
+        code_challenge: await oauth.calculatePKCECodeChallenge(t.verifier),
+        code_challenge_method: 'S256',
+        nonce: t.nonce,
+        state: t.state,
+      });
+      res.cookie('tx', id, { httpOnly: true, sameSite: 'lax' }).redirect(url.href);
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/auth/callback', async (req, res, next) => {
+    try {
+      const id = cookie(req, 'tx');
+      const t = transactions.get(id);
+      transactions.delete(id);
+      if (!t) return res.status(400).end();
+      const tokens = await oauth.authorizationCodeGrant(oc, new URL(req.originalUrl, config.baseUrl), {
+        pkceCodeVerifier: t.verifier,
+        expectedNonce: t.nonce,
+        expectedState: t.state,
+      });
+      const sid = randomBytes(32).toString('base64url');
+      sessions.set(sid, tokens.claims());
+      res.clearCookie('tx').cookie('sid', sid, { httpOnly: true, sameSite: 'lax' }).redirect('/');
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/api/me', (req, res) => {
+    const claims = sessions.get(cookie(req, 'sid'));
+    if (!claims) return res.status(401).json({ error: 'unauthenticated' });
+    res.json(BODY(claims.sub));
+  });
 }
