@@ -34,15 +34,7 @@ async function main(): Promise<void> {
   }
   const configs = parseOrgsConfig(JSON.parse(readFileSync(values.config, 'utf8')));
   const orgs = await startOktaOrgs(configs);
-  const summaries = orgs.map(describeOrg);
-  if (values.json) {
-    console.log(JSON.stringify({ orgs: summaries }));
-  } else {
-    console.log(`Okta org emulator: ${orgs.length} org${orgs.length === 1 ? '' : 's'} running (plain HTTP on loopback; test use only)\n`);
-    for (const summary of summaries) console.log(`${formatOrg(summary)}\n`);
-    console.log('Press Ctrl-C to stop.');
-  }
-
+  // Handlers first: whoever reads our output may signal us as soon as it sees it.
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
@@ -55,6 +47,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const summaries = orgs.map(describeOrg);
+  if (values.json) {
+    console.log(JSON.stringify({ orgs: summaries }));
+  } else {
+    console.log(`Okta org emulator: ${orgs.length} org${orgs.length === 1 ? '' : 's'} running (plain HTTP on loopback; test use only)\n`);
+    for (const summary of summaries) console.log(`${formatOrg(summary)}\n`);
+    console.log('Press Ctrl-C to stop.');
+  }
 }
 
 main().catch((error: unknown) => {
