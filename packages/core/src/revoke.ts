@@ -3,7 +3,6 @@
  */
 import { authenticatedPost, type AuthenticatedPostDeps } from './client-auth/authenticated-post';
 import { OidcError } from './errors';
-import { withoutDpop } from './introspection/introspect';
 import { isBearerTokenSyntax } from './introspection/token-syntax';
 import type { Tenant } from './tenant/tenant';
 
@@ -30,7 +29,7 @@ export async function revokeToken(deps: AuthenticatedPostDeps, tenant: Tenant, t
   }
   const params: Record<string, string> = { token };
   if (hint) params['token_type_hint'] = hint;
-  const response = await authenticatedPost(deps, withoutDpop(tenant), 'revocation', tenant.endpoints.revocation, params);
+  const response = await authenticatedPost(deps, tenant, 'revocation', tenant.endpoints.revocation, params);
   if (response.status === 200) return;
   const json = response.json as { error?: unknown } | undefined;
   const error = typeof json?.error === 'string' && /^[\x20-\x7E]{1,64}$/.test(json.error) ? json.error : undefined;

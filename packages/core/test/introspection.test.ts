@@ -249,6 +249,14 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(2);
   });
 
+  it('introspects for a DPoP tenant without a DPoP key: proofs go on token requests only', async () => {
+    const dpopTenant = parseTenant({ id: 'acme-dpop', issuer: org.issuer, clientId: 'app-a', clientSecret: 'secret-a', redirectUris: [REDIRECT], dpop: true });
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    expect((await introspector().introspect(dpopTenant, token)).client_id).toBe('app-a');
+    await revokeToken({ transport: createTransport(), now: Date.now }, dpopTenant, token);
+    await expect(introspector().introspect(dpopTenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+  });
+
   it('turns 401 invalid_client into ERR_OIDC_UNAVAILABLE, never inactive (IN-03)', async () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     await expect(introspector().introspect(wrongSecretTenant, token)).rejects.toMatchObject({

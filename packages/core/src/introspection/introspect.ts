@@ -128,15 +128,6 @@ function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowS
   return { active: true, token: { ...body, active: true, client_id: body.client_id } };
 }
 
-/**
- * DPoP (RFC 9449 §5) binds tokens at the token endpoint and proves possession at resource servers;
- * introspection and revocation authenticate the client only, so no proof is sent there (a DPoP
- * tenant would otherwise need the client's DPoP key for every introspection).
- */
-export function withoutDpop(tenant: Tenant): Tenant {
-  return tenant.dpop ? Object.freeze({ ...tenant, dpop: false }) : tenant;
-}
-
 async function sha256Base64url(input: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input));
   return encodeBase64url(new Uint8Array(digest));
@@ -225,7 +216,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   async function ask(tenant: Tenant, token: string): Promise<Verdict> {
-    const response = await authenticatedPost(postDeps, withoutDpop(tenant), 'introspection', tenant.endpoints.introspection, {
+    const response = await authenticatedPost(postDeps, tenant, 'introspection', tenant.endpoints.introspection, {
       token,
       token_type_hint: 'access_token',
     });
