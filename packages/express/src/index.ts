@@ -1,1 +1,204 @@
-export {};
+/**
+ * Express adapter for oin-oidc: translation only. Routing of the auth actions, cookies, sessions,
+ * tenant resolution and error mapping all live in `@oin-oidc/core`'s flow layer.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { oidc } from '@oin-oidc/express';
+ *
+ * const app = express();
+ * const auth = oidc({ store: tenants, session: { secret: process.env.SESSION_SECRET! }, tenant: 'query' });
+ * app.use(auth);
+ * app.get('/me', auth.requiresAuth(), (req, res) => res.json(req.oidc.user));
+ * ```
+ */
+import type { IncomingMessage } from 'node:http';
+import { createOidcAuth, OidcError } from '@oin-oidc/core';
+import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+export { OidcError, isOidcError } from '@oin-oidc/core';
+export type {
+  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
+} from '@oin-oidc/core';
+
+/** What the adapter puts on `req.oidc`. */
+export interface OidcRequestContext {
+  /** The session, or `null` when not signed in. */
+  session: Session | null;
+  /** The claims kept in the session (a subset of the ID token's claims). */
+  user: Record<string, unknown> | undefined;
+  /** The tenant id of the session or of the bearer token. */
+  tenant: string | undefined;
+  isAuthenticated: boolean;
+  /** Set by {@link OidcMiddleware.requireAccessToken} once the bearer token was introspected as active. */
+  accessToken?: ActiveToken;
+}
+
+declare global {
+  // Declaration merging is Express's own idiom for typing what middleware adds to `req`.
+  namespace Express {
+    interface Request {
+      oidc: OidcRequestContext;
+    }
+  }
+}
+
+/** The middleware returned by {@link oidc}, with the route guards. */
+export interface OidcMiddleware extends RequestHandler {
+  /** The core flow layer, for anything the guards do not cover. */
+  readonly auth: OidcAuth;
+  /** A guard: no session → 302 to the login route for pages, 401 JSON for API clients. */
+  requiresAuth(): RequestHandler;
+  /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
+  requireAccessToken(options?: { tenantId?: string }): RequestHandler;
+}
+
+/** Largest urlencoded body read from the stream (the callback's form_post body is far smaller). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const requests = new WeakMap<Request, OidcRequest>();
+
+/**
+ * Mount oin-oidc on an Express app (Express 5, and 4.21+).
+ * Options are validated once, here; invalid options throw `ERR_OIDC_INVALID_OPTIONS`.
+ */
+export function oidc(options: OidcAuthOptions): OidcMiddleware {
+  const auth = createOidcAuth(options);
+
+  const middleware = ((req, res, next) => {
+    const oidcReq = toOidcRequest(req);
+    requests.set(req, oidcReq);
+    run(next, async () => {
+      const response = await auth.handle(oidcReq);
+      if (response) return send(res, response);
+      const { session, setCookies } = await auth.getSession(oidcReq);
+      req.oidc = sessionContext(session);
+      appendCookies(res, setCookies);
+      next();
+    });
+  }) as OidcMiddleware;
+
+  Object.defineProperty(middleware, 'auth', { value: auth });
+  middleware.requiresAuth = () => (req, res, next) => {
+    if (req.oidc?.isAuthenticated) return next();
+    run(next, async () => {
+      const result = await auth.requireSession(requestOf(req));
+      if ('response' in result) return send(res, result.response);
+      req.oidc = sessionContext(result.session);
+      appendCookies(res, result.setCookies);
+      next();
+    });
+  };
+  middleware.requireAccessToken = (guardOptions) => (req, res, next) =>
+    run(next, async () => {
+      const result = await auth.requireAccessToken(requestOf(req), guardOptions);
+      if ('response' in result) return send(res, result.response);
+      req.oidc = { ...(req.oidc ?? sessionContext(null)), tenant: result.tenant.id, accessToken: result.token };
+      next();
+    });
+  return middleware;
+}
+
+function run(next: NextFunction, step: () => Promise<void>): void {
+  step().catch(next);
+}
+
+function sessionContext(session: Session | null): OidcRequestContext {
+  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+}
+
+function requestOf(req: Request): OidcRequest {
+  return requests.get(req) ?? toOidcRequest(req);
+}
+
+/** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */
+function toOidcRequest(req: Request): OidcRequest {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  let body: Promise<string> | undefined;
+  return {
+    method: req.method.toUpperCase(),
+    url: new URL(`${req.protocol}://${externalHost(req)}${req.originalUrl}`),
+    basePath: req.baseUrl,
+    headers,
+    readBody: () => {
+      body ??= readBody(req);
+      return body;
+    },
+  };
+}
+
+/**
+ * `req.host` of Express 5 (port included; `X-Forwarded-Host` only from a trusted proxy), written
+ * out so Express 4, whose `req.host` drops the port, gets the same answer.
+ */
+function externalHost(req: Request): string {
+  const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean;
+  const forwarded = req.get('x-forwarded-host');
+  const host = forwarded && trust(req.socket.remoteAddress, 0) ? forwarded.split(',')[0]!.trim() : req.get('host');
+  if (!host) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has no Host header.');
+  return host;
+}
+
+/** A body parser that already ran leaves `req.body`; otherwise the raw stream is read, capped. */
+async function readBody(req: Request): Promise<string> {
+  const parsed: unknown = req.body;
+  if (typeof parsed === 'string') return parsed;
+  if (parsed instanceof Uint8Array) return new TextDecoder().decode(parsed);
+  if (parsed !== null && typeof parsed === 'object' && isStreamConsumed(req)) {
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(parsed)) {
+      // Repeated names stay repeated, so core still refuses duplicate parameters.
+      for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
+    }
+    return form.toString();
+  }
+  return readStream(req);
+}
+
+function isStreamConsumed(req: IncomingMessage): boolean {
+  return req.readableEnded || req.readableDidRead;
+}
+
+/**
+ * Read the raw body, refusing more than {@link MAX_BODY_BYTES} with 413 (ERR_OIDC_PAYLOAD_TOO_LARGE).
+ * Listeners rather than `for await`: leaving an async iterator destroys the socket, and the 413
+ * could then never be sent.
+ */
+function readStream(req: IncomingMessage): Promise<string> {
+  const tooLarge = () => new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: unknown) => {
+      req.off('data', onData).off('end', onEnd).off('error', done);
+      if (error === undefined) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else done(tooLarge());
+    };
+    const onEnd = () => done();
+    req.on('data', onData).on('end', onEnd).on('error', done);
+  });
+}
+
+function appendCookies(res: Response, setCookies: string[]): void {
+  // One Set-Cookie header per cookie (RFC 6265 §3): never folded into one line.
+  if (setCookies.length > 0) res.append('Set-Cookie', setCookies);
+}
+
+function send(res: Response, response: OidcResponse): void {
+  res.status(response.status);
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  appendCookies(res, response.setCookies);
+  res.end(response.body ?? undefined);
+}

@@ -1,1 +1,170 @@
-export {};
+/**
+ * Fastify 5 plugin for oin-oidc: translation only. Routing of the auth actions, cookies, sessions,
+ * tenant resolution and error mapping all live in `@oin-oidc/core`'s flow layer.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { oidcPlugin } from '@oin-oidc/fastify';
+ *
+ * const app = Fastify({ trustProxy: false });
+ * await app.register(oidcPlugin, { store: tenants, session: { secret: process.env.SESSION_SECRET! }, tenant: 'query' });
+ * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
+ * ```
+ */
+import { createOidcAuth } from '@oin-oidc/core';
+import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+
+export { OidcError, isOidcError } from '@oin-oidc/core';
+export type {
+  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
+} from '@oin-oidc/core';
+
+/** What the plugin puts on `request.oidc`. */
+export interface OidcRequestContext {
+  /** The session, or `null` when not signed in. */
+  session: Session | null;
+  /** The claims kept in the session (a subset of the ID token's claims). */
+  user: Record<string, unknown> | undefined;
+  /** The tenant id of the session or of the bearer token. */
+  tenant: string | undefined;
+  isAuthenticated: boolean;
+  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
+  accessToken?: ActiveToken;
+}
+
+/** `fastify.oidc`: the guards, as preHandler hooks. */
+export interface FastifyOidc {
+  /** The core flow layer, for anything the guards do not cover. */
+  readonly auth: OidcAuth;
+  /** A guard: no session → 302 to the login route for pages, 401 JSON for API clients. */
+  requiresAuth(): preHandlerAsyncHookHandler;
+  /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
+  requireAccessToken(options?: { tenantId?: string }): preHandlerAsyncHookHandler;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set for every request in the plugin's scope (null only on the auth routes themselves). */
+    oidc: OidcRequestContext;
+  }
+  interface FastifyInstance {
+    oidc: FastifyOidc;
+  }
+  interface FastifyContextConfig {
+    oidcAuthRoute?: boolean;
+  }
+}
+
+/** Largest urlencoded body accepted on the auth routes (the callback's form_post body is far smaller). */
+const MAX_BODY_BYTES = 64 * 1024;
+const FORM = 'application/x-www-form-urlencoded';
+
+const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => {
+  const auth = createOidcAuth(options);
+  // The plugin shares its parent's scope (fastify-plugin), so this is the prefix it was registered under.
+  const basePath = fastify.prefix;
+  const requests = new WeakMap<FastifyRequest, OidcRequest>();
+  const requestOf = (request: FastifyRequest) => {
+    let req = requests.get(request);
+    if (!req) {
+      req = toOidcRequest(request, basePath);
+      requests.set(request, req);
+    }
+    return req;
+  };
+
+  // null until the onRequest hook below runs (Fastify wants reference-type decorators initialised to null).
+  fastify.decorateRequest('oidc', null as unknown as OidcRequestContext);
+  fastify.decorate('oidc', {
+    auth,
+    requiresAuth: () => async (request, reply) => {
+      if (request.oidc?.isAuthenticated) return;
+      const result = await auth.requireSession(requestOf(request));
+      if ('response' in result) return send(reply, result.response);
+      request.oidc = sessionContext(result.session);
+      reply.header('set-cookie', result.setCookies);
+    },
+    requireAccessToken: (guardOptions) => async (request, reply) => {
+      const result = await auth.requireAccessToken(requestOf(request), guardOptions);
+      if ('response' in result) return send(reply, result.response);
+      request.oidc = { ...(request.oidc ?? sessionContext(null)), tenant: result.tenant.id, accessToken: result.token };
+    },
+  } satisfies FastifyOidc);
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.oidcAuthRoute) return;
+    const { session, setCookies } = await auth.getSession(requestOf(request));
+    request.oidc = sessionContext(session);
+    if (setCookies.length > 0) reply.header('set-cookie', setCookies);
+  });
+
+  // The auth routes live in a child scope so the form parser below does not leak into the app.
+  await fastify.register(async (scope) => {
+    if (!scope.hasContentTypeParser(FORM)) {
+      scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+    }
+    // Core's defaults; `/*` too, for `tenant: 'path'` (`/auth/login/:tenant`). Core decides what matches.
+    const routes = { login: '/auth/login', callback: '/auth/callback', initiate: '/auth/initiate', logout: '/auth/logout', ...options.routes };
+    for (const url of Object.values(routes).flatMap((path) => [path, `${path}/*`])) {
+      scope.route({
+        method: ['GET', 'POST'],
+        url,
+        config: { oidcAuthRoute: true },
+        handler: async (request, reply) => {
+          const response = await auth.handle(requestOf(request));
+          return response ? send(reply, response) : reply.callNotFound();
+        },
+      });
+    }
+  });
+};
+
+/**
+ * Register with `app.register(oidcPlugin, options)`; options are the core `OidcAuthOptions`,
+ * validated once at registration (`ERR_OIDC_INVALID_OPTIONS`). Mount under a sub-path by
+ * registering it inside a prefixed scope. Behind a proxy, set Fastify's own `trustProxy`.
+ */
+export const oidcPlugin: FastifyPluginAsync<OidcAuthOptions> = fp(plugin, { fastify: '5.x', name: '@oin-oidc/fastify' });
+export default oidcPlugin;
+
+function sessionContext(session: Session | null): OidcRequestContext {
+  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+}
+
+/** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
+function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  return {
+    method: request.method.toUpperCase(),
+    url: new URL(`${request.protocol}://${request.host}${request.url}`),
+    basePath,
+    headers,
+    readBody: async () => {
+      const body: unknown = request.body;
+      if (typeof body === 'string') return body;
+      if (body === null || typeof body !== 'object') return '';
+      // Another form parser (e.g. @fastify/formbody) ran first: re-encode, keeping repeated names
+      // repeated so core still refuses duplicate parameters.
+      const form = new URLSearchParams();
+      for (const [name, value] of Object.entries(body)) {
+        for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
+      }
+      return form.toString();
+    },
+  };
+}
+
+function send(reply: FastifyReply, response: OidcResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  // One Set-Cookie header per cookie (RFC 6265 §3); Fastify appends rather than replaces.
+  if (response.setCookies.length > 0) reply.header('set-cookie', response.setCookies);
+  return reply.send(response.body ?? undefined);
+}
+

@@ -1,1 +1,120 @@
-export {};
+/**
+ * Hono 4 middleware for oin-oidc, for any runtime: translation only. Routing of the auth actions,
+ * cookies, sessions, tenant resolution and error mapping all live in `@oin-oidc/core`'s flow layer.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { oidc } from '@oin-oidc/hono';
+ *
+ * const auth = oidc({ store: tenants, session: { secret: env.SESSION_SECRET }, tenant: 'query' });
+ * const app = new Hono();
+ * app.use(auth.middleware);
+ * app.get('/me', auth.requiresAuth(), (c) => c.json(c.get('oidc').user));
+ * ```
+ */
+import { createOidcAuth, fromWebRequest, toWebResponse } from '@oin-oidc/core';
+import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { basePath as routeBasePath } from 'hono/route';
+
+export { OidcError, isOidcError } from '@oin-oidc/core';
+export type {
+  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
+} from '@oin-oidc/core';
+
+/** What the middleware puts on `c.get('oidc')`. */
+export interface OidcContext {
+  /** The session, or `null` when not signed in. */
+  session: Session | null;
+  /** The claims kept in the session (a subset of the ID token's claims). */
+  user: Record<string, unknown> | undefined;
+  /** The tenant id of the session or of the bearer token. */
+  tenant: string | undefined;
+  isAuthenticated: boolean;
+  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
+  accessToken?: ActiveToken;
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    oidc: OidcContext;
+  }
+}
+
+/** Hono options: the core options plus the proxy setting Hono itself does not have. */
+export interface HonoOidcOptions extends OidcAuthOptions {
+  /**
+   * Take the external scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (first value).
+   * Only when every request reaches the app through a proxy that overwrites both; default false,
+   * because anyone can send these headers (RFC 9700 §4.13).
+   */
+  trustProxy?: boolean;
+}
+
+/** What {@link oidc} returns. */
+export interface HonoOidc {
+  /** The core flow layer, for anything the guards do not cover. */
+  readonly auth: OidcAuth;
+  /** Answers the auth routes and sets `c.get('oidc')` for every other request. */
+  readonly middleware: MiddlewareHandler;
+  /** A guard: no session → 302 to the login route for pages, 401 JSON for API clients. */
+  requiresAuth(): MiddlewareHandler;
+  /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
+  requireAccessToken(options?: { tenantId?: string }): MiddlewareHandler;
+}
+
+/** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
+export function oidc(options: HonoOidcOptions): HonoOidc {
+  const { trustProxy = false, ...authOptions } = options;
+  const auth = createOidcAuth(authOptions);
+
+  const toOidcRequest = (c: Context): OidcRequest => {
+    const req = fromWebRequest(c.req.raw, routeBasePath(c).replace(/\/+$/, ''));
+    if (trustProxy) {
+      const first = (name: string) => c.req.header(name)?.split(',')[0]?.trim();
+      req.url = new URL(`${req.url.pathname}${req.url.search}`, `${first('x-forwarded-proto') ?? req.url.protocol.slice(0, -1)}://${first('x-forwarded-host') ?? req.url.host}`);
+    }
+    return req;
+  };
+  // Through c.newResponse rather than returning the Response itself, so headers and cookies that
+  // earlier middleware set on `c` are kept (Hono drops them for a returned Response).
+  const send = (c: Context, response: OidcResponse) => {
+    const web = toWebResponse(response);
+    return c.newResponse(web.body, web);
+  };
+  const withCookies = (c: Context, setCookies: string[]) => {
+    for (const cookie of setCookies) c.header('Set-Cookie', cookie, { append: true });
+  };
+  const context = (session: Session | null): OidcContext => ({ session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null });
+
+  return {
+    auth,
+    middleware: createMiddleware(async (c, next) => {
+      const req = toOidcRequest(c);
+      const response = await auth.handle(req);
+      if (response) return send(c, response);
+      const { session, setCookies } = await auth.getSession(req);
+      c.set('oidc', context(session));
+      withCookies(c, setCookies);
+      return next();
+    }),
+    requiresAuth: () =>
+      createMiddleware(async (c, next) => {
+        if (c.get('oidc')?.isAuthenticated) return next();
+        const result = await auth.requireSession(toOidcRequest(c));
+        if ('response' in result) return send(c, result.response);
+        c.set('oidc', context(result.session));
+        withCookies(c, result.setCookies);
+        return next();
+      }),
+    requireAccessToken: (guardOptions) =>
+      createMiddleware(async (c, next) => {
+        const result = await auth.requireAccessToken(toOidcRequest(c), guardOptions);
+        if ('response' in result) return send(c, result.response);
+        c.set('oidc', { ...(c.get('oidc') ?? context(null)), tenant: result.tenant.id, accessToken: result.token });
+        return next();
+      }),
+  };
+}

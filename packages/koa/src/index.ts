@@ -1,1 +1,188 @@
-export {};
+/**
+ * Koa adapter for oin-oidc (Koa 3, and 2): translation only. Routing of the auth actions, cookies,
+ * sessions, tenant resolution and error mapping all live in `@oin-oidc/core`'s flow layer.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { oidc } from '@oin-oidc/koa';
+ *
+ * const app = new Koa();
+ * const auth = oidc({ store: tenants, session: { secret: process.env.SESSION_SECRET! }, tenant: 'query' });
+ * app.use(auth.middleware);
+ * app.use(auth.requiresAuth()); // everything below needs a session
+ * ```
+ */
+import type { IncomingMessage } from 'node:http';
+import { createOidcAuth, OidcError } from '@oin-oidc/core';
+import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import type { Context, Middleware, Next } from 'koa';
+
+export { OidcError, isOidcError } from '@oin-oidc/core';
+export type {
+  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
+} from '@oin-oidc/core';
+
+/** What the adapter puts on `ctx.state.oidc`. */
+export interface OidcState {
+  /** The session, or `null` when not signed in. */
+  session: Session | null;
+  /** The claims kept in the session (a subset of the ID token's claims). */
+  user: Record<string, unknown> | undefined;
+  /** The tenant id of the session or of the bearer token. */
+  tenant: string | undefined;
+  isAuthenticated: boolean;
+  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
+  accessToken?: ActiveToken;
+}
+
+declare module 'koa' {
+  interface DefaultState {
+    oidc?: OidcState;
+  }
+}
+
+/** Koa options: the core options plus where the auth routes are mounted. */
+export interface KoaOidcOptions extends OidcAuthOptions {
+  /**
+   * Path prefix the app is served under ('' or '/app'). Default: `ctx.mountPath` as set by
+   * koa-mount, else ''. The auth routes are matched under it.
+   */
+  basePath?: string;
+}
+
+/** What {@link oidc} returns. */
+export interface KoaOidc {
+  /** The core flow layer, for anything the guards do not cover. */
+  readonly auth: OidcAuth;
+  /** Answers the auth routes and sets `ctx.state.oidc` for every other request. */
+  readonly middleware: Middleware;
+  /** A guard: no session → 302 to the login route for pages, 401 JSON for API clients. */
+  requiresAuth(): Middleware;
+  /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
+  requireAccessToken(options?: { tenantId?: string }): Middleware;
+}
+
+/** Largest urlencoded body read from the stream (the callback's form_post body is far smaller). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
+export function oidc(options: KoaOidcOptions): KoaOidc {
+  const { basePath, ...authOptions } = options;
+  const auth = createOidcAuth(authOptions);
+  const requests = new WeakMap<Context, OidcRequest>();
+  const requestOf = (ctx: Context) => {
+    let req = requests.get(ctx);
+    if (!req) {
+      req = toOidcRequest(ctx, basePath);
+      requests.set(ctx, req);
+    }
+    return req;
+  };
+
+  return {
+    auth,
+    middleware: async (ctx: Context, next: Next) => {
+      const req = requestOf(ctx);
+      const response = await auth.handle(req);
+      if (response) return send(ctx, response);
+      const { session, setCookies } = await auth.getSession(req);
+      ctx.state.oidc = sessionState(session);
+      appendCookies(ctx, setCookies);
+      await next();
+    },
+    requiresAuth: () => async (ctx: Context, next: Next) => {
+      if (ctx.state.oidc?.isAuthenticated) return next();
+      const result = await auth.requireSession(requestOf(ctx));
+      if ('response' in result) return send(ctx, result.response);
+      ctx.state.oidc = sessionState(result.session);
+      appendCookies(ctx, result.setCookies);
+      await next();
+    },
+    requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {
+      const result = await auth.requireAccessToken(requestOf(ctx), guardOptions);
+      if ('response' in result) return send(ctx, result.response);
+      ctx.state.oidc = { ...(ctx.state.oidc ?? sessionState(null)), tenant: result.tenant.id, accessToken: result.token };
+      await next();
+    },
+  };
+}
+
+function sessionState(session: Session | null): OidcState {
+  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+}
+
+/** The request as the browser sent it; `ctx.protocol`/`ctx.host` honour `app.proxy` and nothing else does. */
+function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(ctx.req.headers)) {
+    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  if (!ctx.host) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has no Host header.');
+  let body: Promise<string> | undefined;
+  return {
+    method: ctx.method.toUpperCase(),
+    url: new URL(`${ctx.protocol}://${ctx.host}${ctx.originalUrl}`),
+    basePath: basePath ?? (ctx as { mountPath?: string }).mountPath ?? '',
+    headers,
+    readBody: () => {
+      body ??= readBody(ctx);
+      return body;
+    },
+  };
+}
+
+/** A body parser that already ran leaves `ctx.request.body`; otherwise the raw stream is read, capped. */
+async function readBody(ctx: Context): Promise<string> {
+  const parsed = (ctx.request as { body?: unknown }).body;
+  if (typeof parsed === 'string') return parsed;
+  if (parsed !== null && typeof parsed === 'object' && (ctx.req.readableEnded || ctx.req.readableDidRead)) {
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(parsed)) {
+      // Repeated names stay repeated, so core still refuses duplicate parameters.
+      for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
+    }
+    return form.toString();
+  }
+  return readStream(ctx.req);
+}
+
+/**
+ * Read the raw body, refusing more than {@link MAX_BODY_BYTES} with 413 (ERR_OIDC_PAYLOAD_TOO_LARGE).
+ * Listeners rather than `for await`: leaving an async iterator destroys the socket, and the 413
+ * could then never be sent.
+ */
+function readStream(req: IncomingMessage): Promise<string> {
+  const tooLarge = () => new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: unknown) => {
+      req.off('data', onData).off('end', onEnd).off('error', done);
+      if (error === undefined) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else done(tooLarge());
+    };
+    const onEnd = () => done();
+    req.on('data', onData).on('end', onEnd).on('error', done);
+  });
+}
+
+function appendCookies(ctx: Context, setCookies: string[]): void {
+  // One Set-Cookie header per cookie (RFC 6265 §3): never folded into one line.
+  if (setCookies.length > 0) ctx.append('Set-Cookie', setCookies);
+}
+
+function send(ctx: Context, response: OidcResponse): void {
+  ctx.status = response.status;
+  ctx.set(response.headers);
+  appendCookies(ctx, response.setCookies);
+  // Koa turns a null body into 204, which would swallow a 302: send an empty body instead.
+  ctx.body = response.body ?? '';
+}
