@@ -64,3 +64,13 @@ export { createSimplifiedFlow } from './simplified/simplified-flow';
 export type { SimplifiedFlow, SimplifiedFlowDeps, SimplifiedFlowResult, SimplifiedFlowClaims } from './simplified/simplified-flow';
 export { MemoryTtlStore, isTtlStore } from './ttl-store';
 export type { TtlStore, MemoryTtlStoreOptions } from './ttl-store';
+
+// Custom (non-OIN) profile grants
+export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
+export type { GrantTokens } from './custom-profile/grants';
+
+// The framework-neutral flow layer adapters call (issue 4)
+export { createOidcAuth, fromWebRequest, toWebResponse } from './flow/index';
+export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution } from './flow/index';
+export { isSessionStore } from './session/types';
+export type { Session, SessionStore } from './session/types';
