@@ -84,7 +84,7 @@ function checkPurpose(purpose: string): void {
  *
  * @example
  * ```ts
- * const sealer = createSealer([process.env.APP_SECRET!]);
+ * const sealer = createSealer([appSecret]); // at least 32 characters, from your secret store
  * const cookie = await sealer.seal({ state }, 'transaction', 600);
  * const value = await sealer.unseal<{ state: string }>(cookie, 'transaction');
  * ```
