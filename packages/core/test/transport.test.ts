@@ -246,6 +246,30 @@ describe('transport: retries only for discovery and jwks', () => {
     expect(server.hits(`/${kind}`)).toBe(1);
   });
 
+  it('does not retry a jwks fetch that already spent its deadline (HF-04)', async () => {
+    server.handle(() => undefined);
+    const error = await failure(createTransport({ retries: 3, retryBaseDelayMs: 1, timeoutMs: 100 }).request('jwks', target(), `${issuer}/keys`, { method: 'GET' }));
+    expect(error.code).toBe('ERR_OIDC_HTTP_TIMEOUT');
+    expect(server.hits('/keys')).toBe(1);
+  });
+
+  it('retries a refused connection for discovery', async () => {
+    const closed = await startTestServer();
+    const origin = closed.origin;
+    await closed.close();
+    let calls = 0;
+    const transport = createTransport({
+      retries: 2,
+      retryBaseDelayMs: 1,
+      http: (url, init) => {
+        calls += 1;
+        return fetch(url, init);
+      },
+    });
+    expect((await failure(transport.request('discovery', target(), `${origin}/.well-known/openid-configuration`, { method: 'GET' }))).code).toBe('ERR_OIDC_UNAVAILABLE');
+    expect(calls).toBe(3);
+  });
+
   it('does not retry a non-transient failure (HTML) even for jwks', async () => {
     server.handle((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -424,9 +448,22 @@ describe('transport: per-org concurrency for token and introspection', () => {
     expect(hold.arrived).toEqual(['a', 'b']);
   });
 
+  it('gives up waiting for a slot after maxQueueWaitMs (ERR_OIDC_RATE_LIMITED)', async () => {
+    const hold = holdingServer();
+    const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 5, timeoutMs: 10_000, maxQueueWaitMs: 100 });
+    const first = transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'held' });
+    await until(() => hold.arrived.length === 1);
+    const queued = await failure(transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'queued' }));
+    expect(queued.code).toBe('ERR_OIDC_RATE_LIMITED');
+    expect(queued.details?.reason).toBe('concurrency-wait-timeout');
+    hold.release();
+    expect((await first).json).toEqual({ body: 'held' });
+    expect(hold.arrived).toEqual(['held']);
+  });
+
   it('releases the slot after a failure (timeout)', async () => {
     server.handle(() => undefined);
-    const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 5, timeoutMs: 100 });
+    const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 5, timeoutMs: 100, maxQueueWaitMs: 10_000 });
     const errors = await Promise.all([1, 2, 3].map(() => failure(transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'x' }))));
     expect(errors.map((e) => e.code)).toEqual(['ERR_OIDC_HTTP_TIMEOUT', 'ERR_OIDC_HTTP_TIMEOUT', 'ERR_OIDC_HTTP_TIMEOUT']);
     expect(server.hits('/token')).toBe(3);

@@ -27,9 +27,10 @@ export class ConcurrencyLimiter {
 
   /**
    * Wait for a slot for `key`; resolves with a release function to call exactly once.
-   * Throws ERR_OIDC_RATE_LIMITED (retryAfter 1) when the wait queue is full.
+   * Throws ERR_OIDC_RATE_LIMITED (retryAfter 1) when the wait queue is full, or when no slot frees
+   * up within `maxWaitMs` (so queueing never adds more than one request deadline of latency).
    */
-  acquire(key: string): Promise<() => void> {
+  acquire(key: string, maxWaitMs: number): Promise<() => void> {
     let gate = this.#gates.get(key);
     if (gate === undefined) {
       gate = { active: 0, queue: [] };
@@ -48,9 +49,23 @@ export class ConcurrencyLimiter {
         }),
       );
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       // The slot is handed over by the releaser, so `active` stays constant across the hand-off (FIFO).
-      current.queue.push(() => resolve(this.#releaser(key, current)));
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve(this.#releaser(key, current));
+      };
+      const timer = setTimeout(() => {
+        const index = current.queue.indexOf(waiter);
+        if (index !== -1) current.queue.splice(index, 1);
+        reject(
+          new OidcError('ERR_OIDC_RATE_LIMITED', 'Too many concurrent requests to this Okta org; no slot freed up in time', {
+            retryAfter: 1,
+            details: { reason: 'concurrency-wait-timeout' },
+          }),
+        );
+      }, maxWaitMs);
+      current.queue.push(waiter);
     });
   }
 

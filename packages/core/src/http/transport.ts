@@ -33,7 +33,9 @@ export interface TransportOptions {
   maxConcurrentPerOrg?: number;
   /** Calls allowed to wait for a slot per org before ERR_OIDC_RATE_LIMITED. Default 100. */
   maxQueuedPerOrg?: number;
-  /** Extra attempts for 'discovery' and 'jwks' after a timeout, network error or 5xx. Default 2. */
+  /** Longest wait for a slot before ERR_OIDC_RATE_LIMITED. Default `timeoutMs`. */
+  maxQueueWaitMs?: number;
+  /** Extra attempts for 'discovery' and 'jwks' after a network error or 5xx (not after a timeout). Default 2. */
   retries?: number;
   /** First backoff step; doubles per retry, with jitter. Default 100 ms. */
   retryBaseDelayMs?: number;
@@ -94,6 +96,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   checkInteger('maxRateLimitWaitMs', options.maxRateLimitWaitMs, 0, 600_000);
   checkInteger('maxConcurrentPerOrg', options.maxConcurrentPerOrg, 1, 10_000);
   checkInteger('maxQueuedPerOrg', options.maxQueuedPerOrg, 0, 1_000_000);
+  checkInteger('maxQueueWaitMs', options.maxQueueWaitMs, 1, 600_000);
   checkInteger('retries', options.retries, 0, 10);
   checkInteger('retryBaseDelayMs', options.retryBaseDelayMs, 0, 60_000);
   checkInteger('retryMaxDelayMs', options.retryMaxDelayMs, 0, 600_000);
@@ -104,6 +107,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
   const maxWaitMs = options.maxRateLimitWaitMs ?? DEFAULTS.maxRateLimitWaitMs;
+  const maxQueueWaitMs = options.maxQueueWaitMs ?? timeoutMs;
   const retries = options.retries ?? DEFAULTS.retries;
   const baseDelay = options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs;
   const maxDelay = options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs;
@@ -156,7 +160,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   }
 
   async function attempt(kind: EndpointKind, target: TransportTarget, url: string, init: TransportRequestInit): Promise<Attempt> {
-    const release = CONCURRENCY_LIMITED.has(kind) ? await limiter.acquire(target.issuer) : undefined;
+    const release = CONCURRENCY_LIMITED.has(kind) ? await limiter.acquire(target.issuer, maxQueueWaitMs) : undefined;
     const controller = new AbortController();
     const timeoutError = new OidcError('ERR_OIDC_HTTP_TIMEOUT', `The ${kind} endpoint did not answer within ${timeoutMs} ms`, {
       details: { endpoint: kind, timeoutMs },
@@ -219,7 +223,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
         try {
           result = await attempt(kind, target, url, init);
         } catch (error) {
-          const transient = error instanceof OidcError && (error.code === 'ERR_OIDC_UNAVAILABLE' || error.code === 'ERR_OIDC_HTTP_TIMEOUT');
+          // 5xx and network errors only: a timeout already spent the whole deadline (HF-04), and
+          // retrying it would multiply the latency of a login while Okta is hanging.
+          const transient = error instanceof OidcError && error.code === 'ERR_OIDC_UNAVAILABLE';
           if (retryable && transient && failures < retries) {
             await sleep(backoffMs(failures, baseDelay, maxDelay));
             failures += 1;
