@@ -313,6 +313,26 @@ describe('callback', () => {
     expect(sessionCookies(response)).toEqual([]);
   });
 
+  it('maps an HTML answer from Okta to 502, a 5xx to 503 and a hanging token endpoint to 504', async () => {
+    const auth = makeAuth({ client: { httpTimeoutMs: 300 } });
+    for (const [fault, status, code] of [
+      [{ type: 'html' }, 502, 'ERR_OIDC_HTTP_ERROR'],
+      [{ type: 'status', status: 500 }, 503, 'ERR_OIDC_UNAVAILABLE'],
+      [{ type: 'hang' }, 504, 'ERR_OIDC_HTTP_TIMEOUT'],
+    ] as const) {
+      const browser = new Browser(auth);
+      const login = await browser.send('GET', `${APP}/auth/login?tenant=acme`);
+      const callback = await driveAuthorization(login.headers['Location']!);
+      org.control.fault('token', fault);
+      const response = await browser.send('GET', callback.url);
+      org.control.clearFaults();
+      expect(response.status).toBe(status);
+      expect(errorCode(response)).toBe(code);
+      expect(sessionCookies(response)).toEqual([]);
+      expect(browser.has('oin_tx_')).toBe(false);
+    }
+  });
+
   it('replaces a planted or previous session with a new id on login (CK-01, CK-02)', async () => {
     const auth = makeAuth();
     const browser = new Browser(auth);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSealer } from '../src/crypto/seal';
 import { SessionManager } from '../src/session/session-manager';
-import { TransactionCookies } from '../src/session/transaction-cookie';
+import { MAX_CONCURRENT_TRANSACTIONS, TransactionCookies } from '../src/session/transaction-cookie';
 import type { Session, SessionStore } from '../src/session/types';
 
 const OLD = 'old-secret-0123456789-0123456789-abcdef';
@@ -320,6 +320,21 @@ describe('TransactionCookies', () => {
 
     c.t += 601_000;
     expect(await transactions.take({ cookieHeader: jar.header(), secure: false }, a)).toMatchObject({ status: 'invalid', code: 'ERR_OIDC_TRANSACTION_EXPIRED' });
+  });
+
+  it('bounds logins in flight: the oldest transaction cookies are deleted to make room', async () => {
+    const c = clock();
+    const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
+    const jar = new Jar();
+    const states = Array.from({ length: 7 }, (_, i) => String.fromCharCode(97 + i).repeat(43));
+    for (const [i, state] of states.entries()) {
+      jar.apply(await transactions.prune({ cookieHeader: jar.header(), secure: false }));
+      jar.apply([await transactions.create({ ...tx(state), createdAt: c.t + i }, false)]);
+      expect(jar.cookies.size).toBeLessThanOrEqual(MAX_CONCURRENT_TRANSACTIONS);
+    }
+    expect(jar.cookies.size).toBe(MAX_CONCURRENT_TRANSACTIONS);
+    const newest = await Promise.all(states.slice(-MAX_CONCURRENT_TRANSACTIONS).map((s) => transactions.name(s, false)));
+    expect([...jar.cookies.keys()].sort()).toEqual(newest.sort());
   });
 
   it('refuses a session value presented as a transaction', async () => {

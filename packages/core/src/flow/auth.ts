@@ -131,8 +131,10 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       // query is the default response mode of the code flow: only form_post is sent explicitly.
       ...(responseMode === 'form_post' ? { responseMode } : {}),
     });
-    const cookie = await transactions.create(transaction, cookieContext(req).secure);
-    return redirect(url.href, [cookie]);
+    const context = cookieContext(req);
+    const pruned = await transactions.prune(context);
+    const cookie = await transactions.create(transaction, context.secure);
+    return redirect(url.href, [...pruned, cookie]);
   }
 
   async function login(req: OidcRequest, pathTenant: string | undefined): Promise<OidcResponse> {

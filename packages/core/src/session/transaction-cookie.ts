@@ -28,6 +28,12 @@ import type { CookieContext, CookieSealer } from './types';
 
 export { TRANSACTION_TTL_SEC };
 const BASE_PREFIX = 'oin_tx_';
+/**
+ * At most this many logins in flight per browser. Transaction cookies use `Path=/` (required by the
+ * `__Host-` prefix), so they travel on every request until used or expired; without a bound, a user
+ * clicking "sign in" twenty times would push the `Cookie` header past server limits (431).
+ */
+export const MAX_CONCURRENT_TRANSACTIONS = 5;
 
 /** The sealed payload: `k` types it, on top of the sealer's purpose separation (catalogue CK-03). */
 interface TransactionPayload {
@@ -99,6 +105,33 @@ export class TransactionCookies {
     } catch {
       return invalid;
     }
+  }
+
+  /**
+   * Deletions that make room for one more transaction: when the request already carries
+   * {@link MAX_CONCURRENT_TRANSACTIONS} or more, the oldest (and any unreadable ones) go.
+   */
+  async prune(context: CookieContext): Promise<string[]> {
+    const cookies = this.#parse(context);
+    if (cookies.size < MAX_CONCURRENT_TRANSACTIONS) return [];
+    const readable: { name: string; createdAt: number }[] = [];
+    const deletions: string[] = [];
+    for (const [name, value] of cookies) {
+      let createdAt: number | undefined;
+      if (value !== INVALID_COOKIE) {
+        try {
+          const payload = (await this.#sealer.unseal(value, TRANSACTION_PURPOSE)) as { t?: { createdAt?: unknown } };
+          if (typeof payload.t?.createdAt === 'number') createdAt = payload.t.createdAt;
+        } catch {
+          // expired or invalid: deleted below
+        }
+      }
+      if (createdAt === undefined) deletions.push(deleteCookie(name, this.#attributes(context.secure)));
+      else readable.push({ name, createdAt });
+    }
+    readable.sort((a, b) => b.createdAt - a.createdAt);
+    for (const { name } of readable.slice(MAX_CONCURRENT_TRANSACTIONS - 1)) deletions.push(deleteCookie(name, this.#attributes(context.secure)));
+    return deletions;
   }
 
   /** Delete every transaction cookie the request carries. */
