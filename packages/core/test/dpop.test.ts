@@ -2,7 +2,7 @@
  * DPoP (RFC 9449): proof syntax, the use_dpop_nonce retry (a real local server plays an AS that
  * demands nonces, which the emulator does not), and a DPoP-bound code flow against the emulator.
  */
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
 import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleCallback } from '../src/callback/handle-callback';
