@@ -504,6 +504,14 @@ describe('requireSession', () => {
     expect(JSON.parse(api.response.body!)).toMatchObject({ error: 'ERR_OIDC_SESSION_MISSING' });
     const post = await auth.requireSession(browser.request('POST', `${APP}/form`));
     expect('response' in post && post.response.status).toBe(401);
+    const status = async (accept: string) => {
+      const result = await auth.requireSession(browser.request('GET', `${APP}/x`, { headers: { accept } }));
+      return 'response' in result ? result.response.status : 200;
+    };
+    expect(await status('application/json, text/plain, */*')).toBe(401); // axios
+    expect(await status('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8')).toBe(302); // browsers
+    expect(await status('*/*')).toBe(302);
+    expect(await status('text/html;q=0.5, application/json;q=0.9')).toBe(401);
   });
 
   it('treats a tampered session cookie as signed out and deletes it (CK-04)', async () => {

@@ -37,18 +37,17 @@ export function escapeHtml(text: string): string {
 }
 
 /**
- * The q-value `accept` gives `type` (RFC 9110 §12.5.1), matching exact, `type/*` and `*\/*` ranges,
- * most specific first. Missing header → every type at 1.
+ * The q-value `accept` gives `type` (RFC 9110 §12.5.1) and how specific the matching range was
+ * (2 exact, 1 `type/*`, 0 `*\/*`), the most specific range winning. Missing header → q 1 for all.
  */
-function quality(accept: string | null, type: string): number {
-  if (accept === null || accept.trim() === '') return 1;
+function quality(accept: string | null, type: string): { q: number; specificity: number } {
+  if (accept === null || accept.trim() === '') return { q: 1, specificity: 0 };
   const [major] = type.split('/');
-  let best = -1;
-  let bestSpecificity = -1;
+  let best = { q: 0, specificity: -1 };
   for (const part of accept.slice(0, 2048).split(',')) {
     const [range = '', ...params] = part.trim().toLowerCase().split(';');
-    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity < 0 || specificity < bestSpecificity) continue;
+    const specificity = range.trim() === type ? 2 : range.trim() === `${major}/*` ? 1 : range.trim() === '*/*' ? 0 : -1;
+    if (specificity <= best.specificity) continue;
     let q = 1;
     for (const param of params) {
       const [key, value] = param.trim().split('=');
@@ -57,18 +56,22 @@ function quality(accept: string | null, type: string): number {
         q = Number.isFinite(parsed) && parsed >= 0 && parsed <= 1 ? parsed : 0;
       }
     }
-    if (specificity > bestSpecificity) {
-      bestSpecificity = specificity;
-      best = q;
-    }
+    best = { q, specificity };
   }
-  return Math.max(best, 0);
+  return best;
 }
 
-/** True when the request's `Accept` ranks `application/json` above `text/html`. */
+/**
+ * True when the request's `Accept` ranks `application/json` above `text/html`: a higher q-value,
+ * or the same q-value from a more specific range (axios sends `application/json, text/plain, *\/*`;
+ * browsers send `text/html,…,*\/*;q=0.8`).
+ */
 export function prefersJson(req: OidcRequest): boolean {
   const accept = req.headers.get('accept');
-  return quality(accept, 'application/json') > quality(accept, 'text/html');
+  const jsonQ = quality(accept, 'application/json');
+  const htmlQ = quality(accept, 'text/html');
+  if (jsonQ.q !== htmlQ.q) return jsonQ.q > htmlQ.q;
+  return jsonQ.q > 0 && jsonQ.specificity > htmlQ.specificity;
 }
 
 /**

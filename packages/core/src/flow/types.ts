@@ -89,7 +89,11 @@ export interface OidcAuth {
   readonly client: OidcClient;
   /** Answer an auth route; `null` when the request is not for one of them. Never throws. */
   handle(req: OidcRequest): Promise<OidcResponse | null>;
-  /** The signed-in session, or `null`; `setCookies` re-issues a rolling session or deletes an invalid one. */
+  /**
+   * The signed-in session, or `null`; `setCookies` re-issues a rolling session or deletes an invalid
+   * one (send them with your response). One unseal, plus one store read when a server-side
+   * {@link SessionStore} is configured; throws only ERR_OIDC_STORE_FAILURE when that store fails.
+   */
   getSession(req: OidcRequest): Promise<{ session: Session | null; setCookies: string[] }>;
   /** The session, or the response to send instead: 401 JSON for API requests, else 302 to login. */
   requireSession(req: OidcRequest): Promise<{ session: Session; setCookies: string[] } | { response: OidcResponse }>;

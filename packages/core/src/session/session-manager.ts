@@ -194,7 +194,14 @@ export class SessionManager {
   }
 
   #currentKidPromise(): Promise<string | undefined> {
-    this.#currentKid ??= this.#sealer.seal({}, 'session', 1).then((probe) => decodeProtectedHeader(probe).kid);
+    this.#currentKid ??= this.#sealer.seal({}, 'session', 1).then(
+      (probe) => decodeProtectedHeader(probe).kid,
+      (error: unknown) => {
+        // Not cached: some runtimes refuse crypto outside a request (Workers' global scope).
+        this.#currentKid = undefined;
+        throw error;
+      },
+    );
     return this.#currentKid;
   }
 
