@@ -8,6 +8,7 @@ import { isOidcError } from '../src/errors';
 import { createOidcAuth } from '../src/flow/auth';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from '../src/flow/types';
 import { fromWebRequest, toWebResponse } from '../src/flow/web';
+import type { Session, SessionStore } from '../src/session/types';
 import type { TenantRecord } from '../src/tenant/tenant';
 
 const APP = 'http://127.0.0.1:4000';
@@ -428,6 +429,35 @@ describe('logout', () => {
     const response = await new Browser(makeAuth({ afterLogoutPath: '/bye' })).send('GET', `${APP}/auth/logout`);
     expect(response.status).toBe(302);
     expect(response.headers['Location']).toBe('/bye');
+  });
+});
+
+describe('server-side session store', () => {
+  it('keeps only the sealed id in the cookie, and logout deletes the entry before redirecting', async () => {
+    const entries = new Map<string, Session>();
+    const store: SessionStore = {
+      get: async (id) => entries.get(id),
+      set: async (id, session) => {
+        entries.set(id, session);
+      },
+      delete: async (id) => {
+        entries.delete(id);
+      },
+    };
+    const auth = makeAuth({ session: { secret: [SECRET], store } });
+    const browser = new Browser(auth);
+    await browser.signIn('acme');
+    expect(entries.size).toBe(1);
+    const [stored] = [...entries.values()];
+    const cookie = browser.cookies.get('oin_session')!;
+    expect(cookie.length).toBeLessThan(400); // no ID token, no claims in the cookie
+    expect((await auth.getSession(browser.request('GET', `${APP}/`))).session).toEqual(stored);
+
+    const stolen = browser.request('GET', `${APP}/`);
+    const out = await browser.send('GET', `${APP}/auth/logout`);
+    expect(new URL(out.headers['Location']!).searchParams.get('id_token_hint')).toBe(stored!.idToken);
+    expect(entries.size).toBe(0);
+    expect((await auth.getSession(stolen)).session).toBeNull(); // the old cookie no longer works anywhere
   });
 });
 
