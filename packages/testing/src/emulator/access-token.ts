@@ -35,6 +35,14 @@ export function patchAccessTokens(provider: OidcProvider, keys: KeyRing): void {
   // Value of each access token issued in this process, for at_hash below.
   const values = new WeakMap<object, string>();
   const AccessToken = provider.AccessToken;
+  const IdToken = provider.IdToken;
+  if (
+    typeof AccessToken?.prototype?.getValueAndPayload !== 'function' ||
+    typeof AccessToken.find !== 'function' ||
+    typeof IdToken?.prototype?.issue !== 'function'
+  ) {
+    throw new Error('oidc-provider internals changed: AccessToken/IdToken hooks not found');
+  }
   const getValueAndPayload = AccessToken.prototype.getValueAndPayload as (
     this: unknown,
   ) => Promise<{ value: string; payload: StoredAccessToken }>;
@@ -68,7 +76,6 @@ export function patchAccessTokens(provider: OidcProvider, keys: KeyRing): void {
 
   // Okta puts at_hash (OIDC Core §3.1.3.8, optional for the code flow) in ID tokens from the token
   // endpoint too; oidc-provider only does so at the authorization endpoint.
-  const IdToken = provider.IdToken;
   const issue = IdToken.prototype.issue as (this: IdTokenLike, options: { use?: string }) => Promise<string>;
   IdToken.prototype.issue = function patchedIssue(this: IdTokenLike, options: { use?: string } = {}) {
     const at = this.ctx?.oidc?.entities?.AccessToken as object | undefined;

@@ -50,7 +50,8 @@ export class KeyRing {
   }
 
   static async create(): Promise<KeyRing> {
-    return new KeyRing(await generateRsaKey(), await generateRsaKey());
+    const [first, accessTokenKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
+    return new KeyRing(first, accessTokenKey);
   }
 
   /** Registers a provider keystore to keep in sync (one per Provider instance). */

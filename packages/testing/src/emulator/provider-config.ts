@@ -89,7 +89,13 @@ export function providerConfiguration(input: ProviderConfigInput): Record<string
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      dPoP: { enabled: true },
+      // Okta demands a server nonce on DPoP token requests (400 use_dpop_nonce + DPoP-Nonce,
+      // RFC 9449 §8); resource requests (userinfo) do not need one.
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: (ctx: { oidc?: { route?: string } }) => ctx.oidc?.route === 'token',
+      },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     enabledJWA: { dPoPSigningAlgValues: ['RS256', 'ES256', 'PS256'] },
