@@ -216,7 +216,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   return {
     async request(kind, target, url, init) {
-      const retryable = RETRYABLE.has(kind);
+      // Only idempotent GETs are ever repeated (RFC 9110 §9.2.2).
+      const retryable = RETRYABLE.has(kind) && init.method === 'GET';
       let waitedForRateLimit = false;
       for (let failures = 0; ; ) {
         let result: Attempt;
