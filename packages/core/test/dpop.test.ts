@@ -1,6 +1,7 @@
 /**
- * DPoP (RFC 9449): proof syntax, the use_dpop_nonce retry (a real local server plays an AS that
- * demands nonces, which the emulator does not), and a DPoP-bound code flow against the emulator.
+ * DPoP (RFC 9449): proof syntax, the use_dpop_nonce retry and its bounds (a real local server plays
+ * an AS that misbehaves: endless challenges, a missing header), and a DPoP-bound code flow against
+ * the emulator, which demands a nonce as Okta does.
  */
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
 import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
@@ -183,11 +184,20 @@ describe('DPoP code flow against the emulator', () => {
     ]);
     const client = createOidcClient({ store });
     const tenant = await client.getTenant('dpop');
-    const { url, transaction } = await client.createAuthorizationRequest(tenant);
-    const callback = await driveAuthorization(url);
-    const result = await client.handleCallback(parseCallbackParams(callback), transaction);
+    const signIn = async () => {
+      const { url, transaction } = await client.createAuthorizationRequest(tenant);
+      const callback = await driveAuthorization(url);
+      org.control.resetCounters();
+      return client.handleCallback(parseCallbackParams(callback), transaction);
+    };
+    const result = await signIn();
     expect(result.tokenType).toBe('DPoP');
     expect(result.claims.aud).toBe('0oa-dpop');
+    // Like Okta, the emulator answers the first proof with use_dpop_nonce: one retry (DP-02).
+    expect(org.control.counters().token).toBe(2);
+    // The nonce is remembered for the issuer: the next sign-in needs a single token request.
+    expect((await signIn()).tokenType).toBe('DPoP');
+    expect(org.control.counters().token).toBe(1);
   });
 
   it('is refused by a DPoP-requiring client when the tenant sends no proof', async () => {
