@@ -12,8 +12,8 @@ export const USER = { login: 'alice@acme.example', password: 'correct horse batt
 
 /** Two instances of the app in one org: sign-in and initiate must pick the right one. */
 export const TENANTS = [
-  { id: 'acme-sales', clientId: '0oa-acme-sales', clientSecret: 'acme-sales-secret-0123456789abcdef' },
-  { id: 'acme-support', clientId: '0oa-acme-support', clientSecret: 'acme-support-secret-0123456789abcdef' },
+  { id: 'acme-sales', name: 'Acme Sales', clientId: '0oa-acme-sales', clientSecret: 'acme-sales-secret-0123456789abcdef' },
+  { id: 'acme-support', name: 'Acme Support', clientId: '0oa-acme-support', clientSecret: 'acme-support-secret-0123456789abcdef' },
 ] as const;
 
 export interface Fixture {
@@ -39,6 +39,7 @@ export async function startFixture(framework: Framework): Promise<Fixture> {
       users: [{ login: USER.login, password: USER.password, claims: { name: USER.name, email: USER.login } }],
       clients: TENANTS.map((t) => ({
         clientId: t.clientId,
+        name: t.name,
         clientSecret: t.clientSecret,
         tokenEndpointAuthMethod: 'client_secret_basic' as const,
         redirectUris: [`${baseUrl}/auth/callback`],
