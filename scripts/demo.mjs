@@ -212,7 +212,7 @@ function printBanner(baseUrl, tenantsFile, orgs) {
   console.log(lines.join('\n'));
 }
 
-/** One HTTP sign-in per tenant (login → org login form → callback → /me), as a browser would do it. */
+/** Per tenant: one HTTP sign-in (login → org login form → callback → /me), as a browser would do it, and the start of an Okta-initiated one. */
 async function check(baseUrl, orgs, driveAuthorization) {
   const home = await fetch(`${baseUrl}/`);
   if (home.status !== 200) throw new Error(`check: GET / answered ${home.status}`);
@@ -239,6 +239,16 @@ async function check(baseUrl, orgs, driveAuthorization) {
       const body = await me.json();
       if (me.status !== 200 || body.tenant !== app.tenant) throw new Error(`check: /me after signing in to ${app.tenant} answered ${me.status}`);
       console.log(`demo check: signed in to ${app.tenant} as ${user.login} (sub ${body.sub}) → /me 200`);
+
+      // Okta-initiated sign-in (OIDC Core §4): the org sends the browser to the initiate login URI with iss.
+      const initiate = new URL(app.initiateLoginUri);
+      initiate.searchParams.set('iss', org.issuer);
+      const started = await fetch(initiate, { redirect: 'manual' });
+      const location = URL.parse(started.headers.get('location') ?? '');
+      if (started.status !== 302 || location?.origin !== org.issuer || location.searchParams.get('client_id') !== app.clientId) {
+        throw new Error(`check: ${initiate.pathname}${initiate.search} for ${app.tenant} answered ${started.status}, not a redirect to its authorize endpoint`);
+      }
+      console.log(`demo check: Okta-initiated sign-in for ${app.tenant} → ${org.issuer}/oauth2/v1/authorize (client_id ${app.clientId})`);
     }
   }
   console.log('demo check: OK');
