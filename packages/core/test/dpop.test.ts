@@ -4,7 +4,7 @@
  * the emulator, which demands a nonce as Okta does.
  */
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
-import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
+import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleCallback } from '../src/callback/handle-callback';
 import { parseCallbackParams } from '../src/callback/parse-callback';
@@ -122,6 +122,20 @@ describe('use_dpop_nonce (RFC 9449 §8, DP-02, DP-04)', () => {
     // The remembered nonce is used straight away next time: one request.
     await authenticatedPost({ transport, now: Date.now, dpop: key }, tenant, 'token', url, {});
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('re-mints the private_key_jwt assertion on the nonce retry (DP-06, CA-05)', async () => {
+    nonceDemandingServer();
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const pkjwt = parseTenant({
+      id: 'p', issuer: server.origin, clientId: 'c', tokenEndpointAuthMethod: 'private_key_jwt', dpop: true,
+      privateJwk: await exportJWK(privateKey), redirectUris: ['http://localhost:3000/cb'],
+    });
+    const response = await authenticatedPost({ transport, now: Date.now, dpop: key }, pkjwt, 'token', `${server.origin}/t`, {});
+    expect(response.status).toBe(200);
+    const assertions = server.requests.map((r) => decodeJwt(new URLSearchParams(r.body).get('client_assertion')!).jti);
+    expect(assertions).toHaveLength(2);
+    expect(assertions[0]).not.toBe(assertions[1]);
   });
 
   it('stops after one retry when the server keeps demanding a nonce (DP-04)', async () => {
