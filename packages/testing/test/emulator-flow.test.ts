@@ -98,6 +98,15 @@ describe('authorization code flow', () => {
     });
   }
 
+  it('prompt=login and max_age still complete with auto-login and report auth_time', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { body } = await signIn('basic-app', { prompt: 'login', max_age: '0' });
+    const after = Math.ceil(Date.now() / 1000);
+    const authTime = decodeJwt(body.id_token!).auth_time as number;
+    expect(authTime).toBeGreaterThanOrEqual(before); // a fresh sign-in, not an old session
+    expect(authTime).toBeLessThanOrEqual(after);
+  });
+
   it('login_hint signs in another scripted user', async () => {
     const { body } = await signIn('basic-app', { login_hint: 'bob@example.com' });
     expect(decodeJwt(body.id_token!)).toMatchObject({ email: 'bob@example.com', name: 'Bob Example' });

@@ -99,3 +99,19 @@ describe('signing key rotation (HTTP admin)', () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(/active/);
   });
 });
+
+describe('several orgs', () => {
+  it('each org has its own issuer and its own signing keys', async () => {
+    const other = await startOktaOrg({ clients: [client], users: USERS });
+    try {
+      expect(other.issuer).not.toBe(org.issuer);
+      const otherKids = ((await (await fetch(`${other.issuer}/oauth2/v1/keys`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      const ours = await publishedKids();
+      expect(otherKids.some((kid) => ours.includes(kid))).toBe(false);
+      const foreign = await other.control.issueIdToken('app');
+      await expect(verifyWithPublishedKeys(foreign)).rejects.toThrow();
+    } finally {
+      await other.close();
+    }
+  });
+});

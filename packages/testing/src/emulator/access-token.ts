@@ -52,7 +52,7 @@ export function patchAccessTokens(provider: OidcProvider, keys: KeyRing): void {
   AccessToken.prototype.getValueAndPayload = async function patched(this: unknown) {
     const { payload } = await getValueAndPayload.call(this);
     const extra = payload.extra ?? {};
-    const key = keys.accessTokenKey;
+    const key = await keys.accessTokenKey;
     const claims: Record<string, unknown> = {
       ver: 1,
       jti: payload.jti,
@@ -94,7 +94,7 @@ export function patchAccessTokens(provider: OidcProvider, keys: KeyRing): void {
 async function jtiOf(value: string, keys: KeyRing): Promise<string | undefined> {
   if (value.split('.').length !== 3) return undefined;
   try {
-    await compactVerify(value, await importJWK(keys.accessTokenKey.publicJwk, 'RS256'));
+    await compactVerify(value, await importJWK((await keys.accessTokenKey).publicJwk, 'RS256'));
     const { jti } = decodeJwt(value);
     return typeof jti === 'string' ? jti : undefined;
   } catch {

@@ -41,17 +41,21 @@ export class KeyRing {
   #keys: KeyPair[] = [];
   #activeKid = '';
   #stores: ProviderKeyStore[] = [];
-  readonly accessTokenKey: KeyPair;
+  /**
+   * The access-token key. Generated in the background (RSA key generation is the slowest part of
+   * starting an org) and awaited only when the first access token is issued or checked.
+   */
+  readonly accessTokenKey: Promise<KeyPair>;
 
-  private constructor(first: KeyPair, accessTokenKey: KeyPair) {
+  private constructor(first: KeyPair) {
     this.#keys = [first];
     this.#activeKid = first.kid;
-    this.accessTokenKey = accessTokenKey;
+    this.accessTokenKey = generateRsaKey();
+    this.accessTokenKey.catch(() => undefined); // surfaced where awaited
   }
 
   static async create(): Promise<KeyRing> {
-    const [first, accessTokenKey] = await Promise.all([generateRsaKey(), generateRsaKey()]);
-    return new KeyRing(first, accessTokenKey);
+    return new KeyRing(await generateRsaKey());
   }
 
   /** Registers a provider keystore to keep in sync (one per Provider instance). */
