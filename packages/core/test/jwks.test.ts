@@ -202,10 +202,27 @@ describe('JWKS registry: failures (JK-04)', () => {
     provider.mode = 'ok';
     const rotated = await newSigningKey();
     provider.published = [rotated];
+    clock += 30_001; // past the failure backoff
     await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: old.kid });
     await expect.poll(() => events.filter((e) => e.type === 'fetch').length).toBe(2);
     expect(await verifiesWith(await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: rotated.kid }), rotated)).toBe(true);
     expect((await failure(jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: old.kid }))).code).toBe('ERR_OIDC_JWKS_NO_MATCHING_KEY');
+  });
+
+  it('pauses background revalidation for failureBackoffSec after a failure (no hammering a failing /keys)', async () => {
+    const jwks = registry({ failureBackoffSec: 30 });
+    const key = provider.published[0]!;
+    await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: key.kid });
+    provider.mode = 500;
+    clock += 3601_000;
+    await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: key.kid });
+    await expect.poll(() => events.some((e) => e.type === 'fetch-failed')).toBe(true);
+    const hits = provider.keysHits();
+    for (let i = 0; i < 20; i += 1) await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: key.kid });
+    expect(provider.keysHits()).toBe(hits);
+    clock += 30_001;
+    await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: key.kid });
+    await expect.poll(() => provider.keysHits()).toBe(hits + 1);
   });
 
   it('stops serving stale keys after maxStaleSec', async () => {

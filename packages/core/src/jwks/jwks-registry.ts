@@ -65,6 +65,8 @@ export interface JwksOptions {
   refetchWindowSec?: number;
   /** How long past its expiry a set keeps serving while `/keys` fails. Default 86400 s. */
   maxStaleSec?: number;
+  /** After a failed fetch, background revalidation of a stale set pauses this long. Default 30 s. */
+  failureBackoffSec?: number;
   /** Clock in epoch ms. Default `Date.now`. */
   now?: () => number;
   /** Fetches, failures, refused refetches and evictions. Exceptions it throws are ignored. */
@@ -83,6 +85,8 @@ interface Entry {
   set: KeySet | undefined;
   inflight: Promise<KeySet> | undefined;
   refetches: number[];
+  /** When the last fetch failed (cleared by a success). */
+  failedAt: number | undefined;
 }
 
 function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
@@ -165,6 +169,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   checkInteger('refetchBudget', options.refetchBudget, 0, 1000);
   checkInteger('refetchWindowSec', options.refetchWindowSec, 1, 86_400);
   checkInteger('maxStaleSec', options.maxStaleSec, 0, 31_536_000);
+  checkInteger('failureBackoffSec', options.failureBackoffSec, 0, 86_400);
   const maxIssuers = options.maxIssuers ?? 1000;
   const minMaxAge = options.minMaxAgeSec ?? 60;
   const maxMaxAge = Math.max(minMaxAge, options.maxMaxAgeSec ?? 86_400);
@@ -172,6 +177,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   const budget = options.refetchBudget ?? 3;
   const windowMs = (options.refetchWindowSec ?? 60) * 1000;
   const maxStaleMs = (options.maxStaleSec ?? 86_400) * 1000;
+  const failureBackoffMs = (options.failureBackoffSec ?? 30) * 1000;
   const now = options.now ?? Date.now;
   const onJwks = options.onJwks;
   const entries = new Map<string, Entry>();
@@ -192,7 +198,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
     if (entry !== undefined) {
       entries.delete(cacheKey);
     } else {
-      entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: [] };
+      entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: [], failedAt: undefined };
     }
     entries.set(cacheKey, entry);
     if (entries.size > maxIssuers) {
@@ -222,10 +228,12 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
         const maxAge = clamp(parseMaxAge(response.headers.get('cache-control')) ?? defaultMaxAge, minMaxAge, maxMaxAge);
         const set: KeySet = { byKid: imported.byKid, all: imported.all, expiresAt: now() + maxAge * 1000 };
         entry.set = set;
+        entry.failedAt = undefined;
         emit({ type: 'fetch', issuer: entry.issuer, jwksUri: entry.jwksUri, reason, keys: set.all.length, ignored: imported.ignored, maxAgeSec: maxAge });
         return set;
       } catch (cause) {
         const code = cause instanceof OidcError ? cause.code : 'ERR_OIDC_JWKS_UNAVAILABLE';
+        entry.failedAt = now();
         const servingStale = entry.set !== undefined && now() < entry.set.expiresAt + maxStaleMs;
         emit({ type: 'fetch-failed', issuer: entry.issuer, jwksUri: entry.jwksUri, reason, code, servingStale });
         throw new OidcError('ERR_OIDC_JWKS_UNAVAILABLE', "The issuer's signing keys could not be fetched", {
@@ -265,6 +273,19 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
     return key;
   }
 
+  /**
+   * A kid the cached set does not hold: join the fetch in flight, or spend one unit of the refetch
+   * budget on an immediate fetch (Core §10.1.1), or refuse during the cooldown (JK-02).
+   */
+  async function missingKid(entry: Entry, kid: string | undefined, reason: JwksFetchReason): Promise<CryptoKey> {
+    if (entry.inflight !== undefined) return pick(await entry.inflight, kid);
+    if (!withinBudget(entry)) {
+      emit({ type: 'refetch-refused', issuer: entry.issuer, jwksUri: entry.jwksUri });
+      throw noMatchingKey();
+    }
+    return pick(await refresh(entry, reason), kid);
+  }
+
   function withinBudget(entry: Entry): boolean {
     const t = now();
     entry.refetches = entry.refetches.filter((at) => t - at < windowMs);
@@ -291,28 +312,22 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
       }
       const t = now();
       if (t >= cached.expiresAt) {
-        const revalidation = refresh(entry, 'expired');
         if (t < cached.expiresAt + maxStaleMs) {
-          // Stale-while-revalidate: a known key keeps verifying while /keys is slow, failing or hanging.
-          revalidation.catch(() => undefined);
           const hit = select(cached, kid);
-          if (hit !== undefined) return hit;
+          if (hit !== undefined) {
+            // Stale-while-revalidate: a known key keeps verifying while /keys is slow, failing or
+            // hanging; after a failure, revalidation pauses for failureBackoffSec (no hammering).
+            const backingOff = entry.failedAt !== undefined && t - entry.failedAt < failureBackoffMs;
+            if (!backingOff) refresh(entry, 'expired').catch(() => undefined);
+            return hit;
+          }
+          return missingKid(entry, kid, 'expired');
         }
-        const set = await revalidation;
-        return pick(set, kid);
+        return pick(await refresh(entry, 'expired'), kid);
       }
       const hit = select(cached, kid);
       if (hit !== undefined) return hit;
-      if (entry.inflight !== undefined) {
-        const set = await entry.inflight;
-        return pick(set, kid);
-      }
-      if (!withinBudget(entry)) {
-        emit({ type: 'refetch-refused', issuer, jwksUri });
-        throw noMatchingKey();
-      }
-      const set = await refresh(entry, 'unknown-kid');
-      return pick(set, kid);
+      return missingKid(entry, kid, 'unknown-kid');
     },
   };
 }
