@@ -4,7 +4,8 @@
  * several app instances must share it (a replay cache that is per-process lets a captured token be
  * replayed once against each instance).
  *
- * Run `describeTtlStoreConformance` from `@oin-oidc/testing` against your own implementation.
+ * The store conformance suite of `@oin-oidc/testing` is the place for tests of other implementations;
+ * the behaviour they must match is documented on each method below.
  */
 
 /** A key/value store whose entries expire. Keys and values are strings; TTLs are whole seconds. */
