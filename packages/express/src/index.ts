@@ -123,7 +123,7 @@ function toOidcRequest(req: Request): OidcRequest {
   let body: Promise<string> | undefined;
   return {
     method: req.method.toUpperCase(),
-    url: new URL(`${req.protocol}://${externalHost(req)}${req.originalUrl}`),
+    url: externalUrl(req.protocol, externalHost(req), req.originalUrl),
     basePath: req.baseUrl,
     headers,
     readBody: () => {
@@ -137,12 +137,24 @@ function toOidcRequest(req: Request): OidcRequest {
  * `req.host` of Express 5 (port included; `X-Forwarded-Host` only from a trusted proxy), written
  * out so Express 4, whose `req.host` drops the port, gets the same answer.
  */
-function externalHost(req: Request): string {
+/** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */
+const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The external URL. A missing or malformed Host (or scheme, or an absolute-form target) is the
+ * client's error: 400 through the framework's error handling, never a 500 or a URL whose path the
+ * Host header rewrote.
+ */
+function externalUrl(protocol: string, host: string | undefined, path: string): URL {
+  const url = host && HOST.test(host) && /^https?$/.test(protocol) && path.startsWith('/') ? URL.parse(`${protocol}://${host}${path}`) : null;
+  if (url === null) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
+  return url;
+}
+
+function externalHost(req: Request): string | undefined {
   const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean;
   const forwarded = req.get('x-forwarded-host');
-  const host = forwarded && trust(req.socket.remoteAddress, 0) ? forwarded.split(',')[0]!.trim() : req.get('host');
-  if (!host) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has no Host header.');
-  return host;
+  return forwarded && trust(req.socket.remoteAddress, 0) ? forwarded.split(',')[0]!.trim() : req.get('host');
 }
 
 /** A body parser that already ran leaves `req.body`; otherwise the raw stream is read, capped. */

@@ -12,7 +12,7 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { createOidcAuth } from '@oin-oidc/core';
+import { createOidcAuth, OidcError } from '@oin-oidc/core';
 import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -143,7 +143,7 @@ function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
   }
   return {
     method: request.method.toUpperCase(),
-    url: new URL(`${request.protocol}://${request.host}${request.url}`),
+    url: externalUrl(request.protocol, request.host, request.url),
     basePath,
     headers,
     readBody: async () => {
@@ -159,6 +159,20 @@ function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
       return form.toString();
     },
   };
+}
+
+/** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */
+const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The external URL. A missing or malformed Host (or scheme, or an absolute-form target) is the
+ * client's error: 400 through the framework's error handling, never a 500 or a URL whose path the
+ * Host header rewrote.
+ */
+function externalUrl(protocol: string, host: string | undefined, path: string): URL {
+  const url = host && HOST.test(host) && /^https?$/.test(protocol) && path.startsWith('/') ? URL.parse(`${protocol}://${host}${path}`) : null;
+  if (url === null) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
+  return url;
 }
 
 function send(reply: FastifyReply, response: OidcResponse): FastifyReply {

@@ -73,8 +73,13 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   const toOidcRequest = (c: Context): OidcRequest => {
     const req = fromWebRequest(c.req.raw, routeBasePath(c).replace(/\/+$/, ''));
     if (trustProxy) {
-      const first = (name: string) => c.req.header(name)?.split(',')[0]?.trim();
-      req.url = new URL(`${req.url.pathname}${req.url.search}`, `${first('x-forwarded-proto') ?? req.url.protocol.slice(0, -1)}://${first('x-forwarded-host') ?? req.url.host}`);
+      // URL setters parse what they are given: a host value cannot smuggle in a path or a scheme.
+      const [proto, host] = ['x-forwarded-proto', 'x-forwarded-host'].map((name) => c.req.header(name)?.split(',')[0]?.trim());
+      if (proto === 'http' || proto === 'https') req.url.protocol = proto;
+      if (host) {
+        req.url.port = ''; // the forwarded host names its own port, or none
+        req.url.host = host;
+      }
     }
     return req;
   };

@@ -119,11 +119,10 @@ function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest 
     if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
   }
-  if (!ctx.host) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has no Host header.');
   let body: Promise<string> | undefined;
   return {
     method: ctx.method.toUpperCase(),
-    url: new URL(`${ctx.protocol}://${ctx.host}${ctx.originalUrl}`),
+    url: externalUrl(ctx.protocol, ctx.host, ctx.originalUrl),
     basePath: basePath ?? (ctx as { mountPath?: string }).mountPath ?? '',
     headers,
     readBody: () => {
@@ -131,6 +130,20 @@ function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest 
       return body;
     },
   };
+}
+
+/** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */
+const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The external URL. A missing or malformed Host (or scheme, or an absolute-form target) is the
+ * client's error: 400 through the framework's error handling, never a 500 or a URL whose path the
+ * Host header rewrote.
+ */
+function externalUrl(protocol: string, host: string | undefined, path: string): URL {
+  const url = host && HOST.test(host) && /^https?$/.test(protocol) && path.startsWith('/') ? URL.parse(`${protocol}://${host}${path}`) : null;
+  if (url === null) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
+  return url;
 }
 
 /** A body parser that already ran leaves `ctx.request.body`; otherwise the raw stream is read, capped. */

@@ -20,7 +20,7 @@
 import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
-import { type Browser, browser, CookieJar, form, type SetCookie, setCookiesOf } from './http';
+import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, setCookiesOf } from './http';
 
 /** What the suite asks the adapter's test to start. */
 export interface AdapterMountOptions {
@@ -504,6 +504,14 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expectNoSession(home);
       const unknown = await plain.browser().fetch(plain.url('/auth/unknown'));
       expect(unknown.status).toBe(404);
+    });
+
+    it(t('a malformed Host header is refused with 400 and the app keeps serving'), async () => {
+      for (const host of ['a b', 'exa mple.com:80', '[::1', 'a/b']) {
+        const status = await rawRequest(plain.origin, `GET /auth/login?tenant=acme HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        expect(status).toBe(400);
+      }
+      expect((await plain.browser().fetch(plain.url('/'))).status).toBe(200);
     });
 
     it(t('mounted under a sub-path: routes, redirect_uri and sign-in live under it'), async () => {

@@ -85,3 +85,27 @@ export function form(params: Record<string, string> | URLSearchParams | string):
   const body = typeof params === 'string' ? params : new URLSearchParams(params).toString();
   return { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
 }
+
+/**
+ * Send raw HTTP/1.1 bytes (for headers fetch will not send, such as a malformed `Host`) and
+ * return the status code of the answer.
+ */
+export async function rawRequest(origin: string, head: string): Promise<number> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(head));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+      if (match) {
+        socket.destroy();
+        resolve(Number(match[1]));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('connection closed without a status line')));
+  });
+}
