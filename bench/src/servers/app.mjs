@@ -35,6 +35,9 @@ process.on('disconnect', () => process.exit(0));
 
 const BODY = (sub) => ({ ok: true, sub });
 
+/** The bearer guard names its tenant: an API route serving one customer's org (no `?tenant=`). */
+const BEARER = { tenantId: 'bench' };
+
 function oinOptions(config) {
   return {
     store: config.tenants,
@@ -71,7 +74,7 @@ async function buildExpress(config) {
     const auth = oidc(oinOptions(config));
     app.use(auth);
     if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
-    else app.get('/api/me', auth.requireAccessToken(), (req, res) => res.json(BODY(req.oidc.accessToken.sub)));
+    else app.get('/api/me', auth.requireAccessToken(BEARER), (req, res) => res.json(BODY(req.oidc.accessToken.sub)));
   } else if (variant === 'eoc') {
     const eoc = await import('express-openid-connect');
     const { auth, requiresAuth } = eoc.default ?? eoc;
@@ -103,8 +106,8 @@ async function buildFastify(config) {
     const mod = await import('@oin-oidc/fastify');
     const plugin = mod.oidcPlugin ?? mod.default;
     await app.register(plugin, oinOptions(config));
-    if (variant === 'oin') app.get('/api/me', { preHandler: app.requiresAuth() }, async (req) => BODY(req.oidc.user.sub));
-    else app.get('/api/me', { preHandler: app.requireAccessToken() }, async (req) => BODY(req.oidc.accessToken.sub));
+    if (variant === 'oin') app.get('/api/me', { preHandler: app.oidc.requiresAuth() }, async (req) => BODY(req.oidc.user.sub));
+    else app.get('/api/me', { preHandler: app.oidc.requireAccessToken(BEARER) }, async (req) => BODY(req.oidc.accessToken.sub));
   } else throw new Error(`fastify has no variant ${variant}`);
   await app.ready();
 }
@@ -118,9 +121,9 @@ async function buildHono(config) {
   } else if (variant === 'oin' || variant === 'oin-bearer') {
     const mod = await import('@oin-oidc/hono');
     const auth = mod.oidc(oinOptions(config));
-    app.use('*', auth);
+    app.use(auth.middleware);
     if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (c) => c.json(BODY(c.get('oidc').user.sub)));
-    else app.get('/api/me', auth.requireAccessToken(), (c) => c.json(BODY(c.get('oidc').accessToken.sub)));
+    else app.get('/api/me', auth.requireAccessToken(BEARER), (c) => c.json(BODY(c.get('oidc').accessToken.sub)));
   } else if (variant === 'hono-oidc') {
     const { oidcAuthMiddleware, getAuth, initOidcAuthMiddleware } = await import('@hono/oidc-auth');
     app.use(
@@ -151,7 +154,7 @@ async function buildKoa(config) {
     const { oidc } = await import('@oin-oidc/koa');
     const auth = oidc(oinOptions(config));
     app.use(auth.middleware);
-    const guard = variant === 'oin' ? auth.requiresAuth() : auth.requireAccessToken();
+    const guard = variant === 'oin' ? auth.requiresAuth() : auth.requireAccessToken(BEARER);
     app.use(async (ctx, next) => {
       if (ctx.method === 'GET' && ctx.path === '/api/me') {
         await guard(ctx, async () => {

@@ -106,21 +106,26 @@ export async function runRotation(results, { quick }) {
     return;
   }
 
-  // (a) bursts, each against its own org so counters and caches are independent.
+  const org = await startOrg(testing, [OC_REDIRECT]);
+  try {
+    await measureRotation(results, { quick, testing, core, org });
+  } finally {
+    await org.close();
+  }
+}
+
+async function measureRotation(results, { quick, testing, core, org }) {
+  // (a) bursts, one after another; every validator has its own cache, and each burst rotates
+  // the org's key again, so every burst meets a kid its validator has not seen.
   const bursts = {};
   for (const [name, make] of [
-    ['oin', (org) => oinValidator(core, org)],
-    ['jose-cooldown0', (org) => joseValidator(org, { cooldownDuration: 0 })],
-    ['jose-default', (org) => joseValidator(org)],
-    ['okta', (org) => oktaValidator(org)],
+    ['oin', () => oinValidator(core, org)],
+    ['jose-cooldown0', () => joseValidator(org, { cooldownDuration: 0 })],
+    ['jose-default', () => joseValidator(org)],
+    ['okta', () => oktaValidator(org)],
   ]) {
-    const org = await startOrg(testing, [OC_REDIRECT]);
-    try {
-      bursts[name] = await burst(org, await make(org));
-      console.log(`    burst ${name}: ${bursts[name].fetches} /keys fetches, ${bursts[name].ok}/${BURST} validated`);
-    } finally {
-      await org.close();
-    }
+    bursts[name] = await burst(org, await make());
+    console.log(`    burst ${name}: ${bursts[name].fetches} /keys fetches, ${bursts[name].ok}/${BURST} validated`);
   }
   const s = bursts.oin;
   if (s.ok !== BURST) results.note(`rotation.burst: oin-oidc validated only ${s.ok} of ${BURST}`);
@@ -144,9 +149,8 @@ export async function runRotation(results, { quick }) {
     `rotation.burst: jose with its default 30 s cooldown made ${bursts['jose-default'].fetches} fetches and validated ${bursts['jose-default'].ok}/${BURST} (the JWKS was fetched just before the rotation)`,
   );
 
-  // (b) time from rotation until a new-key token validates; all contenders share one org and one rotation.
-  const org = await startOrg(testing, [OC_REDIRECT]);
-  try {
+  // (b) time from rotation until a new-key token validates; all contenders share one rotation.
+  {
     const contenders = [{ name: 'oin', validate: await oinValidator(core, org), everyMs: 250 }];
     if (!quick) {
       contenders.push({ name: 'jose', validate: joseValidator(org), everyMs: 250 });
@@ -198,7 +202,5 @@ export async function runRotation(results, { quick }) {
       });
     }
     if (quick) console.log(`    (quick) oin-oidc validated the new key after ${subject.toFixed(3)} s`);
-  } finally {
-    await org.close();
   }
 }

@@ -31,7 +31,10 @@ export async function runSignIn(results, { quick }) {
   const spawned = [];
   let org;
   try {
-    for (const [fw, variant] of SIDES) spawned.push(await spawnServer(fw, variant));
+    const started = await Promise.allSettled(SIDES.map(([fw, variant]) => spawnServer(fw, variant)));
+    for (const s of started) if (s.status === 'fulfilled') spawned.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     org = await startOrg(
       testing,
       spawned.map((s) => `${s.baseUrl}/auth/callback`),
