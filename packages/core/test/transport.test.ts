@@ -51,6 +51,12 @@ describe('transport: successful calls', () => {
     expect(server.requests[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
 
+  it("keeps the caller's own Accept header (any case) instead of the default", async () => {
+    server.handle((_req, res) => json(res, 200, {}));
+    await createTransport().request('userinfo', target(), `${issuer}/userinfo`, { method: 'GET', headers: { Accept: 'application/jwt' } });
+    expect(server.requests[0]!.headers.accept).toBe('application/jwt');
+  });
+
   it('returns a 4xx with a JSON body for the caller to interpret (invalid_client)', async () => {
     server.handle((_req, res) => json(res, 401, { error: 'invalid_client', error_description: 'No client credentials found.' }));
     const response = await createTransport().request('token', target(), `${issuer}/token`, { method: 'POST', body: 'x=1' });

@@ -169,7 +169,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
     try {
       let response: Response;
       try {
-        const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+        const callerHeaders = init.headers ?? {};
+        const hasAccept = Object.keys(callerHeaders).some((name) => name.toLowerCase() === 'accept');
+        const headers: Record<string, string> = hasAccept ? { ...callerHeaders } : { accept: 'application/json', ...callerHeaders };
         const requestInit = { method: init.method, headers, signal: controller.signal, redirect: 'manual' as const };
         response = await http(url, init.body === undefined ? requestInit : { ...requestInit, body: init.body });
       } catch (cause) {
