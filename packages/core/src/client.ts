@@ -3,7 +3,7 @@
  * discovery, client authentication, DPoP, introspection, …) for every tenant in the store.
  */
 import { type AuthorizationRequestOptions, buildAuthorizationRequest } from './authorize/build-authorization-request';
-import type { Transaction } from './authorize/transaction';
+import { parseTransaction, type Transaction } from './authorize/transaction';
 import { handleCallback as runCallback, type SignInResult } from './callback/handle-callback';
 import type { CallbackParams } from './callback/parse-callback';
 import { createDiscoveryCache } from './discovery/discover';
@@ -136,7 +136,9 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       return buildAuthorizationRequest(tenant, { ...requestOptions, now });
     },
 
-    async handleCallback(params: CallbackParams, transaction: Transaction): Promise<SignInResult> {
+    async handleCallback(params: CallbackParams, unchecked: Transaction): Promise<SignInResult> {
+      // Transactions usually come straight out of a cookie: check the shape before trusting it.
+      const transaction = parseTransaction(unchecked);
       // The tenant comes from the sealed transaction, never from the callback request (TK-07).
       const tenant = await getTenant(transaction.tenantId);
       return runCallback(
