@@ -213,6 +213,14 @@ describe('access tokens', () => {
     expect(await res.json()).toEqual({ active: false });
   });
 
+  it('a client cannot revoke another client\'s token (200, token stays active)', async () => {
+    const at = await org.control.issueAccessToken('basic-app');
+    const revoke = await clientPost(org, '/oauth2/v1/revoke', creds['post-app']!, { token: at });
+    expect(revoke.status).toBe(200);
+    const res = await clientPost(org, '/oauth2/v1/introspect', creds['basic-app']!, { token: at });
+    expect(await res.json()).toMatchObject({ active: true });
+  });
+
   it('control.issueAccessToken mints an introspectable token', async () => {
     const at = await org.control.issueAccessToken('jwt-app', { login: 'bob@example.com', scope: 'openid email' });
     const res = await clientPost(org, '/oauth2/v1/introspect', creds['jwt-app']!, { token: at });

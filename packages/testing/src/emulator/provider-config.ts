@@ -87,7 +87,12 @@ export function providerConfiguration(input: ProviderConfigInput): Record<string
         allowedPolicy: async (_ctx: unknown, client: { clientAuthMethod: string; clientId: string }, token: { clientId?: string }) =>
           client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens; another client's token is left alone with the
+        // usual 200 (RFC 7009 §2.2 answers 200 for tokens the server does not act on).
+        allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId,
+      },
       userinfo: { enabled: true },
       // Okta demands a server nonce on DPoP token requests (400 use_dpop_nonce + DPoP-Nonce,
       // RFC 9449 §8); resource requests (userinfo) do not need one.
