@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
+import { describeOrg, driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
 import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
 
 let org: OktaOrg;
@@ -85,6 +85,10 @@ describe('client secret rotation', () => {
     expect(ok.status).toBe(200);
     expect((await introspectAs(basic, 'third')).status).toBe(200);
     expect((await introspectAs(basic, 'new-secret')).status).toBe(401);
+    expect(describeOrg(org).clients.find((c) => c.clientId === 'rotating-basic')?.secrets).toEqual([{ value: 'third', active: true }]);
+    const config = (await (await admin('/config')).json()) as { issuer: string; clients: EmulatorClient[] };
+    expect(config.issuer).toBe(org.issuer);
+    expect(config.clients.find((c) => c.clientId === 'rotating-basic')?.clientSecrets).toEqual([{ value: 'third', active: true }]);
     const tooMany = await adminJson('/clients/rotating-basic/secrets', {
       secrets: ['a', 'b', 'c'].map((value) => ({ value, active: true })),
     });

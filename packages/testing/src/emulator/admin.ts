@@ -50,7 +50,7 @@ async function route(org: OrgRuntime, req: IncomingMessage, res: ServerResponse,
 
   if (sub === '' && method === 'GET') return sendHtml(res, 200, indexPage(org));
   if (sub === '/config' && method === 'GET') {
-    return ok({ issuer: org.issuer, ...org.config, clients: org.config.clients.map((c) => ({ ...c, clientSecrets: c.clientSecret || c.clientSecrets ? org.secrets.get(c.clientId) : undefined })) });
+    return ok({ issuer: org.issuer, ...org.config });
   }
 
   if (sub === '/keys' && method === 'GET') return ok(await control.signingKeys());

@@ -47,8 +47,11 @@ export function createControl(org: OrgRuntime): OrgControl {
       org.limiter.reset();
     },
     async setClientSecrets(clientId, secrets) {
-      client(clientId);
+      const c = client(clientId);
       org.secrets.set(clientId, secrets);
+      // keep org.config (and what the CLI/admin describe) in step with what is accepted
+      c.clientSecrets = org.secrets.get(clientId);
+      c.clientSecret = undefined;
     },
     async issueIdToken(clientId, options) {
       const c = client(clientId);
