@@ -2,7 +2,7 @@
  * createOidcClient composition: option validation at creation, and every OidcClient method wired
  * to its module, exercised over HTTP against the Okta org emulator.
  */
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCallbackParams } from '../src/callback/parse-callback';
 import { createOidcClient, type OidcClient } from '../src/client';

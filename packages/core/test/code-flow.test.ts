@@ -2,7 +2,7 @@
  * The authorization code flow end to end over HTTP against the Okta org emulator: every client
  * authentication method, secret rotation, and the callback checks of catalogue CB-*, TK-*.
  */
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transaction } from '../src/authorize/transaction';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { computeCodeChallenge, randomCodeVerifier } from '../src/authorize/pkce';
 import { authenticatedPost } from '../src/client-auth/authenticated-post';
 import { clientCredentialsToken, refreshTokens } from '../src/custom-profile/grants';

@@ -3,7 +3,7 @@
  * an AS that misbehaves: endless challenges, a missing header), and a DPoP-bound code flow against
  * the emulator, which demands a nonce as Okta does.
  */
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { decodeJwt, decodeProtectedHeader, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleCallback } from '../src/callback/handle-callback';

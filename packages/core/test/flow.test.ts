@@ -2,7 +2,7 @@
  * The flow layer end to end over HTTP against the Okta org emulator: handle() is driven with
  * OidcRequest objects built from URLs, and a small cookie jar plays the browser.
  */
-import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isOidcError } from '../src/errors';
 import { createOidcAuth } from '../src/flow/auth';

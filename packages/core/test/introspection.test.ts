@@ -1,4 +1,4 @@
-import { type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTransport } from '../src/http/transport';
 import { createIntrospector, type IntrospectorDeps } from '../src/introspection/introspect';

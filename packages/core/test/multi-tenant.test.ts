@@ -2,7 +2,7 @@
  * Cross-tenant confusion (catalogue L, MT-*) across two emulated Okta orgs, for the resource-side
  * and initiated flows: introspection, simplified flow, initiate login and logout.
  */
-import { type OktaOrg, startOktaOrg } from '../../testing/dist/index.js';
+import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTransport } from '../src/http/transport';
 import { resolveInitiateLogin } from '../src/initiate/initiate-login';
