@@ -105,6 +105,7 @@ async function main() {
       redirectUris: app.redirectUris,
       postLogoutRedirectUris: app.postLogoutRedirectUris,
       initiateLoginUri: app.initiateLoginUri,
+      allowSimplifiedFlow: app.allowSimplifiedFlow ?? false,
     })),
   );
   await writeFile(tenantsFile, `${JSON.stringify(tenants, null, 2)}\n`, { mode: 0o600 });

@@ -6,10 +6,11 @@
  *   PORT              port to listen on (default: the port of BASE_URL)
  *   HOST              interface to bind (default 127.0.0.1)
  *   BASE_URL          the app's public origin, e.g. http://127.0.0.1:4000
- *   OIN_TENANTS_FILE  path to a JSON array of tenant records
+ *   OIN_TENANTS_FILE  path to a JSON array of tenant records (relative to where you ran pnpm)
  *   SESSION_SECRET    at least 32 characters; a comma-separated list rotates keys (the first seals)
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isOidcError, parseTenantsJson, type Tenant } from '@oin-oidc/core';
 
 export interface ExampleConfig {
@@ -51,7 +52,8 @@ function parseConfig(env: NodeJS.ProcessEnv): ExampleConfig {
     throw new Error('SESSION_SECRET: every secret must have at least 32 characters (a comma-separated list rotates keys)');
   }
 
-  const file = required(env, 'OIN_TENANTS_FILE');
+  // `pnpm --filter ... start` runs in the example's directory; INIT_CWD is where the command was typed.
+  const file = resolve(env['INIT_CWD'] ?? process.cwd(), required(env, 'OIN_TENANTS_FILE'));
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -59,6 +59,8 @@ export async function startFixture(framework: Framework): Promise<Fixture> {
       redirectUris: [`${baseUrl}/auth/callback`],
       postLogoutRedirectUris: [`${baseUrl}/`],
       initiateLoginUri: `${baseUrl}/auth/initiate?tenant=${t.id}`,
+      // Only the first instance accepts Okta's simplified flow (an ID token posted without state).
+      allowSimplifiedFlow: t.id === 'acme-sales',
     }));
     await writeFile(tenantsFile, JSON.stringify(records, null, 2));
 

@@ -123,6 +123,33 @@ export function describeExampleE2E(framework: Framework): void {
       expect(me.body['tenant']).toBe('acme-support');
     });
 
+    it(`accepts Okta's simplified sign-in only for a tenant that allows it (${framework})`, async () => {
+      const { page } = browser!;
+      const { baseUrl, org } = fixture!;
+      // The org's admin page auto-submits an ID token (no state) to the tenant's redirect URI: POST /auth/callback.
+      await page.goto(org.adminUrl);
+      await Promise.all([
+        page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/'),
+        page.locator(`a.simplified[href*="client_id=${TENANTS[0].clientId}&"]`).click(),
+      ]);
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('true');
+      await browser!.screenshot('simplified-signed-in');
+      expect((await meJson(page, baseUrl)).body['tenant']).toBe('acme-sales');
+
+      await browser!.context.clearCookies();
+      await page.goto(org.adminUrl);
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${baseUrl}/auth/callback` && r.request().method() === 'POST'),
+        page.locator(`a.simplified[href*="client_id=${TENANTS[1].clientId}&"]`).click(),
+      ]);
+      expect(refused.status()).toBeGreaterThanOrEqual(400);
+      expect(refused.status()).toBeLessThan(500);
+      expect(await refused.text()).toContain('ERR_OIDC_SIMPLIFIED_FLOW_DISABLED');
+      expect(await refused.headerValue('set-cookie')).toBeNull();
+      await browser!.screenshot('simplified-refused');
+      expect((await meJson(page, baseUrl)).status).toBe(401);
+    });
+
     it(`answers /me with 401 JSON when not signed in (${framework})`, async () => {
       const response = await fetch(`${fixture!.baseUrl}/me`, { headers: { accept: 'application/json' } });
       expect(response.status).toBe(401);
