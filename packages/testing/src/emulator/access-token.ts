@@ -63,7 +63,6 @@ export function patchAccessTokens(provider: OidcProvider, keys: KeyRing): void {
       cid: payload.clientId,
       uid: extra.uid,
       scp: payload.scope ? payload.scope.split(' ') : [],
-      auth_time: extra.auth_time,
       sub: extra.username ?? payload.accountId ?? payload.clientId,
       ...(payload.jkt ? { cnf: { jkt: payload.jkt } } : {}),
     };
