@@ -28,10 +28,17 @@ export function describeExampleE2E(framework: Framework): void {
   describe(`example in Chromium (${framework})`, () => {
     let browser: Browser | undefined;
     let fixture: Fixture | undefined;
+    let setupError: unknown;
 
     beforeAll(async () => {
-      browser = await launchBrowser(framework);
-      fixture = await startFixture(framework);
+      // A failing beforeAll would mark every test "skipped"; keep the error and fail each test with it
+      // instead (a missing Chromium must read as a failure with the install command, never a skip).
+      try {
+        browser = await launchBrowser(framework);
+        fixture = await startFixture(framework);
+      } catch (error) {
+        setupError = error;
+      }
     });
 
     afterAll(async () => {
@@ -40,6 +47,7 @@ export function describeExampleE2E(framework: Framework): void {
     });
 
     beforeEach(async () => {
+      if (setupError) throw setupError;
       // Each journey starts with no app session and no org session, so the login form shows.
       await browser!.context.clearCookies();
     });
