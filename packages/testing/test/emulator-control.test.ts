@@ -170,6 +170,27 @@ describe('faults', () => {
     await expect(res.json()).rejects.toThrow(SyntaxError);
   });
 
+  it('redirect: a 3xx where a back channel should answer', async () => {
+    org.control.fault('token', { type: 'redirect' }, { times: 1 });
+    const res = await fetch(`${org.issuer}/oauth2/v1/token`, { method: 'POST', redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`${org.issuer}/moved`);
+    org.control.fault('introspect', { type: 'redirect', status: 307, location: 'http://127.0.0.1:9/elsewhere' }, { times: 1 });
+    const manual = await fetch(`${org.issuer}/oauth2/v1/introspect`, { method: 'POST', redirect: 'manual' });
+    expect(manual.status).toBe(307);
+    expect(manual.headers.get('location')).toBe('http://127.0.0.1:9/elsewhere');
+  });
+
+  it('oversized: valid JSON of the requested size', async () => {
+    org.control.fault('keys', { type: 'oversized', bytes: 100_000 }, { times: 1 });
+    const res = await fetch(`${org.issuer}/oauth2/v1/keys`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe('100000');
+    const text = await res.text();
+    expect(text.length).toBe(100_000);
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['padding']);
+  });
+
   it('is armed and cleared over /__admin/faults', async () => {
     expect((await adminJson('/faults', { endpoint: 'token', fault: { type: 'status', status: 500 }, times: 1 })).status).toBe(200);
     expect((await token()).status).toBe(500);

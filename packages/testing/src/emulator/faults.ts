@@ -43,6 +43,16 @@ function validateFault(fault: Fault): void {
     case 'delay':
       if (!(typeof fault.ms === 'number' && fault.ms >= 0)) throw new Error('delay needs ms >= 0');
       return;
+    case 'redirect':
+      if (fault.status !== undefined && !(Number.isInteger(fault.status) && fault.status >= 300 && fault.status <= 399)) {
+        throw new Error('redirect status must be 3xx');
+      }
+      return;
+    case 'oversized':
+      if (fault.bytes !== undefined && !(Number.isInteger(fault.bytes) && fault.bytes > 0 && fault.bytes <= 64 * 1024 * 1024)) {
+        throw new Error('oversized bytes must be 1..64 MiB');
+      }
+      return;
     case 'hang':
     case 'rate-limit':
     case 'html':
@@ -67,6 +77,7 @@ export async function serveFault(
   res: ServerResponse,
   fault: Fault,
   rateLimit: { limit: number },
+  issuer = '',
 ): Promise<'handled' | 'continue' | 'hang'> {
   switch (fault.type) {
     case 'delay':
@@ -100,5 +111,18 @@ export async function serveFault(
       res.writeHead(fault.status ?? 200, { 'content-type': 'application/json' });
       res.end('{"access_token": "eyJ, "token_type": Bearer');
       return 'handled';
+    case 'redirect':
+      res.writeHead(fault.status ?? 302, { location: fault.location ?? `${issuer}/moved`, 'content-length': '0' });
+      res.end();
+      return 'handled';
+    case 'oversized': {
+      // Valid JSON, just too big: only a size cap can refuse it.
+      const bytes = fault.bytes ?? 2 * 1024 * 1024;
+      const head = '{"padding":"';
+      const tail = '"}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Math.max(bytes, head.length + tail.length)) });
+      res.end(head + 'x'.repeat(Math.max(0, bytes - head.length - tail.length)) + tail);
+      return 'handled';
+    }
   }
 }

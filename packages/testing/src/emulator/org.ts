@@ -146,7 +146,7 @@ async function dispatch(
     org.counters[endpoint] += 1;
     const fault = org.faults.take(endpoint);
     if (fault) {
-      const outcome = await serveFault(res, fault, org.config.rateLimit);
+      const outcome = await serveFault(res, fault, org.config.rateLimit, org.issuer);
       if (outcome === 'handled') return;
       if (outcome === 'hang') {
         hanging.add(res);

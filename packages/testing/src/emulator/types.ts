@@ -32,7 +32,9 @@ export type Fault =
   | { type: 'delay'; ms: number }
   | { type: 'rate-limit'; resetInSec?: number } // 429 + X-Rate-Limit-Limit/Remaining=0/Reset
   | { type: 'html'; status?: number } // text/html page; default status 200 (proxy/captive-portal page)
-  | { type: 'malformed-json'; status?: number }; // application/json that does not parse; default 200
+  | { type: 'malformed-json'; status?: number } // application/json that does not parse; default 200
+  | { type: 'redirect'; location?: string; status?: number } // a 3xx on a back channel; default 302 to /moved
+  | { type: 'oversized'; bytes?: number }; // 200 with a valid JSON body of `bytes` (default 2 MiB)
 
 export interface EmulatorClient {
   clientId: string;
