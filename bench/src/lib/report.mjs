@@ -56,7 +56,8 @@ function round(n, digits) {
 function fmt(n) {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 1e6) return n.toExponential(2);
-  return n.toLocaleString('en-US', { maximumFractionDigits: Math.abs(n) >= 100 ? 0 : 2 });
+  const abs = Math.abs(n);
+  return n.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 0 : abs >= 1 || abs === 0 ? 2 : 3 });
 }
 
 const COLS = [34, 30, 42, 12, 12, 9, 8];

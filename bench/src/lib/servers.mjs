@@ -30,7 +30,10 @@ function once(child, type) {
 
 /** Start a server process; resolves once it listens (before it has an app). */
 export async function spawnServer(framework, variant) {
-  const child = fork(APP, [framework, variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_PROFILE_DIR=/tmp/prof: each server writes a V8 CPU profile there when it stops
+  // (summarise with src/tools/profile-summary.mjs).
+  const execArgv = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = fork(APP, [framework, variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const { port } = await once(child, 'listening');
   const baseUrl = `http://127.0.0.1:${port}`;
   return {

@@ -32,6 +32,8 @@ process.on('message', async (message) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// A normal exit on SIGTERM, so --cpu-prof (BENCH_PROFILE_DIR) gets to write its profile.
+process.on('SIGTERM', () => process.exit(0));
 
 const BODY = (sub) => ({ ok: true, sub });
 

@@ -26,7 +26,7 @@ const LABEL = {
 };
 
 function timing(quick) {
-  return quick ? { warmupSec: 0.2, rounds: 2, roundSec: 0.4, connections: 32 } : { warmupSec: 1, rounds: 5, roundSec: 1.5, connections: 50 };
+  return quick ? { warmupSec: 0.2, rounds: 2, roundSec: 0.4, connections: 32 } : { warmupSec: 1, rounds: 6, roundSec: 1, connections: 50 };
 }
 
 function callbackUri(side) {

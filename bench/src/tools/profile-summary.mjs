@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * Summarise a V8 .cpuprofile (from `node --cpu-prof`): self time by function and by package, so a
- * missed target can be traced to where the time goes. Usage: node profile-summary.mjs file.cpuprofile [top]
+ * missed target can be traced to where the time goes.
+ * Usage: node profile-summary.mjs file.cpuprofile [top] [function name: print the call paths into it]
  */
 import { readFileSync } from 'node:fs';
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, callersOf] = process.argv.slice(2);
 const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -41,3 +42,26 @@ console.log('self time by package / native bucket:');
 for (const [k, t] of [...pkgTotals].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(t)}  ${k}`);
 console.log('\nself time by function:');
 for (const [k, t] of [...fnTotals].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(t)}  ${k}`);
+
+if (callersOf) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map();
+  for (const [id, t] of self) {
+    // Attribute each sample under a matching frame to that frame's call path (4 callers up).
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      if (byId.get(cur).callFrame.functionName === callersOf) {
+        const path = [];
+        for (let p = cur, i = 0; p !== undefined && i < 6; p = parent.get(p), i++) {
+          const cf = byId.get(p).callFrame;
+          path.push(`${cf.functionName || '(anon)'}@${pkgOf(cf.url)}:${cf.lineNumber + 1}`);
+        }
+        const key = path.join(' < ');
+        inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+        break;
+      }
+    }
+  }
+  console.log(`\ncall paths into ${callersOf} (inclusive):`);
+  for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${pct(t)}  ${k}`);
+}
