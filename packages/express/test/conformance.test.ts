@@ -1,26 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describeAdapterConformance } from '@oin-oidc/testing/conformance';
 import express from 'express';
-import { oidc } from '../src';
+import { mountWith } from './mount';
 
-describeAdapterConformance('express', async ({ authOptions, basePath = '', trustProxy }) => {
-  const auth = oidc(authOptions);
-  const router = express.Router();
-  router.use(auth);
-  router.get('/', (_req, res) => void res.type('text').send('public'));
-  router.get('/me', auth.requiresAuth(), (req, res) => void res.json({ tenant: req.oidc.tenant, sub: req.oidc.session?.sub, claims: req.oidc.user }));
-  router.get('/api/me', auth.requireAccessToken(), (req, res) => {
-    const token = req.oidc.accessToken;
-    res.json({ tenant: req.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope });
-  });
-  const app = express();
-  if (trustProxy) app.set('trust proxy', 'loopback');
-  app.use(basePath || '/', router);
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-});
+describeAdapterConformance('express', mountWith(express));

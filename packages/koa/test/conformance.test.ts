@@ -1,36 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describeAdapterConformance } from '@oin-oidc/testing/conformance';
 import Koa from 'koa';
-import { oidc } from '../src';
+import { mountWith } from './mount';
 
-describeAdapterConformance('koa', async ({ authOptions, basePath = '', trustProxy }) => {
-  const auth = oidc({ ...authOptions, basePath });
-  const requiresAuth = auth.requiresAuth();
-  const requireAccessToken = auth.requireAccessToken();
-  const app = new Koa();
-  app.proxy = trustProxy === true;
-  app.use(auth.middleware);
-  // A three-route app without a router dependency.
-  app.use(async (ctx, next) => {
-    if (ctx.method !== 'GET') return next();
-    if (ctx.path === `${basePath}/` || (basePath && ctx.path === basePath)) ctx.body = 'public';
-    else if (ctx.path === `${basePath}/me`) {
-      await requiresAuth(ctx, async () => {
-        const state = ctx.state.oidc;
-        ctx.body = { tenant: state?.tenant, sub: state?.session?.sub, claims: state?.user };
-      });
-    } else if (ctx.path === `${basePath}/api/me`) {
-      await requireAccessToken(ctx, async () => {
-        const token = ctx.state.oidc?.accessToken;
-        ctx.body = { tenant: ctx.state.oidc?.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
-      });
-    } else await next();
-  });
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-});
+describeAdapterConformance('koa', mountWith(Koa));
