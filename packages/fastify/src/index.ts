@@ -63,7 +63,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 const FORM = 'application/x-www-form-urlencoded';
 
 const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => {
-  const auth = createOidcAuth(options);
+  // Fastify hands its own register options to the plugin too; core refuses unknown keys.
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...authOptions } = options as OidcAuthOptions & Record<string, unknown>;
+  const auth = createOidcAuth(authOptions);
   // The plugin shares its parent's scope (fastify-plugin), so this is the prefix it was registered under.
   const basePath = fastify.prefix;
   const requests = new WeakMap<FastifyRequest, OidcRequest>();
@@ -107,7 +109,7 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
       scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
     }
     // Core's defaults; `/*` too, for `tenant: 'path'` (`/auth/login/:tenant`). Core decides what matches.
-    const routes = { login: '/auth/login', callback: '/auth/callback', initiate: '/auth/initiate', logout: '/auth/logout', ...options.routes };
+    const routes = { login: '/auth/login', callback: '/auth/callback', initiate: '/auth/initiate', logout: '/auth/logout', ...authOptions.routes };
     for (const url of Object.values(routes).flatMap((path) => [path, `${path}/*`])) {
       scope.route({
         method: ['GET', 'POST'],

@@ -111,6 +111,13 @@ describe('fastify: registration', () => {
     expect(names.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("accepts Fastify's own register options beside the core options", async () => {
+    const app = Fastify();
+    await app.register(oidcPlugin, { ...options(), logLevel: 'warn' });
+    const origin = await listen(app);
+    expect((await browser(origin).fetch('/auth/login?tenant=acme')).status).toBe(302);
+  });
+
   it('refuses invalid options at registration with ERR_OIDC_INVALID_OPTIONS', async () => {
     const app = Fastify();
     apps.push(app);

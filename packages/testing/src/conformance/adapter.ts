@@ -349,6 +349,55 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expectNoStore(response);
     });
 
+    // --- trouble at Okta (issue 4 §5: 429, 5xx → 502/503/504, no session, the app keeps serving) ---
+
+    it(t('a 5xx from the token endpoint answers 502/503 with no session'), async () => {
+      const b = plain.browser();
+      const { authorize } = await login(plain, b, { tenant: 'acme' });
+      const request = await driveAuthorization(authorize);
+      acmeOrg.control.fault('token', { type: 'status', status: 500 });
+      try {
+        const response = await callback(b, request);
+        expect([502, 503]).toContain(response.status);
+        expect(await bodyOf(response)).toMatch(/ERR_OIDC_(HTTP_ERROR|UNAVAILABLE)/);
+        expectNoSession(response);
+        expectNoStore(response);
+      } finally {
+        acmeOrg.control.clearFaults('token');
+      }
+    });
+
+    it(t('a 429 from the token endpoint answers 503 with Retry-After'), async () => {
+      const b = plain.browser();
+      const { authorize } = await login(plain, b, { tenant: 'acme' });
+      const request = await driveAuthorization(authorize);
+      acmeOrg.control.fault('token', { type: 'rate-limit', resetInSec: 20 });
+      try {
+        const response = await callback(b, request);
+        expect(response.status).toBe(503);
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await bodyOf(response)).toContain('ERR_OIDC_RATE_LIMITED');
+        expectNoSession(response);
+      } finally {
+        acmeOrg.control.clearFaults('token');
+      }
+    });
+
+    it(t('an unavailable introspection endpoint answers 503 to the bearer API'), async () => {
+      const token = await acmeOrg.control.issueAccessToken(CLIENTS.acme.clientId, { login: USER.login });
+      acmeOrg.control.fault('introspect', { type: 'rate-limit', resetInSec: 20 });
+      try {
+        const response = await plain.browser().fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(503);
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await bodyOf(response)).toContain('ERR_OIDC_RATE_LIMITED');
+      } finally {
+        acmeOrg.control.clearFaults('introspect');
+      }
+      const recovered = await plain.browser().fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { authorization: `Bearer ${token}` } });
+      expect(recovered.status).toBe(200);
+    });
+
     // --- simplified flow (Okta "OIN simplified": ID token form_posted, no state) ---------------
 
     it(t('simplified flow: a POSTed ID token signs in once, for a tenant that allows it'), async () => {
