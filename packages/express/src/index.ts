@@ -82,12 +82,12 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
 
   Object.defineProperty(middleware, 'auth', { value: auth });
   middleware.requiresAuth = () => (req, res, next) => {
-    if (req.oidc?.isAuthenticated) return next();
     run(next, async () => {
       const result = await auth.requireSession(requestOf(req));
       if ('response' in result) return send(res, result.response);
+      // The middleware, when it ran, already sent any re-issued session cookie.
+      if (!req.oidc) appendCookies(res, result.setCookies);
       req.oidc = sessionContext(result.session);
-      appendCookies(res, result.setCookies);
       next();
     });
   };

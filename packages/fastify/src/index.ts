@@ -83,11 +83,11 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
   fastify.decorate('oidc', {
     auth,
     requiresAuth: () => async (request, reply) => {
-      if (request.oidc?.isAuthenticated) return;
       const result = await auth.requireSession(requestOf(request));
       if ('response' in result) return send(reply, result.response);
+      // The onRequest hook, when it ran, already sent any re-issued session cookie.
+      if (!request.oidc && result.setCookies.length > 0) reply.header('set-cookie', result.setCookies);
       request.oidc = sessionContext(result.session);
-      reply.header('set-cookie', result.setCookies);
     },
     requireAccessToken: (guardOptions) => async (request, reply) => {
       const result = await auth.requireAccessToken(requestOf(request), guardOptions);

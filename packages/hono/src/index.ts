@@ -107,11 +107,11 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
     }),
     requiresAuth: () =>
       createMiddleware(async (c, next) => {
-        if (c.get('oidc')?.isAuthenticated) return next();
         const result = await auth.requireSession(toOidcRequest(c));
         if ('response' in result) return send(c, result.response);
+        // The middleware, when it ran, already sent any re-issued session cookie.
+        if (!c.get('oidc')) withCookies(c, result.setCookies);
         c.set('oidc', context(result.session));
-        withCookies(c, result.setCookies);
         return next();
       }),
     requireAccessToken: (guardOptions) =>

@@ -92,11 +92,11 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
       await next();
     },
     requiresAuth: () => async (ctx: Context, next: Next) => {
-      if (ctx.state.oidc?.isAuthenticated) return next();
       const result = await auth.requireSession(requestOf(ctx));
       if ('response' in result) return send(ctx, result.response);
+      // The middleware, when it ran, already sent any re-issued session cookie.
+      if (!ctx.state.oidc) appendCookies(ctx, result.setCookies);
       ctx.state.oidc = sessionState(result.session);
-      appendCookies(ctx, result.setCookies);
       await next();
     },
     requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {

@@ -500,6 +500,18 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expect(new URL(page.headers.get('location') ?? '', plain.origin).pathname).toBe('/auth/login');
     });
 
+    it(t("requiresAuth does not accept one tenant's session on another tenant's route"), async () => {
+      const { b } = await signIn(plain, 'acme');
+      expect((await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: { accept: 'application/json' } })).status).toBe(200);
+      const json = await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: { accept: 'application/json' } });
+      expect(json.status).toBe(401);
+      const page = await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(302);
+      const location = new URL(page.headers.get('location') ?? '', plain.origin);
+      expect(location.pathname).toBe('/auth/login');
+      expect(location.searchParams.get('tenant')).toBe('globex');
+    });
+
     it(t('requiresAuth refuses a forged session cookie'), async () => {
       const { b } = await signIn(plain, 'acme');
       for (const [cookie, value] of b.jar.cookies) b.jar.cookies.set(cookie, `${value.slice(0, -4)}AAAA`);
