@@ -51,6 +51,8 @@ export interface MountedAdapter {
 export type AdapterMount = (options: AdapterMountOptions) => Promise<MountedAdapter>;
 
 const SESSION_SECRET = 'conformance-session-secret-0123456789abcdef';
+/** Idle session lifetime in the suite; core re-issues the cookie once less than half is left. */
+const ROLLING_SEC = 3600;
 const USER = { login: 'ada@acme.example', password: 'correct horse battery staple', claims: { name: 'Ada Lovelace', email: 'ada@acme.example' } };
 const GLOBEX_USER = { login: 'grace@globex.example', password: 'another horse battery', claims: { name: 'Grace Hopper', email: 'grace@globex.example' } };
 const CLIENTS = {
@@ -93,10 +95,18 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     let sub: App;
     let proxied: App;
     let formPost: App;
+    /** Added to the apps' clock (core's `client.now`), to age sessions without waiting. */
+    let clockOffsetMs = 0;
 
     async function start(basePath: string, trustProxy: boolean, extra: Partial<OidcAuthOptions> = {}): Promise<App> {
       const store = createMemoryCredentialStore();
-      const authOptions: OidcAuthOptions = { store, session: { secret: SESSION_SECRET }, tenant: 'query', ...extra };
+      const authOptions: OidcAuthOptions = {
+        store,
+        session: { secret: SESSION_SECRET, rollingSec: ROLLING_SEC },
+        tenant: 'query',
+        client: { now: () => Date.now() + clockOffsetMs },
+        ...extra,
+      };
       const mounted = await mount({ authOptions, basePath, trustProxy });
       const origin = mounted.baseUrl.replace(/\/+$/, '');
       const url = (path: string) => `${origin}${basePath}${path}`;
@@ -510,6 +520,24 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       const location = new URL(page.headers.get('location') ?? '', plain.origin);
       expect(location.pathname).toBe('/auth/login');
       expect(location.searchParams.get('tenant')).toBe('globex');
+    });
+
+    it(t('the middleware re-issues a rolling session on an ordinary page, and an idle one expires'), async () => {
+      const { b } = await signIn(plain, 'acme');
+      try {
+        clockOffsetMs = (ROLLING_SEC * 1000 * 2) / 3; // less than half of the idle lifetime left
+        const home = await b.fetch(plain.url('/'));
+        expect(home.status).toBe(200);
+        expect(cookiesSet(home).length).toBeGreaterThan(0);
+        clockOffsetMs += (ROLLING_SEC * 1000 * 2) / 3; // still alive: the re-issued cookie counts from the last visit
+        expect((await b.fetch(plain.url('/me'), { headers: { accept: 'application/json' } })).status).toBe(200);
+        clockOffsetMs += ROLLING_SEC * 1000 * 2; // idle for longer than the lifetime
+        const expired = await b.fetch(plain.url('/me'), { headers: { accept: 'application/json' } });
+        expect(expired.status).toBe(401);
+        expect(setCookiesOf(expired).some((c) => c.deletes)).toBe(true);
+      } finally {
+        clockOffsetMs = 0;
+      }
     });
 
     it(t('requiresAuth refuses a forged session cookie'), async () => {
