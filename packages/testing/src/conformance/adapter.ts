@@ -55,6 +55,9 @@ const SESSION_SECRET = 'conformance-session-secret-0123456789abcdef';
 const ROLLING_SEC = 3600;
 const USER = { login: 'ada@acme.example', password: 'correct horse battery staple', claims: { name: 'Ada Lovelace', email: 'ada@acme.example' } };
 const GLOBEX_USER = { login: 'grace@globex.example', password: 'another horse battery', claims: { name: 'Grace Hopper', email: 'grace@globex.example' } };
+/** A user whose claims do not fit one cookie: the session is split into several (core chunks at ~3.8 KB). */
+const LONG_NAME = `Grace Brewster Murray Hopper ${'of the United States Navy, '.repeat(100)}`.trim();
+const LARGE_USER = { login: 'long@globex.example', password: 'a long horse battery', claims: { name: LONG_NAME, email: 'long@globex.example' } };
 const CLIENTS = {
   acme: { clientId: '0oa-acme-app', clientSecret: 'acme-secret-0123456789' },
   'acme-2': { clientId: '0oa-acme-app-2', clientSecret: 'acme-2-secret-0123456789' },
@@ -140,7 +143,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
         initiateLoginUri: plain.url('/auth/initiate'),
       });
       acmeOrg = await startOktaOrg({ name: 'acme', clients: [client('acme', 'client_secret_basic'), client('acme-2', 'client_secret_post')], users: [USER] });
-      globexOrg = await startOktaOrg({ name: 'globex', clients: [client('globex', 'client_secret_basic')], users: [GLOBEX_USER] });
+      globexOrg = await startOktaOrg({ name: 'globex', clients: [client('globex', 'client_secret_basic')], users: [GLOBEX_USER, LARGE_USER] });
       for (const app of apps) {
         await app.store.put(record(app, 'acme', acmeOrg.issuer));
         await app.store.put(record(app, 'acme-2', acmeOrg.issuer, { tokenEndpointAuthMethod: 'client_secret_post' }));
@@ -265,6 +268,17 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expect(all.some((c) => c.deletes)).toBe(true);
       expect(all.some((c) => !c.deletes)).toBe(true);
       for (const raw of response.headers.getSetCookie()) expect(raw.split('=')[0]).not.toMatch(/[,\s]/);
+    });
+
+    it(t('a large session is split over several cookies and read back whole'), async () => {
+      const b = plain.browser();
+      const { authorize } = await login(plain, b, { tenant: 'globex', login_hint: LARGE_USER.login });
+      const response = await callback(b, await driveAuthorization(authorize, { login: LARGE_USER.login, password: LARGE_USER.password }));
+      expect(response.status).toBe(302);
+      expect(cookiesSet(response).length).toBeGreaterThanOrEqual(2);
+      const me = await b.fetch(plain.url('/me'), { headers: { accept: 'application/json' } });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { claims: { name?: string } }).claims.name).toBe(LONG_NAME);
     });
 
     it(t('a state mismatch answers 400 ERR_OIDC_STATE_MISMATCH, sets no session and never calls /token'), async () => {

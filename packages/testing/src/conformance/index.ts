@@ -6,5 +6,5 @@ export { describeAdapterConformance } from './adapter';
 export type { AdapterMount, AdapterMountOptions, MountedAdapter } from './adapter';
 export { describeCredentialStoreConformance } from './credential-store';
 export type { StoreUnderTest } from './credential-store';
-export { CookieJar, browser, form, parseSetCookie, setCookiesOf } from './http';
+export { CookieJar, browser, form, parseSetCookie, rawRequest, setCookiesOf } from './http';
 export type { Browser, SetCookie } from './http';
