@@ -58,14 +58,15 @@ export interface OidcMiddleware extends RequestHandler {
 /** Largest urlencoded body read from the stream (the callback's form_post body is far smaller). */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const requests = new WeakMap<Request, OidcRequest>();
-
 /**
  * Mount oin-oidc on an Express app (Express 5, and 4.21+).
  * Options are validated once, here; invalid options throw `ERR_OIDC_INVALID_OPTIONS`.
  */
 export function oidc(options: OidcAuthOptions): OidcMiddleware {
   const auth = createOidcAuth(options);
+  // Per instance: the guards reuse what this instance's middleware built (its mount path above all).
+  const requests = new WeakMap<Request, OidcRequest>();
+  const requestOf = (req: Request) => requests.get(req) ?? toOidcRequest(req);
 
   const middleware = ((req, res, next) => {
     const oidcReq = toOidcRequest(req);
@@ -107,10 +108,6 @@ function run(next: NextFunction, step: () => Promise<void>): void {
 
 function sessionContext(session: Session | null): OidcRequestContext {
   return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
-}
-
-function requestOf(req: Request): OidcRequest {
-  return requests.get(req) ?? toOidcRequest(req);
 }
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */
