@@ -26,7 +26,9 @@ const LABEL = {
 };
 
 function timing(quick) {
-  return quick ? { warmupSec: 0.2, rounds: 2, roundSec: 0.4, connections: 32 } : { warmupSec: 1, rounds: 6, roundSec: 1, connections: 50 };
+  // autocannon stops on whole seconds (a 0.4 s run takes 1 s), so rounds are whole seconds;
+  // quick = one 1 s round per side, no warm-up (a smoke test, not a measurement to quote).
+  return quick ? { warmupSec: 0, rounds: 1, roundSec: 1, connections: 32 } : { warmupSec: 1, rounds: 6, roundSec: 1, connections: 50 };
 }
 
 function callbackUri(side) {
@@ -94,7 +96,7 @@ async function check(url, headers) {
 
 /** Interleaved autocannon rounds over the sides; returns Map variant -> { rps, p99 } medians. */
 async function measureSides(sides, headersFor, t) {
-  for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec });
+  if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec });
   const samples = new Map(sides.map((s) => [s.variant, { rps: [], p99: [] }]));
   for (let r = 0; r < t.rounds; r++) {
     for (let k = 0; k < sides.length; k++) {
@@ -124,7 +126,9 @@ async function runMode(results, { quick }, mode) {
   const t = timing(quick);
   for (const framework of FRAMEWORKS) {
     const variants = mode === 'session' ? ['bare', 'oin', ...(PEERS[framework] ? [PEERS[framework]] : [])] : ['bare', 'oin-bearer'];
+    const t0 = Date.now();
     const group = await startGroup(results, framework, variants, testing);
+    const tStarted = Date.now();
     try {
       const creds = new Map();
       for (const side of group.sides) {
@@ -151,11 +155,14 @@ async function runMode(results, { quick }, mode) {
         }
       }
       if (sides.length < 2) continue;
+      const tReady = Date.now();
       const m = await measureSides(sides, headersFor, t);
+      if (process.env.BENCH_DEBUG) console.log(`    [${framework}] start ${tStarted - t0} ms, sign-in ${tReady - tStarted} ms, load ${Date.now() - tReady} ms`);
       for (const [v, x] of m) console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s, p99 ${x.p99} ms`);
       addPair(results, `${mode}.${framework}.vs-bare`, framework, subjectVariant, 'bare', m);
       if (mode === 'session' && PEERS[framework]) addPair(results, `session.${framework}.vs-${PEERS[framework]}`, framework, 'oin', PEERS[framework], m);
-      if (mode === 'bearer' && sides.some((s) => s.variant === 'oin-bearer')) {
+      // --quick: the burst once (first adapter), to stay a short smoke run; the full run does all four.
+      if (mode === 'bearer' && sides.some((s) => s.variant === 'oin-bearer') && (!quick || baselineBurst === undefined)) {
         await coalescing(results, framework, group, sides.find((s) => s.variant === 'oin-bearer'));
       }
     } finally {
@@ -174,6 +181,7 @@ let baselineBurst;
  */
 async function coalescing(results, framework, group, side) {
   const { org } = group;
+  const t0b = Date.now();
   const token = await org.control.issueAccessToken(CLIENT_ID, { scope: 'openid profile email' });
   org.control.resetCounters();
   const responses = await Promise.all(
@@ -188,7 +196,9 @@ async function coalescing(results, framework, group, side) {
   if (ok !== BURST) results.note(`bearer.${framework}.burst: ${BURST - ok} of ${BURST} requests did not get 200`);
 
   // The peer's count does not depend on the framework: measured once per run, against this org.
+  const tb = Date.now();
   baselineBurst ??= await openidClientBurst(org);
+  if (process.env.BENCH_DEBUG) console.log(`    [${framework}] burst ${tb - t0b} ms, openid-client burst ${Date.now() - tb} ms`);
   const baselineCalls = baselineBurst;
   results.add({
     id: `bearer.${framework}.burst-introspect`,

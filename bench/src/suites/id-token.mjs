@@ -136,7 +136,7 @@ export async function buildIdTokenContenders({ concurrency }) {
 }
 
 export async function runIdToken(results, { quick }) {
-  const timing = quick ? { rounds: 3, roundMs: 100, warmupMs: 50 } : { rounds: 9, roundMs: 300, warmupMs: 300 };
+  const timing = quick ? { rounds: 2, roundMs: 100, warmupMs: 50 } : { rounds: 9, roundMs: 300, warmupMs: 300 };
   for (const concurrency of [1, 16]) {
     const { contenders, oin, close } = await buildIdTokenContenders({ concurrency });
     try {

@@ -10,8 +10,8 @@ import { createRemoteJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { interleave } from '../lib/measure.mjs';
 
 const quick = process.argv.includes('--quick');
-const TENANTS = quick ? 5_000 : 100_000;
-const ORGS = quick ? 500 : 10_000;
+const TENANTS = quick ? 2_000 : 100_000;
+const ORGS = quick ? 200 : 10_000;
 
 function settle() {
   for (let i = 0; i < 4; i++) global.gc();

@@ -2,7 +2,7 @@
  * §2.5 many tenants: memory per tenant with 100,000 tenants in MemoryCredentialStore (baseline:
  * a plain Map of the same records, what a hand-rolled app would keep), lookup rate (same
  * baseline), and JWKS cache memory with 10,000 orgs (baseline: one jose createRemoteJWKSet per
- * org). Measured in a child process started with --expose-gc; --quick uses 5,000 tenants and 500 orgs.
+ * org). Measured in a child process started with --expose-gc; --quick uses 2,000 tenants and 200 orgs.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
