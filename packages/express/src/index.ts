@@ -27,7 +27,7 @@ export type {
 export interface OidcRequestContext {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's claims). */
+  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
   user: Record<string, unknown> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
@@ -107,7 +107,12 @@ function run(next: NextFunction, step: () => Promise<void>): void {
 }
 
 function sessionContext(session: Session | null): OidcRequestContext {
-  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+  return {
+    session,
+    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    tenant: session?.tenant,
+    isAuthenticated: session !== null,
+  };
 }
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */

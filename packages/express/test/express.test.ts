@@ -159,7 +159,7 @@ describe('express: body parsers that ran first', () => {
     for (const base of ['/extended', '/simple', '/text', '/raw']) {
       const router = express.Router();
       router.use(auth);
-      router.get('/me', auth.requiresAuth(), (req, res) => void res.json({ tenant: req.oidc.tenant }));
+      router.get('/me', auth.requiresAuth(), (req, res) => void res.json({ tenant: req.oidc.tenant, sub: typeof req.oidc.user?.['sub'] === 'string' && req.oidc.user['sub'] === req.oidc.session?.sub }));
       app.use(base, router);
     }
     origin = await listen(app, true); // lives for the whole block
@@ -191,7 +191,7 @@ describe('express: body parsers that ran first', () => {
       const callback = await b.fetch(request.url, form(request.body ?? ''));
       expect(callback.status).toBe(302);
       const me = await b.fetch(`/${base}/me`, { headers: { accept: 'application/json' } });
-      expect(await me.json()).toEqual({ tenant: base });
+      expect(await me.json()).toEqual({ tenant: base, sub: true });
     });
 
     it(`keeps a repeated parameter repeated after the ${base} parser`, async () => {

@@ -26,7 +26,7 @@ export type {
 export interface OidcRequestContext {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's claims). */
+  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
   user: Record<string, unknown> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
@@ -133,7 +133,12 @@ export const oidcPlugin: FastifyPluginAsync<OidcAuthOptions> = fp(plugin, { fast
 export default oidcPlugin;
 
 function sessionContext(session: Session | null): OidcRequestContext {
-  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+  return {
+    session,
+    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    tenant: session?.tenant,
+    isAuthenticated: session !== null,
+  };
 }
 
 /** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */

@@ -149,7 +149,7 @@ describe('fastify: a form parser registered before the plugin', () => {
       done(null, parsed);
     });
     await app.register(oidcPlugin, { store, session: { secret }, tenant: 'query', responseMode: 'form_post' });
-    app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => ({ tenant: request.oidc.tenant }));
+    app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => ({ tenant: request.oidc.tenant, sub: typeof request.oidc.user?.['sub'] === 'string' && request.oidc.user['sub'] === request.oidc.session?.sub }));
     origin = await app.listen({ port: 0, host: '127.0.0.1' });
     org = await startOktaOrg({
       clients: [{ clientId: 'fastify-app', clientSecret: 'fastify-secret-0123456789', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`${origin}/auth/callback`] }],
@@ -170,7 +170,7 @@ describe('fastify: a form parser registered before the plugin', () => {
     const callback = await b.fetch(request.url, form(request.body ?? ''));
     expect(callback.status).toBe(302);
     const me = await b.fetch('/me', { headers: { accept: 'application/json' } });
-    expect(await me.json()).toEqual({ tenant: 'acme' });
+    expect(await me.json()).toEqual({ tenant: 'acme', sub: true });
   });
 
   it('keeps a repeated parameter repeated', async () => {

@@ -28,7 +28,7 @@ export type {
 export interface OidcContext {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's claims). */
+  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
   user: Record<string, unknown> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
@@ -92,7 +92,12 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   const withCookies = (c: Context, setCookies: string[]) => {
     for (const cookie of setCookies) c.header('Set-Cookie', cookie, { append: true });
   };
-  const context = (session: Session | null): OidcContext => ({ session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null });
+  const context = (session: Session | null): OidcContext => ({
+    session,
+    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    tenant: session?.tenant,
+    isAuthenticated: session !== null,
+  });
 
   return {
     auth,

@@ -27,7 +27,7 @@ export type {
 export interface OidcState {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's claims). */
+  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
   user: Record<string, unknown> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
@@ -109,7 +109,12 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
 }
 
 function sessionState(session: Session | null): OidcState {
-  return { session, user: session?.claims, tenant: session?.tenant, isAuthenticated: session !== null };
+  return {
+    session,
+    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    tenant: session?.tenant,
+    isAuthenticated: session !== null,
+  };
 }
 
 /** The request as the browser sent it; `ctx.protocol`/`ctx.host` honour `app.proxy` and nothing else does. */

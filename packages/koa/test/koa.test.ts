@@ -153,7 +153,7 @@ describe('koa: a body parser that ran first', () => {
     app.use(auth.middleware);
     app.use(auth.requiresAuth());
     app.use((ctx) => {
-      ctx.body = { tenant: ctx.state.oidc?.tenant };
+      ctx.body = { tenant: ctx.state.oidc?.tenant, sub: typeof ctx.state.oidc?.user?.['sub'] === 'string' && ctx.state.oidc.user['sub'] === ctx.state.oidc.session?.sub };
     });
     origin = await listen(app, kept);
     org = await startOktaOrg({
@@ -176,7 +176,7 @@ describe('koa: a body parser that ran first', () => {
     const callback = await b.fetch(request.url, form(request.body ?? ''));
     expect(callback.status).toBe(302);
     const me = await b.fetch('/me', { headers: { accept: 'application/json' } });
-    expect(await me.json()).toEqual({ tenant: 'acme' });
+    expect(await me.json()).toEqual({ tenant: 'acme', sub: true });
   });
 
   it('keeps a repeated parameter repeated', async () => {
