@@ -20,6 +20,11 @@ const auth = oidc({
 const app = express();
 app.disable('x-powered-by');
 app.use(auth); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets req.oidc
+// Every page below depends on who is signed in: never let a browser or shared cache keep it.
+app.use((_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+});
 
 app.get('/', (req, res) => {
   const session = req.oidc.session;

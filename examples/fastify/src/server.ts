@@ -20,6 +20,11 @@ await app.register(oidcPlugin, {
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
+// Every page depends on who is signed in: never let a browser or shared cache keep it.
+app.addHook('onRequest', async (_request, reply) => {
+  reply.header('Cache-Control', 'no-store');
+});
+
 app.get('/', async (request, reply) => {
   const session = request.oidc.session;
   const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;

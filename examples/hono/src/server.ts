@@ -20,6 +20,11 @@ const auth = oidc({
 
 const app = new Hono();
 app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets c.get('oidc')
+// Every page below depends on who is signed in: never let a browser or shared cache keep it.
+app.use(async (c, next) => {
+  await next();
+  c.header('Cache-Control', 'no-store');
+});
 
 app.get('/', (c) => {
   const session = c.get('oidc').session;

@@ -23,6 +23,8 @@ app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate,
 
 app.use(async (ctx, next) => {
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+  // Every page here depends on who is signed in: never let a browser or shared cache keep it.
+  ctx.set('Cache-Control', 'no-store');
   const session = ctx.state.oidc?.session ?? null;
   switch (ctx.path) {
     case '/': {

@@ -162,7 +162,8 @@ export function describeExampleE2E(framework: Framework): void {
       const response = await fetch(`${fixture!.baseUrl}/me`, { headers: { accept: 'application/json' } });
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toMatch(/application\/json/);
-      await response.json();
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect((await response.json()) as unknown).toMatchObject({ error: 'ERR_OIDC_SESSION_MISSING' });
     });
 
     it(`serves /api/me to an active bearer token and refuses missing or inactive ones (${framework})`, async () => {
