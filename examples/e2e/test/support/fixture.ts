@@ -18,9 +18,14 @@ export const TENANTS = [
 
 export interface Fixture {
   org: OktaOrg;
-  app: RunningExample;
+  /** The running example; replaced by {@link Fixture.restartApp}. */
+  readonly app: RunningExample;
   baseUrl: string;
   tenantsFile: string;
+  /** The SESSION_SECRET the example runs with. */
+  readonly sessionSecret: string;
+  /** Stop the example and start it again on the same port with another SESSION_SECRET. */
+  restartApp(sessionSecret: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,14 +69,28 @@ export async function startFixture(framework: Framework): Promise<Fixture> {
     }));
     await writeFile(tenantsFile, JSON.stringify(records, null, 2));
 
-    const app = await startExample(framework, {
-      PORT: String(port),
-      BASE_URL: baseUrl,
-      OIN_TENANTS_FILE: tenantsFile,
-      SESSION_SECRET: `e2e-${framework}-session-secret-at-least-32-characters`,
-    });
+    const start = (secret: string) =>
+      startExample(framework, { PORT: String(port), BASE_URL: baseUrl, OIN_TENANTS_FILE: tenantsFile, SESSION_SECRET: secret });
+    let sessionSecret = `e2e-${framework}-session-secret-at-least-32-characters`;
+    let app = await start(sessionSecret);
     closers.push(() => app.stop());
-    return { org, app, baseUrl, tenantsFile, close };
+    return {
+      org,
+      get app() {
+        return app;
+      },
+      get sessionSecret() {
+        return sessionSecret;
+      },
+      baseUrl,
+      tenantsFile,
+      async restartApp(secret) {
+        await app.stop();
+        sessionSecret = secret;
+        app = await start(secret);
+      },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -158,6 +158,29 @@ export function describeExampleE2E(framework: Framework): void {
       expect((await meJson(page, baseUrl)).status).toBe(401);
     });
 
+    it(`rotates SESSION_SECRET: a new first secret still opens old sessions until the old one is removed (${framework})`, async () => {
+      const page = await signInThroughLink('acme-sales', 'rotation');
+      const { baseUrl } = fixture!;
+      const old = fixture!.sessionSecret;
+      const next = `e2e-${framework}-rotated-session-secret-0123456789`;
+
+      // The cookies exactly as sealed with the old secret.
+      const sealedWithOld = await browser!.context.cookies(baseUrl);
+
+      // "new,old": the first seals, all unseal, so the session sealed with the old secret still opens.
+      await fixture!.restartApp(`${next},${old}`);
+      expect((await meJson(page, baseUrl)).status).toBe(200);
+
+      // "new" alone: a cookie sealed with the old secret no longer opens. (The request above may
+      // have re-sealed the session with the new secret, so put the old cookies back first.)
+      await fixture!.restartApp(next);
+      await browser!.context.clearCookies();
+      await browser!.context.addCookies(sealedWithOld);
+      expect((await meJson(page, baseUrl)).status).toBe(401);
+      await page.goto(`${baseUrl}/`);
+      expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('false');
+    });
+
     it(`answers /me with 401 JSON when not signed in (${framework})`, async () => {
       const response = await fetch(`${fixture!.baseUrl}/me`, { headers: { accept: 'application/json' } });
       expect(response.status).toBe(401);
