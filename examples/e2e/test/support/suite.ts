@@ -181,6 +181,35 @@ export function describeExampleE2E(framework: Framework): void {
       expect(await page.locator('#status').getAttribute('data-signed-in')).toBe('false');
     });
 
+    it(`redirects /auth/login to the tenant's org with PKCE and refuses unknown tenants and issuers (${framework})`, async () => {
+      const { baseUrl, org } = fixture!;
+      const login = await fetch(`${baseUrl}/auth/login?tenant=acme-support`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      const authorize = new URL(login.headers.get('location')!);
+      expect(`${authorize.origin}${authorize.pathname}`).toBe(`${org.issuer}/oauth2/v1/authorize`);
+      const params = Object.fromEntries(authorize.searchParams);
+      expect(params).toMatchObject({
+        response_type: 'code',
+        client_id: TENANTS[1].clientId,
+        redirect_uri: `${baseUrl}/auth/callback`,
+        code_challenge_method: 'S256',
+      });
+      expect(params['scope']?.split(' ')).toContain('openid');
+      for (const name of ['state', 'nonce', 'code_challenge']) expect(params[name], name).toMatch(/^[\w-]{22,}$/);
+      // The query response mode is the examples' default (issue 4 §5).
+      expect(params['response_mode'] ?? 'query').toBe('query');
+
+      const unknown = await fetch(`${baseUrl}/auth/login?tenant=nobody`, { redirect: 'manual' });
+      expect(unknown.status).toBeGreaterThanOrEqual(400);
+      expect(unknown.status).toBeLessThan(500);
+      expect(await unknown.text()).toContain('ERR_OIDC_TENANT_UNKNOWN');
+
+      const offsite = await fetch(`${baseUrl}/auth/initiate?iss=${encodeURIComponent('https://attacker.example')}`, { redirect: 'manual' });
+      expect(offsite.status).toBeGreaterThanOrEqual(400);
+      expect(offsite.status).toBeLessThan(500);
+      expect(offsite.headers.get('location')).toBeNull();
+    });
+
     it(`answers /me with 401 JSON when not signed in (${framework})`, async () => {
       const response = await fetch(`${fixture!.baseUrl}/me`, { headers: { accept: 'application/json' } });
       expect(response.status).toBe(401);
