@@ -6,6 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { markdownTable } from './lib/report.mjs';
+import { targetsMarkdown } from './lib/targets.mjs';
 
 const resultsPath = process.argv[2] ? new URL(process.argv[2], `file://${process.cwd()}/`) : new URL('../results/latest.json', import.meta.url);
 const docsPath = new URL('../../docs/benchmarks.md', import.meta.url);
@@ -17,6 +18,10 @@ const section = [
     `at end ${machine.loadAvgEnd.join(' / ')}.`,
   '',
   markdownTable(results),
+  '',
+  'Targets of issue 6 §3 against this run:',
+  '',
+  targetsMarkdown(results),
   '',
   ...(machine.notes?.length ? ['Notes printed by the run:', '', ...machine.notes.map((n) => `- ${n}`), ''] : []),
   '<!-- results:end -->',

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { loadAvg, machineInfo } from './lib/machine.mjs';
 import { Results, printHeader, writeResults } from './lib/report.mjs';
+import { checkTargets } from './lib/targets.mjs';
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
 const quick = argv.includes('--quick');
@@ -58,6 +59,11 @@ machine.durationSec = Math.round((Date.now() - started) / 100) / 10;
 machine.date = new Date().toISOString();
 machine.notes = results.notes;
 await writeResults(out, machine, results.results);
+const targets = checkTargets(results.results);
+if (targets.length > 0) {
+  console.log('\ntargets (issue 6 §3; informational, never an exit code):');
+  for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`);
+}
 console.log(`\n${results.results.length} results in ${machine.durationSec} s, load ${machine.loadAvgEnd.join(' ')} → ${fileURLToPath(out)}`);
 // Child processes and sockets are closed by the suites; exit explicitly in case a peer library left a timer.
 process.exit(failed ? 1 : 0);
