@@ -3,6 +3,7 @@
  * throw `ERR_OIDC_INVALID_OPTIONS` naming the field; secret values never appear in messages.
  */
 import { z } from 'zod';
+import { sanitizeReturnTo } from '../authorize/return-to';
 import { MIN_SECRET_LENGTH } from '../crypto/seal';
 import { OidcError } from '../errors';
 import { isSessionStore, type SessionStore } from '../session/types';
@@ -17,12 +18,17 @@ const routePath = z
   .string()
   .regex(/^(\/[A-Za-z0-9._~!$&'()*+,=:@-]+)+$/, 'must be a path such as /auth/login (no trailing slash, query or fragment)');
 
-/** A same-origin absolute path for redirects (no `//host`, no `/\host`). */
+/**
+ * A same-origin absolute path for redirects (no `//host`, no `/\host`), judged by the same
+ * open-redirect check as `returnTo`, so percent-encoded payloads (`/%2F%2Fevil.com`, `/%5Cevil.com`,
+ * `/%09/evil.com`, `/%0d%0a…`) are refused too (catalogue §2.5: each "must become / or be rejected").
+ */
 const localPath = z
   .string()
   .max(2048)
   .regex(/^\/(?![/\\])[\x21-\x7E]*$/, 'must be a same-origin path starting with a single /')
-  .refine((value) => !value.includes('\\'), 'must not contain a backslash');
+  .refine((value) => !value.includes('\\'), 'must not contain a backslash')
+  .refine((value) => sanitizeReturnTo(value, '') !== '', 'must not encode a slash, backslash or control character');
 
 const schema = z.strictObject({
   store: z.union([
