@@ -19,3 +19,17 @@ export type {
   SigningKeyInfo,
 } from './emulator/types';
 export { EMULATOR_ENDPOINTS } from './emulator/types';
+export {
+  DISCOVERY_ARTEFACTS,
+  FOREIGN_ISSUER,
+  FOREIGN_LOCATION,
+  GENERIC_ARTEFACTS,
+  ID_TOKEN_ARTEFACTS,
+  INTROSPECTION_ARTEFACTS,
+  JWKS_ARTEFACTS,
+  OCT_KID,
+  TOKEN_RESPONSE_ARTEFACTS,
+  USERINFO_ARTEFACTS,
+  type HostileArtefact,
+  type IdTokenArtefact,
+} from './emulator/hostile';

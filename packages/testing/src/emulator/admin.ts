@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoSubmitForm, escapeHtml, page } from './html';
 import { readBody, redirect, sendHtml, sendJson } from './http-util';
 import type { OrgRuntime } from './org';
+import type { HostileArtefact } from './hostile';
 import type { EmulatorEndpoint, Fault } from './types';
 
 class AdminError extends Error {
@@ -71,6 +72,17 @@ async function route(org: OrgRuntime, req: IncomingMessage, res: ServerResponse,
   }
   if (sub === '/faults' && method === 'DELETE') {
     control.clearFaults((q.get('endpoint') as EmulatorEndpoint | null) ?? undefined);
+    return ok();
+  }
+
+  if (sub === '/hostile' && method === 'POST') {
+    const body = await jsonBody(req);
+    const times = body.times === undefined || body.times === null ? undefined : Number(body.times);
+    control.hostile(body.endpoint as EmulatorEndpoint, body.artefact as HostileArtefact, { times });
+    return ok();
+  }
+  if (sub === '/hostile' && method === 'DELETE') {
+    control.clearHostile((q.get('endpoint') as EmulatorEndpoint | null) ?? undefined);
     return ok();
   }
 

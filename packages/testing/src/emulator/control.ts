@@ -39,6 +39,15 @@ export function createControl(org: OrgRuntime): OrgControl {
       if (endpoint !== undefined && !EMULATOR_ENDPOINTS.includes(endpoint)) throw new Error(`unknown endpoint ${endpoint}`);
       org.faults.clear(endpoint);
     },
+    hostile(endpoint, artefact, options) {
+      org.hostile.set(endpoint, artefact, options?.times);
+      // "kid absent" is only ambiguous when the org publishes several keys (IT-15).
+      if (artefact === 'id-token-kid-absent' && org.keys.list().length < 2) org.hostile.pending = org.keys.add(false);
+    },
+    clearHostile(endpoint) {
+      if (endpoint !== undefined && !EMULATOR_ENDPOINTS.includes(endpoint)) throw new Error(`unknown endpoint ${endpoint}`);
+      org.hostile.clear(endpoint);
+    },
     counters() {
       return { ...org.counters };
     },

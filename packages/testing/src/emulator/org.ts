@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { patchAccessTokens } from './access-token';
 import { handleAdmin } from './admin';
+import { HostileTable, serveHostile } from './hostile';
 import { resolveConfig } from './config';
 import { createControl } from './control';
 import { FaultTable, serveFault } from './faults';
@@ -48,6 +49,7 @@ export interface OrgRuntime {
   keys: KeyRing;
   secrets: ClientSecrets;
   faults: FaultTable;
+  hostile: HostileTable;
   limiter: RateLimiter;
   counters: Record<EmulatorEndpoint, number>;
   control: OrgControl;
@@ -90,6 +92,7 @@ export async function startOktaOrg(input: OrgConfig): Promise<OktaOrg> {
     keys,
     secrets,
     faults: new FaultTable(),
+    hostile: new HostileTable(),
     limiter: new RateLimiter(config.rateLimit),
     counters: zeroCounters(),
     control: undefined as unknown as OrgControl,
@@ -162,15 +165,17 @@ async function dispatch(
         return;
       }
     }
+    if (CLIENT_AUTH.has(endpoint) && req.method === 'POST') {
+      await org.secrets.rewrite(req);
+    }
+    // Hostile mode (hostile.ts): after faults and rate limits, so a fault still wins.
+    if (await serveHostile(org.hostile, endpoint, { issuer: org.issuer, keys: org.keys }, req, res, callback)) return;
     if (endpoint === 'keys' && req.method === 'GET') {
       // Served here, not by oidc-provider: only ID token keys are published (never the access
       // token key), and the set follows runtime rotation.
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60, must-revalidate' });
       res.end(JSON.stringify(org.keys.publicJwks()));
       return;
-    }
-    if (CLIENT_AUTH.has(endpoint) && req.method === 'POST') {
-      await org.secrets.rewrite(req);
     }
   }
   await callback(req, res);

@@ -1,3 +1,5 @@
+import type { HostileArtefact } from './hostile';
+
 /**
  * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
  * packages rely on them, so change them only together with that page.
@@ -94,6 +96,13 @@ export interface OrgControl {
   /** Without `times`, the fault stays until cleared. */
   fault(endpoint: EmulatorEndpoint, fault: Fault, options?: { times?: number }): void;
   clearFaults(endpoint?: EmulatorEndpoint): void;
+  /**
+   * Hostile mode: the endpoint's next answers (all until cleared, or `times`) carry a forged or
+   * broken artefact, built from the real answer (see README "Hostile mode"). Provider-made answers
+   * are rewritten only when successful; a fault armed on the same endpoint wins.
+   */
+  hostile(endpoint: EmulatorEndpoint, artefact: HostileArtefact, options?: { times?: number }): void;
+  clearHostile(endpoint?: EmulatorEndpoint): void;
   counters(): Record<EmulatorEndpoint, number>;
   resetCounters(): void;
   setClientSecrets(clientId: string, secrets: { value: string; active: boolean }[]): Promise<void>;
