@@ -106,7 +106,7 @@ async function measureSides(sides, headersFor, t) {
       samples.get(side.variant).p99.push(m.p99);
     }
   }
-  return new Map([...samples].map(([v, s]) => [v, { rps: median(s.rps), p99: median(s.p99) }]));
+  return new Map([...samples].map(([v, s]) => [v, { rps: median(s.rps), p99: median(s.p99), min: Math.min(...s.rps), max: Math.max(...s.rps) }]));
 }
 
 function addPair(results, id, framework, subject, baseline, m) {
@@ -158,7 +158,7 @@ async function runMode(results, { quick }, mode) {
       const tReady = Date.now();
       const m = await measureSides(sides, headersFor, t);
       if (process.env.BENCH_DEBUG) console.log(`    [${framework}] start ${tStarted - t0} ms, sign-in ${tReady - tStarted} ms, load ${Date.now() - tReady} ms`);
-      for (const [v, x] of m) console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s, p99 ${x.p99} ms`);
+      for (const [v, x] of m) console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s (rounds ${Math.round(x.min)}-${Math.round(x.max)}), p99 ${x.p99} ms`);
       addPair(results, `${mode}.${framework}.vs-bare`, framework, subjectVariant, 'bare', m);
       if (mode === 'session' && PEERS[framework]) addPair(results, `session.${framework}.vs-${PEERS[framework]}`, framework, 'oin', PEERS[framework], m);
       // --quick: the burst once (first adapter), to stay a short smoke run; the full run does all four.

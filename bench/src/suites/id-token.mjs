@@ -145,7 +145,10 @@ export async function runIdToken(results, { quick }) {
       }
       const medians = await interleave(contenders, { ...timing, concurrency });
       const mode = concurrency === 1 ? 'single' : `c${concurrency}`;
-      for (const c of contenders) console.log(`    ${mode} ${c.label}: ${Math.round(medians.get(c.name).median)} ops/s`);
+      for (const c of contenders) {
+        const { median: m, samples } = medians.get(c.name);
+        console.log(`    ${mode} ${c.label}: ${Math.round(m)} ops/s (rounds ${Math.round(Math.min(...samples))}-${Math.round(Math.max(...samples))})`);
+      }
       if (!oin) continue;
       const s = medians.get('oin-oidc').median;
       for (const c of contenders) {
