@@ -1,0 +1,140 @@
+/**
+ * Property-based test (issue 5 §3) for the `Authorization` header of the bearer check
+ * (`requireAccessToken`): random schemes, spacing and token characters.
+ *
+ * Model (RFC 6750 §2.1, §3.1): a header is well-formed when it is `Bearer` (any case), one space,
+ * and a b64token of at most 8 KiB. A well-formed one costs exactly one introspection call (the
+ * local server answers `{"active": false}`, so it is a 401 invalid_token); anything else is a 401
+ * with a `WWW-Authenticate` challenge and makes no network call at all.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OIDC_ERROR_STATUS } from '../src/errors';
+import { createOidcAuth } from '../src/flow/auth';
+import type { OidcAuth, OidcRequest } from '../src/flow/types';
+import { MAX_BEARER_TOKEN_LENGTH } from '../src/introspection/token-syntax';
+import { check, hostileString, type LocalServer, printRunCounts, startLocalServer, tally, withTimeout } from './support/properties';
+
+const APP = 'https://api.example.com';
+let server: LocalServer;
+let auth: OidcAuth;
+let calls = 0;
+
+beforeAll(async () => {
+  server = await startLocalServer();
+  server.respond((req, res) => {
+    const body = req.url === '/oauth2/v1/introspect' ? '{"active":false}' : '{}';
+    res.writeHead(req.url === '/oauth2/v1/introspect' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  auth = createOidcAuth({
+    store: [{ id: 'acme', issuer: server.origin, clientId: '0oa-api', clientSecret: 'api-client-secret', redirectUris: [`${APP}/auth/callback`] }],
+    session: { secret: 'property-bearer-secret-0123456789-abcdef' },
+    client: {
+      httpTimeoutMs: 5_000,
+      http: (url, init) => {
+        calls += 1;
+        return fetch(url, init);
+      },
+    },
+  });
+});
+afterAll(async () => {
+  printRunCounts('property-bearer.test.ts');
+  await server?.close();
+});
+
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const TOKEN_CHARS = fc.constantFrom(...'ABCXYZabcxyz0189-._~+/'.split(''));
+
+const scheme = fc.oneof(
+  { weight: 5, arbitrary: fc.mixedCase(fc.constant('bearer')) },
+  { weight: 2, arbitrary: fc.constantFrom('Basic', 'DPoP', 'Bearer:', 'Bearerx', 'Bear', 'Token', 'bearer\u00A0', 'Bearer,', '') },
+  { weight: 1, arbitrary: hostileString({ maxLength: 3 }) },
+);
+const separator = fc.constantFrom(' ', ' ', ' ', '  ', '\t', '', ' \t', ',', '=');
+const token = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(fc.string({ unit: TOKEN_CHARS, minLength: 1, maxLength: 60 }), fc.constantFrom('', '=', '==', '=a')).map(([t, pad]) => `${t}${pad}`) },
+  { weight: 1, arbitrary: fc.constant('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln') },
+  { weight: 2, arbitrary: hostileString({ maxLength: 8 }) },
+  { weight: 1, arbitrary: fc.constantFrom(MAX_BEARER_TOKEN_LENGTH, MAX_BEARER_TOKEN_LENGTH + 1, 64 * 1024).map((n) => 'A'.repeat(n)) },
+  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'a b', 'a,b', 'a;b', '"abc"', 'abc=def', '=abc') },
+);
+const suffix = fc.constantFrom('', '', '', ' ', ' extra', ', Bearer abc', '\t');
+
+/** What a server can put in a header (Headers refuses CR, LF and NUL). */
+const header = fc
+  .oneof(
+    { weight: 6, arbitrary: fc.tuple(scheme, separator, token, suffix).map(([s, sep, t, x]) => `${s}${sep}${t}${x}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.mixedCase(fc.constant('bearer')), token).map(([s, t]) => `${s} ${t}`) },
+    { weight: 1, arbitrary: hostileString() },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  )
+  .filter((value) => {
+    if (value === undefined) return true;
+    try {
+      new Headers({ authorization: value });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+function request(authorization: string | undefined): OidcRequest {
+  const headers = new Headers({ accept: 'application/json' });
+  if (authorization !== undefined) headers.set('authorization', authorization);
+  return { method: 'GET', url: new URL(`${APP}/api/orders`), basePath: '', headers, readBody: async () => '' };
+}
+
+describe('Authorization header (requireAccessToken)', () => {
+  it('answers 401 with a challenge, and calls Okta only for a well-formed bearer token', async () => {
+    const seen = new Map<string, number>();
+    await check(
+      'Authorization header: bearer check',
+      fc.asyncProperty(header, fc.boolean(), async (value, withTenantOption) => {
+        const req = request(value);
+        const normalised = req.headers.get('authorization');
+        const match = normalised === null ? null : /^bearer (.*)$/is.exec(normalised);
+        const wellFormed = match !== null && B64TOKEN.test(match[1]!) && match[1]!.length <= MAX_BEARER_TOKEN_LENGTH;
+        const bearerScheme = normalised !== null && normalised.trim() !== '' && normalised.split(' ')[0]!.toLowerCase() === 'bearer';
+
+        const before = calls;
+        const query = withTenantOption ? { tenantId: 'acme' } : {};
+        if (!withTenantOption) req.url.searchParams.set('tenant', 'acme');
+        const result = await withTimeout(auth.requireAccessToken(req, query));
+        const made = calls - before;
+        tally(seen, wellFormed ? 'well-formed' : bearerScheme ? 'malformed' : 'no-bearer');
+
+        // Never a success: the server never says active.
+        expect('response' in result).toBe(true);
+        if (!('response' in result)) return;
+        const response = result.response;
+        expect(response.status).toBe(401);
+        const challenge = response.headers['WWW-Authenticate'];
+        expect(challenge).toBeDefined();
+        const body = JSON.parse(response.body ?? 'null') as { error: string };
+        expect(Object.hasOwn(OIDC_ERROR_STATUS, body.error)).toBe(true);
+        if (wellFormed) {
+          expect(made).toBe(1);
+          expect(body.error).toBe('ERR_OIDC_ACCESS_TOKEN_INACTIVE');
+          expect(challenge).toBe('Bearer realm="oin-oidc", error="invalid_token"');
+        } else {
+          // Malformed input never costs an Okta call (RFC 7662 §4: no token fishing through us).
+          expect(made).toBe(0);
+          if (bearerScheme) {
+            expect(body.error).toBe('ERR_OIDC_ACCESS_TOKEN_INVALID');
+            expect(challenge).toBe('Bearer realm="oin-oidc", error="invalid_token"');
+          } else {
+            // RFC 6750 §3.1: no error attribute when no (supported) credentials were sent.
+            expect(body.error).toBe('ERR_OIDC_ACCESS_TOKEN_MISSING');
+            expect(challenge).toBe('Bearer realm="oin-oidc"');
+          }
+        }
+        // The token is never echoed.
+        if (match !== null && match[1]!.length >= 8) expect(response.body).not.toContain(match[1]!);
+      }),
+      3000,
+    );
+    for (const key of ['well-formed', 'malformed', 'no-bearer']) expect(seen.get(key) ?? 0, key).toBeGreaterThan(200);
+  });
+});
