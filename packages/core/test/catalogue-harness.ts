@@ -98,13 +98,14 @@ export function errorCode(response: OidcResponse): string | undefined {
 export async function hostileSignIn(
   h: Harness,
   artefact: HostileArtefact | undefined,
-  options: { endpoint?: EmulatorEndpoint; auth?: OidcAuth; tenant?: string } = {},
+  options: { endpoint?: EmulatorEndpoint; auth?: OidcAuth; tenant?: string; persistent?: boolean; mutateCallback?: (url: URL) => void } = {},
 ): Promise<{ response: OidcResponse; browser: Browser; counters: Record<EmulatorEndpoint, number> }> {
   const browser = new Browser(options.auth ?? h.auth());
   const login = await browser.send('GET', `${APP}/auth/login?tenant=${options.tenant ?? 'acme'}`);
   expect(login.status).toBe(302);
   const callback = await driveAuthorization(login.headers.Location ?? '');
-  if (artefact) h.org.control.hostile(options.endpoint ?? 'token', artefact, { times: 1 });
+  if (artefact) h.org.control.hostile(options.endpoint ?? 'token', artefact, options.persistent ? {} : { times: 1 });
+  options.mutateCallback?.(callback.url);
   h.org.control.resetCounters();
   const response = await browser.send(callback.method, callback.url, callback.body === undefined ? {} : { body: callback.body });
   const counters = h.org.control.counters();
