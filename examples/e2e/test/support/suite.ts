@@ -1,7 +1,9 @@
 /**
- * The browser journey every example must pass (issue 4 §7), plus the HTTP parts of the examples
- * contract (issue 4 §5) that a browser cannot show: /me without a session, the bearer API and
- * fail-fast configuration. One Chromium per file; everything is closed in afterAll.
+ * The browser journeys every example must pass (issue 4 §7: login form, /me, sign-out,
+ * third-party-initiated sign-in; also the simplified flow and session-secret rotation), plus the
+ * HTTP parts of the examples contract (issue 4 §5) a browser cannot show: the login redirect,
+ * /me without a session, the bearer API and fail-fast configuration. One Chromium per file;
+ * everything is closed in afterAll.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,11 +11,11 @@ import { type Browser, launchBrowser } from './browser';
 import { type Framework, runExampleExpectingExit } from './example';
 import { type Fixture, startFixture, TENANTS, USER } from './fixture';
 
-/** The emulator's login form (autoLogin false): fill it and submit. */
+/** The emulator's login form (autoLogin false; fields `username` and `password`): fill it and submit. */
 export async function fillLoginForm(page: Page, login: string, password: string): Promise<void> {
   const password$ = page.locator('input[type="password"]');
   await password$.waitFor();
-  await page.locator('input[name="login"], input[name="username"], input[autocomplete="username"]').first().fill(login);
+  await page.locator('input[name="username"]').fill(login);
   await password$.fill(password);
   await Promise.all([page.waitForLoadState(), page.locator('form [type="submit"]').first().click()]);
 }
