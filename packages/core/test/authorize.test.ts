@@ -60,7 +60,7 @@ describe('sanitizeReturnTo (AR-07, catalogue §2.5)', () => {
 });
 
 describe('buildAuthorizationRequest', () => {
-  it('builds a code + PKCE S256 request with state, nonce and the tenant scopes', async () => {
+  it('builds a code + PKCE S256 request with state, nonce and the tenant scopes (AR-03, AR-04)', async () => {
     const { url, transaction } = await buildAuthorizationRequest(tenant, { returnTo: '//evil.com', now: () => 1234 });
     expect(`${url.origin}${url.pathname}`).toBe('https://acme.okta.example/oauth2/v1/authorize');
     const params = Object.fromEntries(url.searchParams);

@@ -34,7 +34,7 @@ beforeEach(() => {
 });
 
 describe('client_secret_basic (RFC 6749 §2.3.1, CA-01)', () => {
-  it('form-urlencodes id and secret before Base64', () => {
+  it('form-urlencodes id and secret before Base64 (CA-01)', () => {
     const header = basicAuthorization('client:id', 'a:b+c%d/e=f é~*');
     expect(header.startsWith('Basic ')).toBe(true);
     expect(atob(header.slice(6))).toBe('client%3Aid:a%3Ab%2Bc%25d%2Fe%3Df+%C3%A9%7E*');
@@ -71,7 +71,7 @@ describe('client_secret_post', () => {
 describe('secret rotation (CA-03)', () => {
   const two = { clientSecrets: [{ value: 'new-secret', active: true }, { value: 'old-secret', active: true }] };
 
-  it('retries once with the other active secret on invalid_client and reports it', async () => {
+  it('retries once with the other active secret on invalid_client and reports it (CA-03)', async () => {
     server.handle((req, res) =>
       req.headers.authorization === basicAuthorization('client:id', 'old-secret') ? json(res, 200, { ok: 1 }) : json(res, 401, { error: 'invalid_client' }),
     );
@@ -110,7 +110,7 @@ describe('private_key_jwt (RFC 7523, CA-04, CA-05)', () => {
     privateJwk = { ...(await exportJWK(privateKey)), kid: 'k1' } as PrivateJwk;
   });
 
-  it('sends a short-lived assertion with iss = sub = client_id and aud = the endpoint URL', async () => {
+  it('sends a short-lived assertion with iss = sub = client_id and aud = the endpoint URL (CA-04, CA-06)', async () => {
     const t = tenant({ tokenEndpointAuthMethod: 'private_key_jwt', privateJwk });
     const url = `${server.origin}/oauth2/v1/token`;
     const response = await authenticatedPost(deps, t, 'token', url, { grant_type: 'authorization_code' });
@@ -130,7 +130,7 @@ describe('private_key_jwt (RFC 7523, CA-04, CA-05)', () => {
     expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22,}$/);
   });
 
-  it('mints a fresh assertion (new jti) for every request', async () => {
+  it('mints a fresh assertion (new jti) for every request (CA-05)', async () => {
     const t = tenant({ tokenEndpointAuthMethod: 'private_key_jwt', privateJwk });
     await authenticatedPost(deps, t, 'token', `${server.origin}/t`, {});
     await authenticatedPost(deps, t, 'token', `${server.origin}/t`, {});

@@ -246,14 +246,14 @@ describe('code flow: callback checks (CB-*)', () => {
     expect(error.message).not.toContain('bad');
   });
 
-  it('refuses an iss mismatch, with no normalisation (CB-07a, c)', async () => {
+  it('refuses an iss mismatch, with no normalisation (CB-07a, c) (CB-07, MT-03)', async () => {
     const { params, transaction } = await startSignIn(client, 'basic');
     for (const iss of ['https://other.okta.example', `${org.issuer}/`, org.issuer.toUpperCase()]) {
       await expectNoTokenCall({ ...params, iss }, transaction, 'ERR_OIDC_ISSUER_MISMATCH');
     }
   });
 
-  it('refuses a missing iss when discovery advertises RFC 9207 support (CB-07b), accepts it when not required', async () => {
+  it('refuses a missing iss when discovery advertises RFC 9207 support (CB-07b), accepts it when not required (CB-07)', async () => {
     const { params, transaction } = await startSignIn(client, 'basic');
     const { iss: _iss, ...withoutIss } = params;
     await expectNoTokenCall(withoutIss, transaction, 'ERR_OIDC_ISSUER_MISMATCH');
@@ -274,7 +274,7 @@ describe('code flow: callback checks (CB-*)', () => {
     await expectNoTokenCall(withoutCode, transaction, 'ERR_OIDC_CALLBACK_INVALID');
   });
 
-  it('refuses a transaction of another tenant (TK-07)', async () => {
+  it('refuses a transaction of another tenant (TK-07, MT-02)', async () => {
     const { params, transaction } = await startSignIn(client, 'basic');
     // Low level: the tenant passed in must be the one that started the transaction.
     org.control.resetCounters();

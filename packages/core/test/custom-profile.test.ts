@@ -77,7 +77,7 @@ describe('custom-profile grants against the emulator', () => {
     });
   });
 
-  it('refuses both grants for OIN-profile tenants without calling Okta', async () => {
+  it('refuses both grants for OIN-profile tenants without calling Okta (TK-08)', async () => {
     await expect(refreshTokens(deps(), oin, 'rt')).rejects.toMatchObject({ code: 'ERR_OIDC_INVALID_REQUEST', details: { field: 'profile' } });
     await expect(clientCredentialsToken(deps(), oin, 'api:read')).rejects.toMatchObject({ code: 'ERR_OIDC_INVALID_REQUEST', details: { field: 'profile' } });
     expect(org.control.counters().token).toBe(0);

@@ -68,7 +68,7 @@ describe('discovery', () => {
   });
 
   it.each([`${'ISSUER'}/`, 'https://evil.okta.com', 'http://127.0.0.1', 'ISSUER/oauth2/default'])(
-    'refuses an issuer that is not exactly the configured one (%s)',
+    'refuses an issuer that is not exactly the configured one (%s) (AR-06)',
     async (template) => {
       document = metadata({ issuer: template.replace('ISSUER', issuer) });
       const error = await failure(discover(transport, issuer));
@@ -78,7 +78,7 @@ describe('discovery', () => {
   );
 
   it.each(['token_endpoint', 'jwks_uri', 'authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint'])(
-    'refuses %s on another origin',
+    'refuses %s on another origin (AR-10, HF-06)',
     async (field) => {
       for (const value of ['https://evil.example/oauth2/v1/x', `${issuer.replace('http:', 'https:')}/x`, `${issuer}:1/x`, 'not a url', `${issuer}/x#frag`]) {
         document = metadata({ [field]: value });

@@ -157,13 +157,13 @@ describe('login', () => {
     expect(JSON.parse(missing.body!)).toMatchObject({ error: 'ERR_OIDC_INVALID_REQUEST' });
   });
 
-  it('reduces an off-site returnTo to /', async () => {
+  it('reduces an off-site returnTo to / (AR-07)', async () => {
     const browser = new Browser(makeAuth());
     const done = await browser.signIn('acme', '//evil.example/x');
     expect(done.headers['Location']).toBe('/');
   });
 
-  it('on https sets the transaction cookie SameSite=None; Secure with the __Host- prefix, and the session Secure; SameSite=Lax', async () => {
+  it('on https sets the transaction cookie SameSite=None; Secure with the __Host- prefix, and the session Secure; SameSite=Lax (FP-01, CK-05)', async () => {
     const browser = new Browser(makeAuth());
     const login = await browser.send('GET', `${HTTPS_APP}/auth/login?tenant=acme`);
     expect(new URL(login.headers['Location']!).searchParams.get('redirect_uri')).toBe(`${HTTPS_APP}/auth/callback`);
@@ -216,7 +216,7 @@ describe('callback', () => {
     expect(org.control.counters().token).toBe(1); // only the successful one
   });
 
-  it('keeps concurrent logins in two tabs apart', async () => {
+  it('keeps concurrent logins in two tabs apart (AR-09, CK-09)', async () => {
     const browser = new Browser(makeAuth());
     const first = await browser.send('GET', `${APP}/auth/login?tenant=acme&returnTo=/one`);
     const second = await browser.send('GET', `${APP}/auth/login?tenant=beta&returnTo=/two`);
@@ -243,7 +243,7 @@ describe('callback', () => {
     expect(org.control.counters().token).toBe(0);
   });
 
-  it('refuses a callback without its transaction cookie, and one without state (CB-02, CB-03)', async () => {
+  it('refuses a callback without its transaction cookie, and one without state (CB-02, CB-03, CB-04)', async () => {
     const auth = makeAuth();
     const starter = new Browser(auth);
     const login = await starter.send('GET', `${APP}/auth/login?tenant=acme`);
@@ -302,7 +302,7 @@ describe('callback', () => {
     expect(sessionCookies(page)).toEqual([]);
   });
 
-  it('maps Okta trouble at the token endpoint to 503 with Retry-After, and no session', async () => {
+  it('maps Okta trouble at the token endpoint to 503 with Retry-After, and no session (HF-01, TK-02)', async () => {
     const browser = new Browser(makeAuth());
     const login = await browser.send('GET', `${APP}/auth/login?tenant=acme`);
     const callback = await driveAuthorization(login.headers['Location']!);
@@ -314,7 +314,7 @@ describe('callback', () => {
     expect(sessionCookies(response)).toEqual([]);
   });
 
-  it('maps an HTML answer from Okta to 502, a 5xx to 503 and a hanging token endpoint to 504', async () => {
+  it('maps an HTML answer from Okta to 502, a 5xx to 503 and a hanging token endpoint to 504 (TK-02, HF-04)', async () => {
     const auth = makeAuth({ client: { httpTimeoutMs: 300 } });
     for (const [fault, status, code] of [
       [{ type: 'html' }, 502, 'ERR_OIDC_HTTP_ERROR'],
@@ -376,7 +376,7 @@ describe('simplified flow', () => {
 });
 
 describe('initiate', () => {
-  it('starts a login from iss by GET and by POST, keeping a same-origin target_link_uri and ignoring an off-site one', async () => {
+  it('starts a login from iss by GET and by POST, keeping a same-origin target_link_uri and ignoring an off-site one (TP-07, TP-04)', async () => {
     const browser = new Browser(makeAuth());
     const url = org.control.initiateLoginUrl('app-acme', { loginHint: 'alice@acme.example', targetLinkUri: `${APP}/reports?q=1` });
     const response = await browser.send('GET', url);
@@ -407,7 +407,7 @@ describe('initiate', () => {
 });
 
 describe('logout', () => {
-  it('clears the session first, then redirects to the org logout with id_token_hint, post_logout_redirect_uri and state', async () => {
+  it('clears the session first, then redirects to the org logout with id_token_hint, post_logout_redirect_uri and state (LO-01, LO-03)', async () => {
     const auth = makeAuth();
     const browser = new Browser(auth);
     await browser.signIn('acme');
@@ -433,7 +433,7 @@ describe('logout', () => {
 });
 
 describe('server-side session store', () => {
-  it('keeps only the sealed id in the cookie, and logout deletes the entry before redirecting', async () => {
+  it('keeps only the sealed id in the cookie, and logout deletes the entry before redirecting (LO-01)', async () => {
     const entries = new Map<string, Session>();
     const store: SessionStore = {
       get: async (id) => entries.get(id),
@@ -491,7 +491,7 @@ describe('routing', () => {
     expect(new URL(byFn.headers['Location']!).searchParams.get('client_id')).toBe('app-acme');
   });
 
-  it('turns an unexpected error into a generic 500 without detail and reports it to onError', async () => {
+  it('turns an unexpected error into a generic 500 without detail and reports it to onError (LG-03)', async () => {
     const seen: unknown[] = [];
     const auth = makeAuth({
       tenant: () => {
@@ -572,7 +572,7 @@ describe('requireAccessToken', () => {
     expect('token' in lower).toBe(true);
   });
 
-  it('answers 401 with a bare challenge when no token is sent, and invalid_token when malformed or inactive', async () => {
+  it('answers 401 with a bare challenge when no token is sent, and invalid_token when malformed or inactive (IN-01)', async () => {
     const auth = makeAuth();
     const check = async (authorization?: string) => {
       const result = await auth.requireAccessToken(
@@ -598,7 +598,7 @@ describe('requireAccessToken', () => {
     expect(JSON.parse(inactive.body!)).toMatchObject({ error: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
   });
 
-  it('answers 503 with Retry-After when Okta rate-limits introspection (never fails open)', async () => {
+  it('answers 503 with Retry-After when Okta rate-limits introspection (never fails open) (IN-07, HF-01)', async () => {
     const auth = makeAuth();
     const token = await org.control.issueAccessToken('app-acme');
     org.control.fault('introspect', { type: 'rate-limit', resetInSec: 20 });

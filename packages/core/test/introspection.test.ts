@@ -71,7 +71,7 @@ describe('introspect against the Okta org emulator', () => {
     await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', status: 401 });
   });
 
-  it('reports a revoked token as inactive', async () => {
+  it('reports a revoked token as inactive (IN-01)', async () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     const client = introspector();
     await client.introspect(tenant, token);
@@ -88,7 +88,7 @@ describe('introspect against the Okta org emulator', () => {
     ['non-ASCII', 'tökén'],
     ['a quote', 'abc"def'],
     ['padding in the middle', 'ab=cd'],
-  ])('refuses a malformed token (%s) without calling Okta', async (_, token) => {
+  ])('refuses a malformed token (%s) without calling Okta (IN-08, DS-01)', async (_, token) => {
     await expect(introspector().introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
     expect(org.control.counters().introspect).toBe(0);
   });
@@ -98,7 +98,7 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(1);
   });
 
-  it('makes one /introspect call for 1,000 concurrent requests with one unseen token (single-flight)', async () => {
+  it('makes one /introspect call for 1,000 concurrent requests with one unseen token (single-flight) (IN-08)', async () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     const client = introspector();
     const results = await Promise.all(Array.from({ length: 1_000 }, () => client.introspect(tenant, token)));
@@ -133,7 +133,7 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(3);
   });
 
-  it('remembers an inactive token for the negative TTL only', async () => {
+  it('remembers an inactive token for the negative TTL only (IN-06, IN-08)', async () => {
     let offsetMs = 0;
     const now = () => Date.now() + offsetMs;
     const client = introspector({ now, cache: { maxTtlSec: 60, negativeTtlSec: 5 } });
@@ -295,7 +295,7 @@ describe('introspect against the Okta org emulator', () => {
       expect((await introspector().introspect(tenant, unseenToken())).sub).toBe('alice');
     });
 
-    it('treats "active": "true" (a string) as a malformed answer, never active', async () => {
+    it('treats "active": "true" (a string) as a malformed answer, never active (IN-07)', async () => {
       answer(activeBody({ active: 'true' }));
       await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_INTROSPECTION_INVALID' });
     });

@@ -51,13 +51,13 @@ describe('buildLogoutUrl', () => {
     );
   });
 
-  it('adds client_id when there is no id_token_hint (RP-Initiated Logout §2)', () => {
+  it('adds client_id when there is no id_token_hint (RP-Initiated Logout §2) (LO-02)', () => {
     const url = buildLogoutUrl(tenant, {});
     expect(url.searchParams.get('client_id')).toBe('client-acme');
     expect(url.searchParams.has('id_token_hint')).toBe(false);
   });
 
-  it.each(['not-a-jwt', 'a.b', 'a.b.c.d.e', `${'a'.repeat(17_000)}.b.c`, 'a b.c.d'])('refuses a malformed id_token_hint %#', (hint) => {
+  it.each(['not-a-jwt', 'a.b', 'a.b.c.d.e', `${'a'.repeat(17_000)}.b.c`, 'a b.c.d'])('refuses a malformed id_token_hint %# (LO-02)', (hint) => {
     expect(() => buildLogoutUrl(tenant, { idTokenHint: hint })).toThrow(expect.objectContaining({ code: 'ERR_OIDC_INVALID_REQUEST' }));
   });
 

@@ -100,13 +100,13 @@ describe('multi-tenant isolation', () => {
       await expect(flow().handle(fromA, { tenantId: 'b1' })).rejects.toMatchObject({ code: 'ERR_OIDC_ISSUER_MISMATCH' });
     });
 
-    it("refuses a token signed by org B that claims org A's issuer (keys are per issuer)", async () => {
+    it("refuses a token signed by org B that claims org A's issuer (keys are per issuer) (JK-09, MT-06)", async () => {
       const forged = await orgB.control.issueIdToken('shared-id', { claims: { iss: orgA.issuer } });
       await expect(flow().handle(forged)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_OIDC_(ID_TOKEN_INVALID|JWKS_NO_MATCHING_KEY)$/) });
       expect(orgB.control.counters().keys).toBe(0);
     });
 
-    it('never fetches keys from an unconfigured issuer', async () => {
+    it('never fetches keys from an unconfigured issuer (TP-01, MT-03)', async () => {
       const stranger = await startOktaOrg({ clients: [{ clientId: 'shared-id', clientSecret: 'x', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [REDIRECT] }], users: [{ login: 'eve@example.com', password: 'pw' }] });
       try {
         const token = await stranger.control.issueIdToken('shared-id');
@@ -126,7 +126,7 @@ describe('multi-tenant isolation', () => {
       expect(result.tenant.id).toBe('b1');
     });
 
-    it('needs the tenant hint for an org with two instances, and only accepts that org’s instances', async () => {
+    it('needs the tenant hint for an org with two instances, and only accepts that org’s instances (MT-05)', async () => {
       const url = new URL(orgA.control.initiateLoginUrl('shared-id'));
       await expect(resolveInitiateLogin(store, url.searchParams, APP)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_AMBIGUOUS' });
       url.searchParams.set('tenant', 'a2');

@@ -3,11 +3,11 @@ import { CODE_CHALLENGE_METHOD, computeCodeChallenge, randomCodeVerifier } from 
 import { randomNonce, randomState } from '../src/internal/random';
 
 describe('PKCE (RFC 7636)', () => {
-  it('computes the Appendix B S256 vector', async () => {
+  it('computes the Appendix B S256 vector (AR-03)', async () => {
     expect(await computeCodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
   });
 
-  it('never produces the negative vectors (padded base64, hex, plain)', async () => {
+  it('never produces the negative vectors (padded base64, hex, plain) (AR-03)', async () => {
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
     const challenge = await computeCodeChallenge(verifier);
     for (const wrong of ['E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM=', '13d31e961a1ad8ec2f16b10c4c982e0876a878ad6df144566ee1894acb70f9c3', verifier]) {
@@ -16,7 +16,7 @@ describe('PKCE (RFC 7636)', () => {
     expect(CODE_CHALLENGE_METHOD).toBe('S256');
   });
 
-  it('generates 43-character unreserved verifiers, all distinct', () => {
+  it('generates 43-character unreserved verifiers, all distinct (AR-03)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 1000; i++) {
       const verifier = randomCodeVerifier();

@@ -34,7 +34,7 @@ describe('revokeToken against the Okta org emulator', () => {
   it.each([
     ['client_secret_basic', () => basic, 'app-a'],
     ['client_secret_post', () => post, 'app-b'],
-  ] as const)('revokes an access token with %s; introspection then reports it inactive', async (_, tenant, clientId) => {
+  ] as const)('revokes an access token with %s; introspection then reports it inactive (CA-07)', async (_, tenant, clientId) => {
     const token = await org.control.issueAccessToken(clientId, { login: 'alice@acme.example' });
     const introspector = createIntrospector(deps());
     expect((await introspector.introspect(tenant(), token)).active).toBe(true);

@@ -77,7 +77,7 @@ describe('SessionManager', () => {
     expect((await manager.read({ cookieHeader: jar.header(), secure: true })).session?.sub).toBe('00u1');
   });
 
-  it('issues a new session id on every sign-in (no fixation)', async () => {
+  it('issues a new session id on every sign-in (no fixation) (CK-01)', async () => {
     const { manager, jar } = setup();
     const first = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
     jar.apply(first.setCookies);
@@ -87,7 +87,7 @@ describe('SessionManager', () => {
     expect((await manager.read({ cookieHeader: jar.header(), secure: false })).session?.sub).toBe('00u2');
   });
 
-  it('treats a tampered, truncated or duplicated cookie as no session and deletes it', async () => {
+  it('treats a tampered, truncated or duplicated cookie as no session and deletes it (CK-04)', async () => {
     const { manager } = setup();
     const created = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
     const value = created.setCookies[0]!.split(';')[0]!.slice('oin_session='.length);
@@ -99,7 +99,7 @@ describe('SessionManager', () => {
     }
   });
 
-  it('refuses a transaction cookie value presented as the session (purpose separation)', async () => {
+  it('refuses a transaction cookie value presented as the session (purpose separation) (CK-03)', async () => {
     const { manager, sealer } = setup();
     const transactions = new TransactionCookies(sealer);
     const txCookie = await transactions.create(
@@ -111,7 +111,7 @@ describe('SessionManager', () => {
     expect(read.session).toBeNull();
   });
 
-  it('rotates secrets: a cookie sealed with the old secret is read and re-issued under the new one; a foreign one is refused', async () => {
+  it('rotates secrets: a cookie sealed with the old secret is read and re-issued under the new one; a foreign one is refused (CK-07)', async () => {
     const c = clock();
     const oldManager = new SessionManager({ sealer: createSealer([OLD], { now: c.now }), now: c.now });
     const rotated = new SessionManager({ sealer: createSealer([NEW, OLD], { now: c.now }), now: c.now });
@@ -130,7 +130,7 @@ describe('SessionManager', () => {
     expect((await foreign.read({ cookieHeader: jar.header(), secure: false })).session).toBeNull();
   });
 
-  it('rolls: re-issues only after half the rolling window, and expires after an idle window', async () => {
+  it('rolls: re-issues only after half the rolling window, and expires after an idle window (CK-08)', async () => {
     const { manager, jar, c } = setup();
     const created = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
     jar.apply(created.setCookies);
@@ -151,7 +151,7 @@ describe('SessionManager', () => {
     expect(idle.setCookies[0]).toMatch(/Max-Age=0/);
   });
 
-  it('never extends past the absolute lifetime, even with constant activity', async () => {
+  it('never extends past the absolute lifetime, even with constant activity (CK-08)', async () => {
     const { manager, jar, c } = setup({ rollingSec: 24 * 3600, absoluteSec: 3 * 24 * 3600 });
     const created = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
     jar.apply(created.setCookies);
@@ -170,7 +170,7 @@ describe('SessionManager', () => {
     expect((await manager.read({ cookieHeader: jar.header(), secure: false })).session).toBeNull();
   });
 
-  it('refuses a cookie whose embedded issuedAt is older than the absolute lifetime', async () => {
+  it('refuses a cookie whose embedded issuedAt is older than the absolute lifetime (CK-08)', async () => {
     // A session minted by a manager with a longer absolute lifetime, read by one with a shorter one.
     const c = clock();
     const sealer = createSealer([NEW], { now: c.now });
@@ -183,7 +183,7 @@ describe('SessionManager', () => {
     expect((await strict.read({ cookieHeader: jar.header(), secure: false })).session).toBeNull();
   });
 
-  it('chunks a large session into cookies of at most 3,800 bytes, deletes stale chunks, and refuses missing or swapped chunks', async () => {
+  it('chunks a large session into cookies of at most 3,800 bytes, deletes stale chunks, and refuses missing or swapped chunks (CK-04)', async () => {
     const { manager, jar } = setup({ claims: ['name', 'big'] });
     const big = Array.from({ length: 300 }, (_, i) => `${i}-${Math.random().toString(36).slice(2)}`).join(',');
     const large = await manager.create({ cookieHeader: null, secure: false }, { ...SIGN_IN, claims: { ...SIGN_IN.claims, big } });
@@ -289,7 +289,7 @@ describe('TransactionCookies', () => {
     createdAt: Date.UTC(2026, 0, 1),
   });
 
-  it('uses one cookie per state: SameSite=None; Secure on https, Lax on loopback http; 10 minutes', async () => {
+  it('uses one cookie per state: SameSite=None; Secure on https, Lax on loopback http; 10 minutes (FP-01, CK-09)', async () => {
     const c = clock();
     const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
     const secure = await transactions.create(tx('a'.repeat(43)), true);
@@ -298,7 +298,7 @@ describe('TransactionCookies', () => {
     expect(loopback).toMatch(/^oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
   });
 
-  it('keeps concurrent logins apart, consumes only the matching one, and reports others/missing/expired', async () => {
+  it('keeps concurrent logins apart, consumes only the matching one, and reports others/missing/expired (AR-09, CB-03)', async () => {
     const c = clock();
     const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
     const jar = new Jar();
@@ -322,7 +322,7 @@ describe('TransactionCookies', () => {
     expect(await transactions.take({ cookieHeader: jar.header(), secure: false }, a)).toMatchObject({ status: 'invalid', code: 'ERR_OIDC_TRANSACTION_EXPIRED' });
   });
 
-  it('bounds logins in flight: the oldest transaction cookies are deleted to make room', async () => {
+  it('bounds logins in flight: the oldest transaction cookies are deleted to make room (DS-04)', async () => {
     const c = clock();
     const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
     const jar = new Jar();
@@ -337,7 +337,7 @@ describe('TransactionCookies', () => {
     expect([...jar.cookies.keys()].sort()).toEqual(newest.sort());
   });
 
-  it('refuses a session value presented as a transaction', async () => {
+  it('refuses a session value presented as a transaction (CK-03)', async () => {
     const c = clock();
     const sealer = createSealer([NEW], { now: c.now });
     const manager = new SessionManager({ sealer, now: c.now });

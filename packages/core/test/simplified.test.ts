@@ -64,7 +64,7 @@ describe('Okta simplified flow against the emulator', () => {
     await expect(handler.handle(fields.id_token)).rejects.toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_REPLAYED', status: 400 });
   });
 
-  it('lets exactly one of many concurrent posts of one token through', async () => {
+  it('lets exactly one of many concurrent posts of one token through (FP-07)', async () => {
     const handler = flow();
     const { fields } = await org.control.simplifiedSignIn('app-simple');
     const settled = await Promise.allSettled(Array.from({ length: 20 }, () => handler.handle(fields.id_token)));
@@ -72,7 +72,7 @@ describe('Okta simplified flow against the emulator', () => {
     expect(settled.filter((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'ERR_OIDC_ID_TOKEN_REPLAYED')).toHaveLength(19);
   });
 
-  it('uses a hash of the whole token when there is no jti, and never stores the token', async () => {
+  it('uses a hash of the whole token when there is no jti, and never stores the token (FP-07, DS-05)', async () => {
     const keys: string[] = [];
     const ttls: number[] = [];
     const inner = new MemoryTtlStore();
@@ -112,7 +112,7 @@ describe('Okta simplified flow against the emulator', () => {
     expect((await handler.handle(idToken)).tenant.id).toBe('simple');
   });
 
-  it('refuses a token issued too long ago, even though it has not expired', async () => {
+  it('refuses a token issued too long ago, even though it has not expired (FP-03, IT-11)', async () => {
     const now = Math.floor(Date.now() / 1000);
     const idToken = await org.control.issueIdToken('app-simple', { claims: { iat: now - 600, auth_time: now - 600 } });
     await expect(flow().handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_EXPIRED', details: { reason: 'iat' } });
@@ -159,7 +159,7 @@ describe('Okta simplified flow against the emulator', () => {
     expect(org.control.counters().keys).toBe(0);
   });
 
-  it('fails closed when the replay store fails (ERR_OIDC_STORE_FAILURE)', async () => {
+  it('fails closed when the replay store fails (ERR_OIDC_STORE_FAILURE) (FP-03, DS-05)', async () => {
     const broken: TtlStore = {
       get: async () => undefined,
       set: async () => {},

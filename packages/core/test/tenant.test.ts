@@ -42,7 +42,7 @@ describe('parseTenant', () => {
     expect(Object.isFrozen(tenant)).toBe(true);
   });
 
-  it('strips one trailing slash from the issuer so iss compares byte for byte', () => {
+  it('strips one trailing slash from the issuer so iss compares byte for byte (IT-05)', () => {
     expect(parseTenant({ ...base, issuer: 'https://acme.okta.com/' }).issuer).toBe('https://acme.okta.com');
   });
 
@@ -67,7 +67,7 @@ describe('parseTenant', () => {
     expect(codeOf(() => parseTenant({ ...base, issuer: 'not a url' }))).toBe('ERR_OIDC_INVALID_TENANT');
   });
 
-  it('allows http only for loopback hosts', () => {
+  it('allows http only for loopback hosts (HF-06)', () => {
     expect(parseTenant({ ...base, issuer: 'http://127.0.0.1:4101', redirectUris: ['http://127.0.0.1:4000/cb'] }).issuer).toBe('http://127.0.0.1:4101');
     expect(parseTenant({ ...base, issuer: 'http://localhost:4101' }).issuer).toBe('http://localhost:4101');
     expect(parseTenant({ ...base, issuer: 'http://[::1]:4101' }).issuer).toBe('http://[::1]:4101');
@@ -76,7 +76,7 @@ describe('parseTenant', () => {
     expect(codeOf(() => parseTenant({ ...base, redirectUris: ['http://app.example.com/cb'] }))).toBe('ERR_OIDC_INVALID_TENANT');
   });
 
-  it('limits scopes to the OIN set and requires openid', () => {
+  it('limits scopes to the OIN set and requires openid (AR-04)', () => {
     expect(codeOf(() => parseTenant({ ...base, scopes: ['openid', 'offline_access'] }))).toBe('ERR_OIDC_SCOPE_NOT_ALLOWED');
     expect(codeOf(() => parseTenant({ ...base, scopes: ['openid', 'groups'] }))).toBe('ERR_OIDC_SCOPE_NOT_ALLOWED');
     expect(codeOf(() => parseTenant({ ...base, scopes: ['profile'] }))).toBe('ERR_OIDC_SCOPE_NOT_ALLOWED');

@@ -40,7 +40,7 @@ describe('MemoryTtlStore', () => {
     expect(await store.get('jti')).toBe('z');
   });
 
-  it('setIfAbsent is atomic: of many concurrent callers exactly one wins', async () => {
+  it('setIfAbsent is atomic: of many concurrent callers exactly one wins (FP-07)', async () => {
     const store = new MemoryTtlStore();
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => store.setIfAbsent('k', String(i), 60)));
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -62,7 +62,7 @@ describe('MemoryTtlStore', () => {
     expect(await store.take('t')).toBeUndefined();
   });
 
-  it('stays bounded, evicting the least recently used entry', async () => {
+  it('stays bounded, evicting the least recently used entry (DS-05)', async () => {
     const store = new MemoryTtlStore({ maxEntries: 3 });
     await store.set('a', '1', 60);
     await store.set('b', '2', 60);

@@ -60,7 +60,7 @@ describe('fetchUserInfo against the Okta org emulator', () => {
     ['a numeric sub', '{"sub":42}'],
     ['a foreign iss', '{"sub":"SUB","iss":"https://evil.okta.com"}'],
     ['a foreign aud', '{"sub":"SUB","aud":"someone-else"}'],
-  ])('refuses a userinfo body with %s (ERR_OIDC_USERINFO_INVALID)', async (_, body) => {
+  ])('refuses a userinfo body with %s (ERR_OIDC_USERINFO_INVALID) (UI-05)', async (_, body) => {
     org.control.fault('userinfo', { type: 'status', status: 200, body: body.replace('SUB', alice) }, { times: 1 });
     await expect(fetchUserInfo(deps(), tenant, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', alice)).rejects.toMatchObject({ code: 'ERR_OIDC_USERINFO_INVALID' });
   });
