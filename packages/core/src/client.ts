@@ -93,7 +93,8 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const simplified = createSimplifiedFlow({
     store,
     validate,
-    replay: resolved.replayStore ?? new MemoryTtlStore({ now }),
+    // Fail closed when full: an evicted live entry would let a captured ID token be replayed (DS-05).
+    replay: resolved.replayStore ?? new MemoryTtlStore({ now, whenFull: 'refuse' }),
     now,
     clockToleranceSec,
   });

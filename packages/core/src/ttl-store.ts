@@ -38,6 +38,12 @@ export interface MemoryTtlStoreOptions {
   maxEntries?: number;
   /** Clock in milliseconds since the epoch (tests inject one). Default `Date.now`. */
   now?: () => number;
+  /**
+   * What a write into a full store does once expired entries are gone: `'evict'` (default) drops the
+   * least recently used live entry; `'refuse'` throws instead, so a replay cache fails closed rather
+   * than forget a live entry (catalogue DS-05). The client's default replay store uses `'refuse'`.
+   */
+  whenFull?: 'evict' | 'refuse';
 }
 
 interface Entry {
@@ -63,19 +69,25 @@ function assertTtl(ttlSec: number): void {
  *
  * Eviction of a live entry weakens what it protects: an evicted replay-cache key can be used once
  * more. Size `maxEntries` above the number of sign-ins expected within one ID-token lifetime, or use
- * a shared store. Simplified-flow entries are only written after full signature validation, so an
+ * a shared store; with `whenFull: 'refuse'` (the client's default replay store) a full store throws
+ * instead, and the simplified sign-in fails closed with ERR_OIDC_STORE_FAILURE (catalogue DS-05). Simplified-flow entries are only written after full signature validation, so an
  * attacker cannot flush the cache with forged tokens.
  */
 export class MemoryTtlStore implements TtlStore {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #refuseWhenFull: boolean;
 
   constructor(options: MemoryTtlStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer');
     this.#maxEntries = maxEntries;
     this.#now = options.now ?? Date.now;
+    if (options.whenFull !== undefined && options.whenFull !== 'evict' && options.whenFull !== 'refuse') {
+      throw codedTypeError("whenFull must be 'evict' or 'refuse'");
+    }
+    this.#refuseWhenFull = options.whenFull === 'refuse';
   }
 
   /** Entries held, including expired ones not yet swept. */
@@ -129,6 +141,12 @@ export class MemoryTtlStore implements TtlStore {
 
   #write(key: string, value: string, ttlSec: number): void {
     this.#entries.delete(key);
+    if (this.#entries.size >= this.#maxEntries && this.#refuseWhenFull) {
+      // Fail closed: only expired entries may make room (a full sweep, bounded by maxEntries).
+      const now = this.#now();
+      for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(k);
+      if (this.#entries.size >= this.#maxEntries) throw new Error('MemoryTtlStore is full of live entries (whenFull: refuse)');
+    }
     if (this.#entries.size >= this.#maxEntries) this.#evict();
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlSec * 1000 });
   }
