@@ -10,7 +10,7 @@ import { MAX_CALLBACK_SIZE, MAX_CALLBACK_VALUE_LENGTH, parseCallbackParams } fro
 import { INVALID_COOKIE, MAX_COOKIE_HEADER_LENGTH, parseCookies } from '../src/cookies';
 import type { OidcErrorCode } from '../src/errors';
 import { isConcurrentLimit, parseRateLimitHeaders, RETRY_AFTER_MAX_SEC, RETRY_AFTER_MIN_SEC, retryAfterSeconds } from '../src/http/rate-limit';
-import { check, hostileString, outcome, printRunCounts, sometimesHuge, tally } from './support/properties';
+import { check, hostileString, outcome, printRunCounts, rateLimitValue, sometimesHuge, tally } from './support/properties';
 
 afterAll(() => printRunCounts('property-input.test.ts'));
 
@@ -194,18 +194,6 @@ describe('Cookie header (parseCookies)', () => {
 
 // ---- X-Rate-Limit-* ------------------------------------------------------------------------------
 
-/** Header values a server can send (no CR/LF/NUL): numbers, near-numbers and printable garbage. */
-export const rateLimitValue = fc.oneof(
-  { weight: 3, arbitrary: fc.nat({ max: 2_000_000_000 }).map(String) },
-  { weight: 2, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String) },
-  {
-    weight: 3,
-    arbitrary: fc.constantFrom('-1', '0', '1e3', '0x10', '1.5', '10, 10', ' 42 ', '+5', '', '\t7', '9999999999', '10000000000', '99999999999', '1609459200', 'NaN', 'Infinity', '\u00b3', '\u00bd', '00000000001'),
-  },
-  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
-  // Latin-1 bytes: what a header value decodes to.
-  { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 6 }) },
-);
 const optionalValue = fc.option(rateLimitValue, { nil: undefined });
 
 function countModel(raw: string | undefined, max: number): number | undefined {

@@ -153,6 +153,18 @@ export function sometimesHuge(base: fc.Arbitrary<string>, sizes: readonly number
   );
 }
 
+/** Header values a server can send (no CR/LF/NUL): numbers, near-numbers and printable garbage. */
+export const rateLimitValue = fc.oneof(
+  { weight: 3, arbitrary: fc.nat({ max: 2_000_000_000 }).map(String) },
+  { weight: 2, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom('-1', '0', '1e3', '0x10', '1.5', '10, 10', ' 42 ', '+5', '', '\t7', '9999999999', '10000000000', '99999999999', '1609459200', 'NaN', 'Infinity', '\u00b3', '\u00bd', '00000000001'),
+  },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  // Latin-1 bytes: what a header value decodes to.
+  { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 6 }) },
+);
 // ---- a real local HTTP server ----------------------------------------------------------------------
 
 export type Responder = (req: IncomingMessage, res: ServerResponse, body: string) => void;
