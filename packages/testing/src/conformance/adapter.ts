@@ -21,6 +21,7 @@ import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthO
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, setCookiesOf } from './http';
+import { describeSecurityConformance } from './security';
 
 /** What the suite asks the adapter's test to start. */
 export interface AdapterMountOptions {
@@ -63,9 +64,11 @@ const CLIENTS = {
   'acme-2': { clientId: '0oa-acme-app-2', clientSecret: 'acme-2-secret-0123456789' },
   globex: { clientId: '0oa-globex-app', clientSecret: 'globex-secret-0123456789' },
 } as const;
-type TenantId = keyof typeof CLIENTS;
+/** @internal shared with the security cases */
+export type TenantId = keyof typeof CLIENTS;
 
-interface App {
+/** @internal shared with the security cases */
+export interface App {
   origin: string;
   base: string;
   store: MemoryCredentialStore;
@@ -668,6 +671,23 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       const done = await callback(b, await driveAuthorization(initiated.headers.get('location') ?? ''), { headers: forwarded });
       expect(done.status).toBe(302);
       expect(new URL(done.headers.get('location') ?? '', 'https://app.example').pathname).toBe('/reports');
+    });
+
+    // --- the security catalogue and Okta faults (issue 5 §1, §4) -----------------------------
+    describeSecurityConformance({
+      t,
+      apps: () => ({ plain, sub, proxied, formPost }),
+      orgs: () => ({ acme: acmeOrg, globex: globexOrg }),
+      start,
+      record,
+      setClockOffset: (ms) => {
+        clockOffsetMs = ms;
+      },
+      login,
+      callback,
+      signIn,
+      clients: CLIENTS,
+      users: { acme: USER, globex: GLOBEX_USER, large: LARGE_USER },
     });
   });
 }
