@@ -110,9 +110,21 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
     }
     // Core's defaults; `/*` too, for `tenant: 'path'` (`/auth/login/:tenant`). Core decides what matches.
     const routes = { login: '/auth/login', callback: '/auth/callback', initiate: '/auth/initiate', logout: '/auth/logout', ...authOptions.routes };
+    // Fastify's own parse failure on an auth route: an oversized body becomes core's 413 (the same
+    // page, Cache-Control and transaction-cookie deletion as the other adapters), not Fastify's JSON.
+    scope.setErrorHandler(async (error, request, reply) => {
+      if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const tooLarge = new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+        const response = await auth.handle({ ...requestOf(request), readBody: () => Promise.reject(tooLarge) });
+        if (response) return send(reply, response);
+      }
+      throw error;
+    });
     for (const url of Object.values(routes).flatMap((path) => [path, `${path}/*`])) {
       scope.route({
-        method: ['GET', 'POST'],
+        // Every method reaches core, which answers the ones a route does not take with 405 and Allow
+        // (RFC 9110 §15.5.6) like the other adapters; HEAD comes with GET (exposeHeadRoutes).
+        method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
         url,
         config: { oidcAuthRoute: true },
         handler: async (request, reply) => {
