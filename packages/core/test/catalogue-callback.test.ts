@@ -5,7 +5,7 @@
  */
 import { driveAuthorization } from '@oin-oidc/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpClient } from '../src/http/types';
+import type { HttpClient } from '../src/http/http-client';
 import { APP, Browser, CLIENT_ID, errorCode, type Harness, sessionCookies, startHarness } from './catalogue-harness';
 
 let h: Harness;

@@ -407,7 +407,7 @@ describe('initiate', () => {
 });
 
 describe('logout', () => {
-  it('clears the session first, then redirects to the org logout with id_token_hint, post_logout_redirect_uri and state (LO-01, LO-03)', async () => {
+  it('clears the session first, then redirects to the org logout with id_token_hint, post_logout_redirect_uri and state (LO-01, LO-03, LO-04)', async () => {
     const auth = makeAuth();
     const browser = new Browser(auth);
     await browser.signIn('acme');
@@ -507,7 +507,7 @@ describe('routing', () => {
 });
 
 describe('requireSession', () => {
-  it('returns the session when signed in, and refuses a session of another tenant (MT-08)', async () => {
+  it('returns the session when signed in, and refuses a session of another tenant (MT-08, MT-05)', async () => {
     const auth = makeAuth();
     const browser = new Browser(auth);
     await browser.signIn('acme');

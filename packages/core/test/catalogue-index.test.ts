@@ -1,0 +1,36 @@
+/**
+ * docs/security.md stays true: every catalogue id marked covered is named by a test title, no test
+ * names an unknown id, and the generated table has a row for every id
+ * (scripts/security-catalogue.mjs --check; test results are not read here, the suite itself runs them).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const script = fileURLToPath(new URL('../../../scripts/security-catalogue.mjs', import.meta.url));
+const catalogue = '/work/shared/security-catalogue.md';
+
+describe('catalogue index (docs/security.md)', () => {
+  it('every id marked covered has a test, and the table in docs/security.md is current', () => {
+    const args = [script, '--check', '--results', 'no-report'];
+    if (existsSync(catalogue)) args.push('--catalogue', catalogue);
+    const run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    expect(run.stderr.replace(/^docs\/security\.md: \d+ row\(s\) out of date.*\n?/m, '')).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^security catalogue: ok\. Catalogue entries: 131;/);
+  });
+
+  it('fails when an id is marked covered but no test names it', () => {
+    const status = JSON.parse(readFileSync(join(root, 'scripts', 'security-catalogue.json'), 'utf8')) as { entries: Record<string, Record<string, unknown>> };
+    status.entries['LO-08'] = { title: 'logout_token validation', status: 'core' };
+    const file = join(mkdtempSync(join(tmpdir(), 'catalogue-')), 'status.json');
+    writeFileSync(file, JSON.stringify(status));
+    const run = spawnSync(process.execPath, [script, '--check', '--results', 'no-report', '--status', file], { cwd: root, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('LO-08 is marked covered but no test title names it');
+  });
+});
