@@ -166,8 +166,10 @@ export function createSealer(secrets: readonly string[], options: SealerOptions 
           },
         ));
       } catch (cause) {
-        if (cause instanceof joseErrors.JWTExpired) throw new OidcError(expiredCode, 'The sealed value has expired.', { cause });
-        throw invalid(cause);
+        // jose's claim errors carry the decrypted payload (a PKCE verifier, a session's ID token):
+        // never kept as the cause, so logging the error cannot log them (catalogue LG-01).
+        if (cause instanceof joseErrors.JWTExpired) throw new OidcError(expiredCode, 'The sealed value has expired.');
+        throw invalid(cause instanceof joseErrors.JWTClaimValidationFailed ? undefined : cause);
       }
       const inner = payload.p;
       if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw invalid();

@@ -154,8 +154,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
     }
     try {
       return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    } catch (cause) {
-      throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered HTTP ${status} with malformed JSON`, { details, cause });
+    } catch {
+      // No cause: V8's SyntaxError quotes the input around the error, and the input may be a token
+      // response (catalogue LG-01).
+      throw new OidcError('ERR_OIDC_HTTP_ERROR', `The ${kind} endpoint answered HTTP ${status} with malformed JSON`, { details });
     }
   }
 

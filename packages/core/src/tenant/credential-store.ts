@@ -119,8 +119,9 @@ export function parseTenantsJson(text: string): Tenant[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (cause) {
-    throw new OidcError('ERR_OIDC_INVALID_TENANT', 'Tenants file: not valid JSON', { cause });
+  } catch {
+    // No cause: V8's SyntaxError quotes the text around the error, which may be a client secret (catalogue LG-01).
+    throw new OidcError('ERR_OIDC_INVALID_TENANT', 'Tenants file: not valid JSON');
   }
   if (!Array.isArray(data)) throw new OidcError('ERR_OIDC_INVALID_TENANT', 'Tenants file: must hold a JSON array of tenant records');
   return data.map((record, index) => {

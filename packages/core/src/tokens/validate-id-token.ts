@@ -77,7 +77,9 @@ function fromJose(error: unknown): OidcError {
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const what = error.reason === 'missing' ? 'is missing' : 'is invalid';
-    return invalid(error.claim, `the "${error.claim}" claim ${what}`, error);
+    // Not kept as the cause: jose puts the whole claim set on the error (nonce, e-mail), and errors
+    // get logged (catalogue LG-01, LG-05).
+    return invalid(error.claim, `the "${error.claim}" claim ${what}`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return invalid('signature', 'the signature does not verify', error);
   if (error instanceof errors.JOSEAlgNotAllowed) return invalid('alg', 'the "alg" is not allowed (RS256 only)', error);

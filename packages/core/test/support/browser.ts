@@ -21,6 +21,11 @@ export class Browser {
 
   constructor(readonly auth: OidcAuth) {}
 
+  /** True when the jar holds a cookie whose name starts with `prefix`. */
+  has(prefix: string): boolean {
+    return [...this.cookies.keys()].some((name) => name.startsWith(prefix));
+  }
+
   cookieHeader(): string | undefined {
     return this.cookies.size === 0 ? undefined : [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ');
   }
