@@ -57,7 +57,7 @@ export interface OidcClient {
   handleSimplifiedFlow(idToken: string, options?: { tenantId?: string }): Promise<SignInResult>;
 }
 
-/** Printable and short enough to repeat in a message (ids are request input on some routes). */
+/** Printable and short enough to repeat in error details (ids are request input on some routes). */
 const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
 
 /**
@@ -115,7 +115,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       : resolved.requireIssParameter;
 
   async function getTenant(tenantId: string): Promise<Tenant> {
-    const shown = typeof tenantId === 'string' && ECHOABLE_ID.test(tenantId) ? ` "${tenantId}"` : '';
+    const shown = typeof tenantId === 'string' && ECHOABLE_ID.test(tenantId);
     let tenant: Tenant | undefined;
     if (typeof tenantId === 'string' && tenantId.length > 0 && tenantId.length <= 256) {
       try {
@@ -125,7 +125,9 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
         throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The credential store failed to load a tenant.', { cause });
       }
     }
-    if (tenant === undefined) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', `Unknown tenant${shown}.`);
+    // The id is request input on some routes (`?tenant=`): never in the message, which error pages
+    // show (catalogue LG-03: no reflected input); only in details, for the logs.
+    if (tenant === undefined) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'Unknown tenant.', shown ? { details: { tenantId } } : {});
     return tenant;
   }
 
