@@ -37,6 +37,17 @@ const option = (name) => {
 const status = JSON.parse(readFileSync(option('--status')[0] ?? join(root, 'scripts', 'security-catalogue.json'), 'utf8')).entries;
 const ids = Object.keys(status);
 
+/** The adapter conformance suite (run by every adapter's tests) also names catalogue ids. */
+function conformanceFiles() {
+  const dir = join(root, 'packages', 'testing', 'src', 'conformance');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
 function testFiles() {
   const files = [];
   for (const dir of ['packages', 'examples']) {
@@ -66,12 +77,12 @@ function idsIn(text) {
   return [...found];
 }
 
-const TITLE = /\b(describe|it|test)(?:\.each\([^\n]*?\))?\(\s*(['"`])((?:\\.|(?!\2).)*?)\2/g;
+const TITLE = /\b(describe|it|test)(?:\.each\([^\n]*?\))?\(\s*(?:t\(\s*)?(['"`])((?:\\.|(?!\2).)*?)\2/g;
 const EACH_TITLE = /\)\(\s*(['"`])((?:\\.|(?!\1).)*?)\1\s*,/g;
 const ID_LITERAL = /(['"])([A-Z]{2}-\d{2})\1/g;
 
-/** id → [{ file, title }] from every test file. */
-export function scan() {
+/** id → [{ file, title }] from every test file (and, with `files`, from those files instead). */
+export function scan(files = testFiles()) {
   const map = new Map();
   const unknown = [];
   const add = (id, file, title) => {
@@ -83,7 +94,7 @@ export function scan() {
     if (!list.some((t) => t.file === file && t.title === title)) list.push({ file, title });
     map.set(id, list);
   };
-  for (const path of testFiles()) {
+  for (const path of files) {
     const file = relative(root, path);
     const text = readFileSync(path, 'utf8');
     for (const match of text.matchAll(TITLE)) {
@@ -123,8 +134,8 @@ function results(files) {
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function table(map, runs) {
-  const lines = ['| id | entry | tests (file: title) | result | adapter case needed |', '| --- | --- | --- | --- | --- |'];
+export function table(map, runs, adapterMap = new Map()) {
+  const lines = ['| id | entry | tests (file: title) | result | adapters (Express, Fastify, Hono, Koa) |', '| --- | --- | --- | --- | --- |'];
   for (const id of ids) {
     const entry = status[id];
     const tests = map.get(id) ?? [];
@@ -138,12 +149,15 @@ export function table(map, runs) {
       result = !run || run.passed + run.failed === 0 ? 'covered (no test report read)' : run.failed > 0 ? `**FAIL** (${run.failed} failed, ${run.passed} passed)` : `pass (${run.passed})`;
       if (entry.note) result += `; ${cell(entry.note)}`;
     }
-    lines.push(`| ${id} | ${cell(entry.title)} | ${shown.join('<br>') || '—'} | ${result} | ${entry.adapter ? cell(entry.adapter) : ''} |`);
+    const conformance = adapterMap.get(id) ?? [];
+    let adapter = entry.adapter ? `needed: ${cell(entry.adapter)}` : '';
+    if (conformance.length > 0) adapter = `in the conformance suite (${conformance.length} case${conformance.length > 1 ? 's' : ''}: ${cell(conformance[0].title)}${conformance.length > 1 ? ', …' : ''})${entry.adapter ? '' : ''}`;
+    lines.push(`| ${id} | ${cell(entry.title)} | ${shown.join('<br>') || '—'} | ${result} | ${adapter} |`);
   }
   return lines.join('\n');
 }
 
-export function summary(map) {
+export function summary(map, adapterMap = new Map()) {
   const count = (s) => ids.filter((id) => status[id].status === s).length;
   return {
     total: ids.length,
@@ -152,19 +166,26 @@ export function summary(map) {
     notCovered: count('gap'),
     adapter: ids.filter((id) => status[id].adapter).length,
     withTests: ids.filter((id) => (map.get(id) ?? []).length > 0).length,
+    adapterMissing: ids.filter((id) => status[id].adapter && !(adapterMap.get(id) ?? []).length),
   };
 }
 
 function main() {
   const { map, unknown } = scan();
+  // Ids the adapter conformance suite names; unknown ids there are the suite's own extensions (e.g. CK-11).
+  const { map: adapterMap } = scan(conformanceFiles());
   const reportFiles = option('--results');
   const defaults = ['packages', 'examples'].flatMap((dir) =>
     existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(root, dir, name, 'test-results', 'vitest.json')) : [],
   );
   const runs = results(reportFiles.length > 0 ? reportFiles : defaults);
-  const generated = table(map, runs);
-  const s = summary(map);
-  const counts = `Catalogue entries: ${s.total}; covered in core: ${s.core}; not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; needing adapter-level cases: ${s.adapter}.`;
+  const generated = table(map, runs, adapterMap);
+  const s = summary(map, adapterMap);
+  const counts = `Catalogue entries: ${s.total}; covered in core: ${s.core}; not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; needing adapter-level cases: ${s.adapter} (${s.adapter - s.adapterMissing.length} already named by the conformance suite).`;
+  if (args.includes('--adapter-missing')) {
+    console.log(s.adapterMissing.map((id) => `${id}: ${status[id].adapter}`).join('\n'));
+    return;
+  }
   const docPath = join(root, 'docs', 'security.md');
 
   if (args.includes('--check')) {
