@@ -1,8 +1,8 @@
 /**
  * Property-based tests (issue 5 §3) for what Okta sends back on the back channel, served from a
  * real local node:http server: token responses (through handleCallback, with real ID tokens),
- * introspection responses (through the introspector), and `X-Rate-Limit-*` headers (through the
- * transport). Each is compared with a model of what may succeed; everything else must be a typed
+ * introspection responses (through the introspector), `X-Rate-Limit-*` headers (through the
+ * transport), discovery documents and UserInfo responses. Each is compared with a model of what may succeed; everything else must be a typed
  * error with the model's code — `active` counts only as the JSON boolean `true`.
  */
 import type { ServerResponse } from 'node:http';
@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transaction } from '../src/authorize/transaction';
 import { handleCallback } from '../src/callback/handle-callback';
+import { discover } from '../src/discovery/discover';
 import type { OidcErrorCode } from '../src/errors';
 import { createTransport } from '../src/http/transport';
 import type { RateLimitEvent } from '../src/http/types';
@@ -17,6 +18,7 @@ import { createIntrospector } from '../src/introspection/introspect';
 import { createJwksRegistry } from '../src/jwks/jwks-registry';
 import { parseTenant, type Tenant } from '../src/tenant/tenant';
 import { validateIdToken } from '../src/tokens/validate-id-token';
+import { fetchUserInfo } from '../src/userinfo';
 import { atHash, compactJws, rsaKey, type RsaKey } from './support/jws';
 import { check, type LocalServer, outcome, printRunCounts, rateLimitValue, startLocalServer, tally } from './support/properties';
 
@@ -323,5 +325,143 @@ describe('X-Rate-Limit-* headers over HTTP (transport)', () => {
       }),
       1000,
     );
+  });
+});
+
+describe('discovery documents', () => {
+  const endpoint = (path: string) =>
+    fc.oneof(
+      { weight: 30, arbitrary: fc.constant(`ORIGIN${path}`) },
+      { weight: 1, arbitrary: fc.constantFrom('https://evil.example/x', 'LOCALHOST/x', `ORIGIN${path}#frag`, 'USERINFO/x', 'relative/path', '', 5, null, 'javascript:alert(1)') },
+      { weight: 1, arbitrary: fc.constant(ABSENT) },
+    );
+  const optionalEndpoint = (path: string) => fc.oneof({ weight: 3, arbitrary: fc.constant(ABSENT) }, { weight: 3, arbitrary: endpoint(path) });
+  const documentFields = fc.record({
+    issuer: field(['ISSUER'], ['ISSUER/', 'https://evil.example', 5, 'LOCALHOST']),
+    authorization_endpoint: endpoint('/oauth2/v1/authorize'),
+    token_endpoint: endpoint('/oauth2/v1/token'),
+    jwks_uri: endpoint('/oauth2/v1/keys'),
+    userinfo_endpoint: optionalEndpoint('/oauth2/v1/userinfo'),
+    end_session_endpoint: optionalEndpoint('/oauth2/v1/logout'),
+    registration_endpoint: optionalEndpoint('/oauth2/v1/clients'),
+    authorization_response_iss_parameter_supported: fc.constantFrom(ABSENT, true, false, 'true'),
+    id_token_signing_alg_values_supported: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(ABSENT, ['RS256']) }, { weight: 1, arbitrary: fc.constantFrom(['ES256'], 'RS256', [5], ['RS256', 'ES256']) }),
+  });
+  const resolve = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value;
+    const origin = new URL(tenant.issuer);
+    return value
+      .replace(/^ISSUER\/?/, (m) => (m.endsWith('/') ? `${tenant.issuer}/` : tenant.issuer))
+      .replace(/^ORIGIN/, origin.origin)
+      .replace(/^LOCALHOST/, `http://localhost:${origin.port}`)
+      .replace(/^USERINFO/, `http://user:pw@127.0.0.1:${origin.port}`);
+  };
+
+  function discoveryModel(status: number, parsed: ReturnType<typeof wire>): 'ok' | OidcErrorCode | 'transport' {
+    if ('fail' in parsed) return 'transport';
+    if (status !== 200) return 'ERR_OIDC_DISCOVERY_FAILED';
+    const d = parsed.json as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) return 'ERR_OIDC_DISCOVERY_FAILED';
+    const isString = (v: unknown) => typeof v === 'string';
+    if (!['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'].every((n) => isString(d[n]))) return 'ERR_OIDC_DISCOVERY_FAILED';
+    if (!['userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint'].every((n) => d[n] === undefined || isString(d[n]))) return 'ERR_OIDC_DISCOVERY_FAILED';
+    const iss = d.authorization_response_iss_parameter_supported;
+    if (iss !== undefined && typeof iss !== 'boolean') return 'ERR_OIDC_DISCOVERY_FAILED';
+    const algs = d.id_token_signing_alg_values_supported;
+    if (algs !== undefined && !(Array.isArray(algs) && algs.every(isString))) return 'ERR_OIDC_DISCOVERY_FAILED';
+    if (d.issuer !== tenant.issuer) return 'ERR_OIDC_DISCOVERY_FAILED';
+    // Discovery §4.3 and the SDK's rule: every endpoint on the issuer's own origin, no credentials, no fragment.
+    for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint', 'registration_endpoint']) {
+      if (d[name] === undefined) continue;
+      const url = typeof d[name] === 'string' ? URL.parse(d[name] as string) : null;
+      if (url === null || url.origin !== new URL(tenant.issuer).origin || url.hash !== '' || url.username !== '' || url.password !== '') return 'ERR_OIDC_DISCOVERY_FAILED';
+    }
+    if (Array.isArray(algs) && !algs.includes('RS256')) return 'ERR_OIDC_DISCOVERY_FAILED';
+    return 'ok';
+  }
+
+  it('trusts a document exactly when the model does (exact issuer, endpoints on its origin, RS256)', async () => {
+    const seen = new Map<string, number>();
+    await check(
+      'discovery documents: random documents vs model',
+      fc.asyncProperty(statusArb, contentTypeArb, bodyModeArb, documentFields, extraArb, fc.jsonValue({ maxDepth: 2 }), async (status, contentType, mode, fields, extra, random) => {
+        const resolved = Object.fromEntries(Object.entries(fields).map(([n, v]) => [n, resolve(v)]));
+        const text = serialise(build(resolved, extra), mode, random);
+        next = { status, contentType, body: text };
+        const expected = discoveryModel(status, wire(status, contentType, text));
+        const result = await outcome(() => discover(transport(), tenant.issuer, tenant.id));
+        tally(seen, result.ok ? 'ok' : result.error.code);
+        if (expected === 'ok') {
+          expect(result.ok, result.ok ? '' : `${result.error.code}: ${result.error.message} for ${text}`).toBe(true);
+          if (result.ok) expect(result.value.issuer).toBe(tenant.issuer);
+          return;
+        }
+        expect(result.ok, `trusted ${text}`).toBe(false);
+        if (result.ok) return;
+        if (expected === 'transport') expect(TRANSPORT_CODES).toContain(result.error.code);
+        else expect(result.error.code, text).toBe(expected);
+      }),
+      1500,
+    );
+    expect(seen.get('ok') ?? 0).toBeGreaterThan(100);
+    expect(seen.get('ERR_OIDC_DISCOVERY_FAILED') ?? 0).toBeGreaterThan(100);
+  });
+});
+
+describe('UserInfo responses', () => {
+  const userInfoFields = fc.record({
+    sub: field(['alice'], ['bob', '', 5, null]),
+    iss: fc.oneof({ weight: 6, arbitrary: fc.constant(ABSENT) }, { weight: 2, arbitrary: fc.constantFrom('ISSUER', 'https://evil.example', 5) }),
+    aud: fc.oneof({ weight: 6, arbitrary: fc.constant(ABSENT) }, { weight: 2, arbitrary: fc.constantFrom(CLIENT, [CLIENT, 'x'], ['x'], 'x', [5], 5) }),
+    email: fc.constantFrom(ABSENT, 'alice@example.com', 5),
+  });
+  const challenge = fc.constantFrom(undefined, 'Bearer error="invalid_token"', 'Bearer error="a\\"b"', 'Bearer error=""', `Bearer error="${'x'.repeat(80)}"`, 'Bearer realm="x", error="insufficient_scope", error_description="no"', 'garbage');
+
+  function userInfoModel(status: number, contentType: string | undefined, parsed: ReturnType<typeof wire>): 'ok' | OidcErrorCode | 'transport' {
+    if ('fail' in parsed) return 'transport';
+    if (status === 401) return 'ERR_OIDC_ACCESS_TOKEN_INACTIVE';
+    if (status !== 200) return 'ERR_OIDC_USERINFO_INVALID';
+    const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    if (media !== 'application/json' && media !== '') return 'ERR_OIDC_USERINFO_INVALID';
+    const b = parsed.json as Record<string, unknown> | null;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'ERR_OIDC_USERINFO_INVALID';
+    if (!(typeof b.sub === 'string' && b.sub.length > 0)) return 'ERR_OIDC_USERINFO_INVALID';
+    if (b.iss !== undefined && typeof b.iss !== 'string') return 'ERR_OIDC_USERINFO_INVALID';
+    if (b.aud !== undefined && !(typeof b.aud === 'string' || (Array.isArray(b.aud) && b.aud.every((a) => typeof a === 'string')))) return 'ERR_OIDC_USERINFO_INVALID';
+    // OIDC Core §5.3.2: the sub must be the ID token's.
+    if (b.sub !== 'alice') return 'ERR_OIDC_SUBJECT_MISMATCH';
+    if (b.iss !== undefined && b.iss !== tenant.issuer) return 'ERR_OIDC_USERINFO_INVALID';
+    if (b.aud !== undefined && !(Array.isArray(b.aud) ? b.aud : [b.aud]).includes(CLIENT)) return 'ERR_OIDC_USERINFO_INVALID';
+    return 'ok';
+  }
+
+  it('returns claims exactly when the model accepts the answer (sub equal to the ID token sub); otherwise the model\'s code', async () => {
+    const seen = new Map<string, number>();
+    await check(
+      'UserInfo responses: random bodies vs model',
+      fc.asyncProperty(statusArb, contentTypeArb, bodyModeArb, userInfoFields, extraArb, fc.jsonValue({ maxDepth: 2 }), challenge, async (status, contentType, mode, fields, extra, random, wwwAuthenticate) => {
+        const resolved = Object.fromEntries(Object.entries(fields).map(([n, v]) => [n, v === 'ISSUER' ? tenant.issuer : v]));
+        const text = serialise(build(resolved, extra), mode, random);
+        next = { status, contentType, body: text, headers: wwwAuthenticate === undefined ? {} : { 'www-authenticate': wwwAuthenticate } };
+        const expected = userInfoModel(status, contentType, wire(status, contentType, text));
+        const result = await outcome(() => fetchUserInfo({ transport: transport() }, tenant, 'bearer-token-value', 'alice'));
+        tally(seen, result.ok ? 'ok' : result.error.code);
+        if (expected === 'ok') {
+          expect(result.ok, result.ok ? '' : `${result.error.code}: ${result.error.message} for ${text}`).toBe(true);
+          if (result.ok) expect(result.value.sub).toBe('alice');
+          return;
+        }
+        expect(result.ok, `accepted ${text}`).toBe(false);
+        if (result.ok) return;
+        if (expected === 'transport') expect(TRANSPORT_CODES).toContain(result.error.code);
+        else expect(result.error.code, text).toBe(expected);
+        // The relayed OAuth error, when kept, is a short plain token (RFC 6750 §3).
+        const relayed = result.error.details?.['error'];
+        if (relayed !== undefined) expect(relayed).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/);
+      }),
+      1500,
+    );
+    expect(seen.get('ok') ?? 0).toBeGreaterThan(100);
+    for (const code of ['ERR_OIDC_SUBJECT_MISMATCH', 'ERR_OIDC_USERINFO_INVALID', 'ERR_OIDC_ACCESS_TOKEN_INACTIVE']) expect(seen.get(code) ?? 0, code).toBeGreaterThan(5);
   });
 });
