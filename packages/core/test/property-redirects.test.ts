@@ -18,7 +18,7 @@ import { resolveInitiateLogin } from '../src/initiate/initiate-login';
 import { buildLogoutUrl } from '../src/logout/build-logout-url';
 import { createMemoryCredentialStore } from '../src/tenant/credential-store';
 import { parseTenant, type TenantRecord } from '../src/tenant/tenant';
-import { check, expectFailure, hostileString, OPEN_REDIRECT_PAYLOADS, outcome, printRunCounts, tally } from './support/properties';
+import { check, expectFailure, hostileString, OPEN_REDIRECT_PAYLOADS, outcome, printRunCounts, tally, withTimeout } from './support/properties';
 
 const APP = 'https://app.example.com';
 const ISSUER = 'https://acme.okta.com';
@@ -150,7 +150,7 @@ describe('returnTo through /auth/login', () => {
       'returnTo: /auth/login transaction',
       fc.asyncProperty(target, async (value) => {
         const query = new URLSearchParams({ tenant: 'acme', returnTo: value });
-        const response = await auth.handle(request(`${APP}/auth/login?${query}`));
+        const response = await withTimeout(auth.handle(request(`${APP}/auth/login?${query}`)));
         expect(response?.status).toBe(302);
         expect(new URL(response!.headers['Location']!).origin).toBe(ISSUER);
         expectSameOriginPath(await sealedReturnTo(response!.setCookies), '/');
@@ -214,8 +214,8 @@ describe('target_link_uri (third-party-initiated login)', () => {
       fc.asyncProperty(targetLink, fc.boolean(), async (link, post) => {
         const query = new URLSearchParams({ iss: ISSUER, target_link_uri: link });
         const response = post
-          ? await auth.handle(request(`${APP}/auth/initiate`, { method: 'POST', body: query.toString() }))
-          : await auth.handle(request(`${APP}/auth/initiate?${query}`));
+          ? await withTimeout(auth.handle(request(`${APP}/auth/initiate`, { method: 'POST', body: query.toString() })))
+          : await withTimeout(auth.handle(request(`${APP}/auth/initiate?${query}`)));
         expect(response?.status).toBe(302);
         expectSameOriginPath(await sealedReturnTo(response!.setCookies), '/');
       }),
@@ -271,7 +271,7 @@ describe('post-logout redirect', () => {
           expect(created.error.code).toBe('ERR_OIDC_INVALID_OPTIONS');
           return;
         }
-        const response = await created.value.handle(request(`${APP}/auth/logout`));
+        const response = await withTimeout(created.value.handle(request(`${APP}/auth/logout`)));
         expect(response?.status).toBe(302);
         expectSameOriginPath(response!.headers['Location']!, '\u0000never');
       }),
