@@ -254,6 +254,29 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectRejected(plain, twice, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before });
     });
 
+    it(t('AR-09: two logins in flight in one browser (two tabs, two tenants) both complete, never crossed'), async () => {
+      const { plain } = apps();
+      const b = plain.browser();
+      const a = await ctx.login(plain, b, { tenant: 'acme' });
+      const g = await ctx.login(plain, b, { tenant: 'globex' });
+      const requestA = await driveAuthorization(a.authorize);
+      const requestG = await driveAuthorization(g.authorize);
+      expect((await ctx.callback(b, requestA)).status).toBe(302);
+      expect(((await (await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).json()) as { tenant: string }).tenant).toBe('acme');
+      expect((await ctx.callback(b, requestG)).status).toBe(302);
+      const me = (await (await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: JSON_ACCEPT })).json()) as { tenant: string; claims: Record<string, unknown> };
+      expect(me.tenant).toBe('globex');
+      expect(me.claims['email']).toBe(ctx.users.globex.claims['email']);
+      // Crossing them (A's code with B's state) fails closed with no token call.
+      const c1 = await ctx.login(plain, b, { tenant: 'acme' });
+      const c2 = await ctx.login(plain, b, { tenant: 'globex' });
+      const r1 = await driveAuthorization(c1.authorize);
+      await driveAuthorization(c2.authorize);
+      const before = counters();
+      const crossed = await ctx.callback(b, withQuery(r1, (q) => q.set('state', c2.authorize.searchParams.get('state') ?? '')));
+      await expectRejected(plain, crossed, { status: 400, code: /ERR_OIDC_(ISSUER_MISMATCH|STATE_MISMATCH)/, before, txDeleted: true });
+    });
+
     it(t('CB-x: a wrong method on the auth routes → 405 with Allow, nothing started'), async () => {
       const { plain } = apps();
       const before = counters();
@@ -411,7 +434,16 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       }
     });
 
-    it(t('CB-08: a replayed callback never makes a second token request'), async () => {
+    it(t('CB-07: iss absent while the metadata advertises authorization_response_iss_parameter_supported → 400, no token call'), async () => {
+      const { plain } = apps();
+      const { b, request } = await pendingCallback(plain);
+      const before = counters();
+      const response = await ctx.callback(b, withQuery(request, (q) => q.delete('iss')));
+      // Reading the (cached) discovery document is the check itself; nothing after it.
+      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_ISSUER_MISMATCH', before, allow: { discovery: true }, txDeleted: true });
+    });
+
+    it(t('CB-08/TK-01: a replayed callback never makes a second token request'), async () => {
       const { plain } = apps();
       const { request, response, beforeCallback } = await ctx.signIn(plain, 'acme');
       expect(response.status).toBe(302);
@@ -618,7 +650,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectRejected(plain, replay, { status: 400, code: 'ERR_OIDC_ID_TOKEN_REPLAYED', before, allow: { keys: true } });
     });
 
-    it(t('FP-03/IT-01: a forged posted ID token (bad signature, edited payload, alg none) → 400, no session'), async () => {
+    it(t('FP-03/IT-01/IT-02/IT-16: a forged posted ID token (bad signature, edited payload, alg none, malformed) → 400, no session'), async () => {
       const { plain } = apps();
       const token = await orgs().globex.control.issueIdToken(ctx.clients.globex.clientId);
       const [header = '', payload = '', signature = ''] = token.split('.');
@@ -633,7 +665,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       }
     });
 
-    it(t('FP-03/IT-05/IT-07/IT-10: wrong iss, wrong aud, expired or stale posted ID tokens → 400'), async () => {
+    it(t('FP-03/IT-05/IT-07/IT-08/IT-10/IT-11/IT-12: wrong iss, aud, aud array, expired, stale, future or subject-less posted ID tokens → 4xx'), async () => {
       const { plain } = apps();
       const now = Math.floor(Date.now() / 1000);
       // The tenant is found from iss + aud: a token naming no configured app instance is 404 TENANT_UNKNOWN.
@@ -804,7 +836,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectSignedOut(plain, jar, 'missing chunk');
     });
 
-    it(t('CK-05: session cookie attributes: HttpOnly, SameSite=Lax, Path=/, host-only; Secure and __Host- on https via a trusted proxy'), async () => {
+    it(t('CK-05/FP-01: session cookie attributes: HttpOnly, SameSite=Lax, Path=/, host-only; Secure and __Host- on https via a trusted proxy'), async () => {
       const { plain, proxied } = apps();
       const { response } = await ctx.signIn(plain, 'acme');
       const session = cookiesSet(response).filter((c) => SESSION_COOKIE.test(c.name));
@@ -846,6 +878,27 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       for (const deleted of setCookiesOf(done).filter((c) => c.deletes && TX_COOKIE.test(c.name))) {
         expect(deleted.attributes).toHaveProperty('secure');
         expect(deleted.attributes['path']).toBe('/');
+      }
+    });
+
+    it(t('CK-07: secret rotation: a cookie sealed with the previous secret is accepted and re-issued; an unknown key is refused'), async () => {
+      const { plain } = apps();
+      const { b } = await ctx.signIn(plain, 'acme');
+      const rotated = await ctx.start('', false, { session: { secret: ['conformance-rotated-secret-0123456789abcdef', 'conformance-session-secret-0123456789abcdef'] } });
+      const stranger = await ctx.start('', false, { session: { secret: 'conformance-unknown-secret-0123456789abcdef' } });
+      try {
+        const jar = b.jar.clone();
+        const old = [...jar.cookies].filter(([name]) => SESSION_COOKIE.test(name));
+        const me = await rotated.browser(jar).fetch(rotated.url('/me'), { headers: JSON_ACCEPT });
+        expect(me.status).toBe(200);
+        const reissued = cookiesSet(me).filter((c) => SESSION_COOKIE.test(c.name));
+        expect(reissued.length).toBeGreaterThan(0);
+        for (const cookie of reissued) expect(old.map(([, value]) => value)).not.toContain(cookie.value);
+        // The re-issued cookie now opens on the rotated app only with the new secret first.
+        expect((await rotated.browser(jar).fetch(rotated.url('/me'), { headers: JSON_ACCEPT })).status).toBe(200);
+        await expectSignedOut(stranger, b.jar, 'unknown key');
+      } finally {
+        await Promise.allSettled([rotated.mounted.close(), stranger.mounted.close()]);
       }
     });
 
@@ -1134,6 +1187,32 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
         expect((await bearer(iso.app, `Bearer ${token}`)).status).toBe(200);
       } finally {
         await iso.close();
+      }
+    });
+
+    it(t('AR-06/HF-07: discovery down, hanging or HTML when it decides on an iss-less callback → 502/503/504, fails closed'), async () => {
+      for (const [fault, statuses] of [
+        [{ type: 'status', status: 500 }, [502, 503]],
+        [{ type: 'html' }, [502, 503]],
+        [{ type: 'hang' }, [502, 503, 504]],
+      ] as const) {
+        const iso = await isolated({ httpTimeoutMs: FAULT_TIMEOUT_MS });
+        try {
+          const b = iso.app.browser();
+          const { authorize } = await ctx.login(iso.app, b, { tenant: 'acme' });
+          const request = withQuery(await driveAuthorization(authorize), (q) => q.delete('iss'));
+          iso.org.control.fault('discovery', fault);
+          const response = await ctx.callback(b, request);
+          const body = await response.text();
+          expect(statuses as readonly number[], `${fault.type}: ${response.status} ${body.slice(0, 200)}`).toContain(response.status);
+          expect(body).toMatch(/ERR_OIDC_(DISCOVERY_FAILED|HTTP_ERROR|HTTP_TIMEOUT|UNAVAILABLE)/);
+          expect(response.headers.get('cache-control') ?? '').toMatch(/no-store/);
+          expect(cookiesSet(response)).toEqual([]);
+          expect(iso.org.control.counters().token).toBe(0); // never redeemed without the iss decision
+          await expectServing(iso.app);
+        } finally {
+          await iso.close();
+        }
       }
     });
   });
