@@ -346,13 +346,15 @@ describe('code flow: code exchange failures (TK-*)', () => {
 });
 
 describe('client: tenants', () => {
-  it('getTenant refuses unknown ids without echoing long or control-character ids', async () => {
+  it('getTenant refuses unknown ids without echoing them in the message (error pages show it, LG-03); short printable ones go to details', async () => {
     const short = await failure(client.getTenant('nope'));
     expect(short.code).toBe('ERR_OIDC_TENANT_UNKNOWN');
-    expect(short.message).toContain('"nope"');
+    expect(short.message).not.toContain('nope');
+    expect(short.details).toEqual({ tenantId: 'nope' });
     const long = await failure(client.getTenant('x'.repeat(65)));
     expect(long.code).toBe('ERR_OIDC_TENANT_UNKNOWN');
     expect(long.message).not.toContain('xxxx');
+    expect(long.details).toBeUndefined();
     const control = await failure(client.getTenant('evil\r\nSet-Cookie: a=b'));
     expect(control.code).toBe('ERR_OIDC_TENANT_UNKNOWN');
     expect(control.message).not.toContain('Set-Cookie');
