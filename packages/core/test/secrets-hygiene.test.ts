@@ -1,6 +1,6 @@
 /**
  * Secrets hygiene (issue 5 §6, catalogue LG-01, LG-03, LG-04): representative full flows through
- * createOidcAuth against the Okta org emulator — sign-in with every client authentication method,
+ * createOidcAuth against the Okta org emulator — sign-in with every client authentication method and DPoP,
  * secret rotation, failed callbacks of several kinds, the emulator's faults, bearer checks,
  * introspection, the simplified flow, initiate login and logout — while capturing everything the
  * SDK emits:
@@ -36,6 +36,7 @@ const POST_SECRET = 'post-client-secret-0123456789-s3cr3t-posted';
 const OLD_SECRET = 'rotated-old-secret-0123456789-s3cr3t-rotate';
 const NEW_SECRET = 'rotated-new-secret-0123456789-not-yet-at-okta';
 const STALE_SECRET = 'stale-client-secret-0123456789-refused-okta';
+const DPOP_SECRET = 'dpop-client-secret-0123456789-s3cr3t-dpop';
 const USER = { login: 'alice@acme.example', password: 'correct horse battery', claims: { name: 'Alice', email: 'alice@acme.example' } };
 const CALLBACK = `${APP}/auth/callback`;
 
@@ -96,7 +97,7 @@ function captureResponse(where: string, response: OidcResponse | null): void {
 
 // ---- secrets, from configuration and from the wire --------------------------------------------------
 
-type Kind = 'client-secret' | 'session-secret' | 'private-key' | 'basic-header' | 'client-assertion' | 'code' | 'code-verifier' | 'access-token' | 'id-token' | 'refresh-token' | 'cookie' | 'state' | 'nonce';
+type Kind = 'dpop-proof' | 'client-secret' | 'session-secret' | 'private-key' | 'basic-header' | 'client-assertion' | 'code' | 'code-verifier' | 'access-token' | 'id-token' | 'refresh-token' | 'cookie' | 'state' | 'nonce';
 const secrets = new Map<string, Kind>();
 
 function secret(kind: Kind, value: string | undefined | null): void {
@@ -108,7 +109,7 @@ function secret(kind: Kind, value: string | undefined | null): void {
 const wire: HttpClient = async (url, init) => {
   const headers = Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v]));
   if (headers['authorization']?.startsWith('Basic ')) secret('basic-header', headers['authorization'].slice(6));
-  if (headers['dpop'] !== undefined) secret('client-assertion', headers['dpop']);
+  if (headers['dpop'] !== undefined) secret('dpop-proof', headers['dpop']);
   if (init.body !== undefined) {
     const form = new URLSearchParams(init.body);
     secret('code', form.get('code'));
@@ -228,7 +229,7 @@ beforeAll(async () => {
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'rp-key', alg: 'RS256', use: 'sig' };
   const privateJwk = { ...(await exportJWK(privateKey)), kid: 'rp-key', alg: 'RS256' } as PrivateJwk;
   for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) secret('private-key', (privateJwk as Record<string, string>)[member]);
-  for (const value of [BASIC_SECRET, POST_SECRET, OLD_SECRET, NEW_SECRET, STALE_SECRET]) secret('client-secret', value);
+  for (const value of [BASIC_SECRET, POST_SECRET, OLD_SECRET, NEW_SECRET, STALE_SECRET, DPOP_SECRET]) secret('client-secret', value);
   secret('session-secret', SESSION_SECRET);
 
   const redirectUris = [CALLBACK];
@@ -239,6 +240,7 @@ beforeAll(async () => {
       { clientId: 'app-pkjwt', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [publicJwk as JsonWebKey] }, redirectUris },
       { clientId: 'app-rotate', clientSecret: OLD_SECRET, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris },
       { clientId: 'app-stale', clientSecret: 'what-okta-really-has-0123456789', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris },
+      { clientId: 'app-dpop', clientSecret: DPOP_SECRET, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris, dpopBoundAccessTokens: true },
     ],
     users: [USER],
   });
@@ -257,6 +259,7 @@ beforeAll(async () => {
       redirectUris,
     },
     { id: 'stale', issuer: org.issuer, clientId: 'app-stale', clientSecret: STALE_SECRET, redirectUris },
+    { id: 'dpop', issuer: org.issuer, clientId: 'app-dpop', clientSecret: DPOP_SECRET, redirectUris, dpop: true },
   ];
   auth = createOidcAuth(options());
   formPostAuth = createOidcAuth(options({ responseMode: 'form_post' }));
@@ -346,6 +349,8 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
     await signIn(formPostAuth, 'post', 'post-form_post');
     await signIn(auth, 'pkjwt', 'private_key_jwt');
     await signIn(auth, 'rotate', 'rotation');
+    // DPoP-bound tokens (RFC 9449): proofs on the token request, the use_dpop_nonce retry.
+    await signIn(auth, 'dpop', 'dpop');
     await guarded(auth, 'signed-in', basic.request('GET', `${APP}/orders`));
     await guarded(auth, 'api-anonymous', new RecordingBrowser(auth, 'x').request('GET', `${APP}/api/me`, { headers: { accept: 'application/json' } }));
 
@@ -535,6 +540,7 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
     expect(kinds.get('cookie') ?? 0).toBeGreaterThanOrEqual(10);
     expect(kinds.get('code-verifier') ?? 0).toBeGreaterThanOrEqual(10);
     expect(kinds.get('client-assertion') ?? 0).toBeGreaterThanOrEqual(1);
+    expect(kinds.get('dpop-proof') ?? 0).toBeGreaterThanOrEqual(2);
     expect(kinds.get('basic-header') ?? 0).toBeGreaterThanOrEqual(2);
     expect(kinds.get('private-key')).toBe(6);
     // The allowed places were captured too: otherwise the allowances would hide nothing and prove nothing.
