@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CALLBACK_SIZE, MAX_CALLBACK_VALUE_LENGTH, parseCallbackParams } from '../src/callback/parse-callback';
 import { INVALID_COOKIE, MAX_COOKIE_HEADER_LENGTH, parseCookies } from '../src/cookies';
 import type { OidcErrorCode } from '../src/errors';
+import { fromWebRequest, MAX_BODY_BYTES } from '../src/flow/web';
 import { isConcurrentLimit, parseRateLimitHeaders, RETRY_AFTER_MAX_SEC, RETRY_AFTER_MIN_SEC, retryAfterSeconds } from '../src/http/rate-limit';
 import { check, hostileString, outcome, printRunCounts, rateLimitValue, sometimesHuge, tally } from './support/properties';
 
@@ -227,5 +228,49 @@ describe('X-Rate-Limit-* headers (parseRateLimitHeaders)', () => {
       }),
       5000,
     );
+  });
+});
+
+// ---- request bodies (fromWebRequest) --------------------------------------------------------------
+
+describe('request bodies (fromWebRequest readBody)', () => {
+  it('reads a body up to the cap whatever Content-Length claims, and refuses a larger one with ERR_OIDC_PAYLOAD_TOO_LARGE', async () => {
+    const seen = new Map<string, number>();
+    await check(
+      'request bodies: size caps and Content-Length',
+      fc.asyncProperty(
+        fc.oneof(fc.nat({ max: 2048 }), fc.constantFrom(MAX_BODY_BYTES - 1, MAX_BODY_BYTES, MAX_BODY_BYTES + 1, 200_000)),
+        fc.option(fc.oneof(fc.nat({ max: 300_000 }).map(String), fc.constantFrom('abc', '-1', '1e9', '', ' 10', '0x10', '99999999999999999999')), { nil: undefined }),
+        fc.constantFrom('a', 'é', '%'),
+        fc.boolean(),
+        async (size, declared, ch, chunked) => {
+          const text = ch.repeat(Math.ceil(size / new TextEncoder().encode(ch).length));
+          const bytes = new TextEncoder().encode(text);
+          const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded' });
+          if (declared !== undefined) headers.set('content-length', declared);
+          const body = chunked
+            ? new ReadableStream<Uint8Array>({
+                start(controller) {
+                  for (let i = 0; i < bytes.length; i += 1000) controller.enqueue(bytes.subarray(i, i + 1000));
+                  controller.close();
+                },
+              })
+            : bytes;
+          const request = new Request('https://app.example.com/auth/callback', { method: 'POST', headers, body, ...(chunked ? { duplex: 'half' } : {}) } as RequestInit);
+          const result = await outcome(() => fromWebRequest(request).readBody());
+          tally(seen, result.ok ? 'read' : result.error.code);
+          const declaredTooLarge = declared !== undefined && Number(declared) > MAX_BODY_BYTES;
+          if (bytes.byteLength > MAX_BODY_BYTES || declaredTooLarge) {
+            expect(result.ok).toBe(false);
+            if (!result.ok) expect(result.error.code).toBe('ERR_OIDC_PAYLOAD_TOO_LARGE');
+          } else {
+            expect(result.ok && result.value).toBe(text);
+          }
+        },
+      ),
+      1000,
+    );
+    expect(seen.get('read') ?? 0).toBeGreaterThan(100);
+    expect(seen.get('ERR_OIDC_PAYLOAD_TOO_LARGE') ?? 0).toBeGreaterThan(50);
   });
 });
