@@ -89,7 +89,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const discovery = createDiscoveryCache(transport, { now });
   const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
     validateIdToken({ jwks, now, clockToleranceSec }, tenant, idToken, expected);
-  const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache });
+  const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache, throttle: resolved.introspectionThrottle });
   const simplified = createSimplifiedFlow({
     store,
     validate,

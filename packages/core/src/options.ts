@@ -33,6 +33,13 @@ export interface OidcClientOptions {
   onJwks?: (event: JwksEvent) => void;
   /** Introspection result cache. Default `false` (every call goes to Okta). */
   introspectionCache?: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  /**
+   * Local per-tenant throttle on Okta introspections of tokens that are not accepted (an active
+   * token gives its token back), against token fishing (catalogue IN-08, RFC 7662 §4). Default
+   * `{ ratePerSec: 50, burst: 100 }`; when empty, calls that would reach Okta fail with
+   * `ERR_OIDC_RATE_LIMITED` (503 with `Retry-After`). `false` turns it off.
+   */
+  introspectionThrottle?: { ratePerSec?: number; burst?: number } | false;
   /** Simplified-flow replay store; share one across app instances. Default a `MemoryTtlStore`. */
   replayStore?: TtlStore;
   /**
@@ -56,6 +63,7 @@ export interface ResolvedOidcClientOptions {
   readonly onRateLimit: ((event: RateLimitEvent) => void) | undefined;
   readonly onJwks: ((event: JwksEvent) => void) | undefined;
   readonly introspectionCache: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  readonly introspectionThrottle: { ratePerSec?: number; burst?: number } | false;
   readonly replayStore: TtlStore | undefined;
   readonly requireIssParameter: boolean | 'discovery';
 }
@@ -83,6 +91,15 @@ const schema = z.strictObject({
       }),
     ])
     .default(false),
+  introspectionThrottle: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        ratePerSec: z.number().gt(0).max(1_000_000).optional(),
+        burst: z.number().int().min(1).max(1_000_000).optional(),
+      }),
+    ])
+    .default({}),
   replayStore: ttlStore.optional(),
   requireIssParameter: z.union([z.boolean(), z.literal('discovery')]).default('discovery'),
 });
@@ -127,6 +144,7 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     onRateLimit: value.onRateLimit,
     onJwks: value.onJwks,
     introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
+    introspectionThrottle: value.introspectionThrottle === false ? false : Object.freeze({ ...value.introspectionThrottle }),
     replayStore: value.replayStore,
     requireIssParameter: value.requireIssParameter,
   });

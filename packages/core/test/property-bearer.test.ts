@@ -32,6 +32,8 @@ beforeAll(async () => {
     session: { secret: 'property-bearer-secret-0123456789-abcdef' },
     client: {
       httpTimeoutMs: 5_000,
+      // The model is "one well-formed token, one call"; the IN-08 throttle (catalogue-in08.test.ts) would refuse runs past its burst.
+      introspectionThrottle: false,
       http: (url, init) => {
         calls += 1;
         return fetch(url, init);

@@ -38,9 +38,27 @@ export interface IntrospectionCacheOptions {
   store?: TtlStore;
 }
 
+/**
+ * Local throttle on introspections of tokens that turn out not to be usable (catalogue IN-08, RFC
+ * 7662 §4: an un-throttled introspection endpoint lets an attacker fish for valid tokens, and every
+ * call spends the org-wide Okta rate limit). A token bucket per tenant (issuer + client id): a call
+ * that would reach Okta takes one token, and gets it back when Okta answers that the token is active
+ * and ours, so real traffic costs nothing; cached answers and calls that join an in-flight one cost
+ * nothing either. With the bucket empty, calls that would reach Okta fail fast with
+ * `ERR_OIDC_RATE_LIMITED` (503 with `Retry-After`) without contacting it.
+ */
+export interface IntrospectionThrottleOptions {
+  /** Sustained rate, per second per tenant, of Okta calls for tokens that are not accepted. Default 50. */
+  ratePerSec?: number;
+  /** Such calls allowed at once before the sustained rate applies (bucket size). Default 100. */
+  burst?: number;
+}
+
 export interface IntrospectorDeps extends AuthenticatedPostDeps {
   /** `false` or absent: every call goes to Okta (single-flight still applies). */
   cache?: IntrospectionCacheOptions | false;
+  /** `false` turns the local throttle off (not recommended). Default `{ ratePerSec: 50, burst: 100 }`. */
+  throttle?: IntrospectionThrottleOptions | false;
 }
 
 export interface Introspector {
@@ -50,7 +68,8 @@ export interface Introspector {
    * @throws OidcError `ERR_OIDC_ACCESS_TOKEN_INVALID` (malformed, no network call; or issued to another
    *   client, another issuer, not an access token, DPoP-bound), `ERR_OIDC_ACCESS_TOKEN_INACTIVE`
    *   (inactive or expired), `ERR_OIDC_INTROSPECTION_INVALID` (Okta's answer does not parse),
-   *   `ERR_OIDC_UNAVAILABLE` (Okta refused our client authentication), and the transport's
+   *   `ERR_OIDC_UNAVAILABLE` (Okta refused our client authentication), `ERR_OIDC_RATE_LIMITED` with
+   *   `retryAfter` (the local throttle is empty, no network call; catalogue IN-08), and the transport's
    *   `ERR_OIDC_RATE_LIMITED`, `ERR_OIDC_HTTP_TIMEOUT`, `ERR_OIDC_HTTP_ERROR`.
    */
   introspect(tenant: Tenant, token: string): Promise<ActiveToken>;
@@ -60,6 +79,15 @@ export interface Introspector {
 
 const DEFAULT_MAX_TTL_SEC = 60;
 const DEFAULT_NEGATIVE_TTL_SEC = 10;
+/**
+ * Throttle defaults: far above what one API's real clients need from one tenant (a valid token is
+ * introspected once per cache lifetime, or once per request without a cache), far below Okta's
+ * org-wide `/introspect` budget an attacker would otherwise spend for every random token.
+ */
+const DEFAULT_THROTTLE_RATE_PER_SEC = 50;
+const DEFAULT_THROTTLE_BURST = 100;
+/** Buckets kept in memory; beyond it full buckets are dropped first (a dropped bucket is a full one). */
+const MAX_THROTTLE_BUCKETS = 10_000;
 
 /**
  * RFC 7662 §2.2. Only the members the SDK checks are typed; others pass through. `active` must be
@@ -143,8 +171,72 @@ function positiveInteger(value: unknown, fallback: number, field: string): numbe
   return value;
 }
 
+function positiveNumber(value: unknown, fallback: number, field: string, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1_000_000 || (integer && !Number.isSafeInteger(value))) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `introspectionThrottle.${field} must be a positive ${integer ? 'integer' : 'number'} up to 1000000`, {
+      details: { field: `introspectionThrottle.${field}` },
+    });
+  }
+  return value;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number; // ms, when `tokens` was last brought up to date
+}
+
+/** Per-tenant token buckets for {@link IntrospectionThrottleOptions}. */
+function createThrottle(options: IntrospectionThrottleOptions | false | undefined, now: () => number) {
+  if (options === false) return { take: (_key: string): number | undefined => undefined, give: (_key: string): void => {} };
+  const rate = positiveNumber(options?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'ratePerSec', false);
+  const burst = positiveNumber(options?.burst, DEFAULT_THROTTLE_BURST, 'burst', true);
+  const buckets = new Map<string, Bucket>();
+
+  const refill = (bucket: Bucket, t: number) => {
+    // A clock that goes backwards refills nothing (and never drains the bucket).
+    bucket.tokens = Math.min(burst, bucket.tokens + (Math.max(0, t - bucket.at) / 1000) * rate);
+    bucket.at = Math.max(bucket.at, t);
+  };
+
+  const prune = (t: number) => {
+    for (const [key, bucket] of buckets) {
+      refill(bucket, t);
+      if (bucket.tokens >= burst) buckets.delete(key);
+    }
+    // Still too many (more live tenants than the cap): the oldest go; the cost is a refilled bucket.
+    for (const key of buckets.keys()) {
+      if (buckets.size < MAX_THROTTLE_BUCKETS) break;
+      buckets.delete(key);
+    }
+  };
+
+  return {
+    /** Take one token for `key`; returns undefined when taken, else the seconds until one is available. */
+    take(key: string): number | undefined {
+      const t = now();
+      let bucket = buckets.get(key);
+      if (!bucket) {
+        if (buckets.size >= MAX_THROTTLE_BUCKETS) prune(t);
+        bucket = { tokens: burst, at: t };
+        buckets.set(key, bucket);
+      } else refill(bucket, t);
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return undefined;
+      }
+      return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
+    },
+    /** Return the token a call took (the token it introspected was active and ours). */
+    give(key: string): void {
+      const bucket = buckets.get(key);
+      if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + 1);
+    },
+  };
+}
+
 /**
- * Create the introspector: validates the cache options once.
+ * Create the introspector: validates the cache and throttle options once.
  *
  * - Malformed input (empty, over 8 KiB, not RFC 6750 `b64token`) is refused without a network call.
  * - POSTs `token` + `token_type_hint=access_token` with the tenant's client authentication.
@@ -152,6 +244,9 @@ function positiveInteger(value: unknown, fallback: number, field: string): numbe
  * - Optional cache keyed by SHA-256 of issuer, client id and token (the raw token is never a key):
  *   positive entries live min(`exp` − now, `maxTtlSec`), negative ones `negativeTtlSec`.
  * - Store errors degrade to "no cache" (the result then comes from Okta): never fail open.
+ * - A per-tenant token bucket bounds the Okta calls for tokens that are not accepted
+ *   ({@link IntrospectionThrottleOptions}, catalogue IN-08): when it is empty, calls that would reach
+ *   Okta fail with `ERR_OIDC_RATE_LIMITED` and `retryAfter`, no network call.
  *
  * @example
  * ```ts
@@ -170,6 +265,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     : undefined;
   const postDeps: AuthenticatedPostDeps = { transport: deps.transport, now: deps.now, ...(deps.dpop ? { dpop: deps.dpop } : {}) };
   const inFlight = new Map<string, Promise<Verdict>>();
+  const throttle = createThrottle(deps.throttle, deps.now);
 
   // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another.
   const cacheKey = async (tenant: Tenant, token: string) =>
@@ -247,7 +343,20 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     const promise = (async () => {
       const cached = await readCache(key, tenant);
       if (cached) return cached;
+      // A call that reaches Okta is paid for up front and refunded when the token proves active
+      // (catalogue IN-08): a flood of random tokens drains the tenant's bucket and is then refused
+      // locally, while real tokens, and cached answers, cost nothing. Paying before the call keeps
+      // concurrent fishing within the bucket too.
+      const bucketKey = `${tenant.issuer}\n${tenant.clientId}`;
+      const retryAfter = throttle.take(bucketKey);
+      if (retryAfter !== undefined) {
+        throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens for this tenant; retry after ${retryAfter} s`, {
+          retryAfter,
+          details: { reason: 'introspection-throttle', tenantId: tenant.id },
+        });
+      }
       const verdict = await ask(tenant, token);
+      if (verdict.active) throttle.give(bucketKey);
       await writeCache(key, verdict);
       return verdict;
     })();
