@@ -15,8 +15,12 @@
 //
 // Ids are found in test titles (`it('… (IT-05)')`, ranges like `IT-05..13` or `AR-01/02/03`, and
 // describe titles) and, for table-driven tests, as quoted id literals (`['IT-05', …]`) feeding an
-// `it.each(…)('%s: …')` title. Status and reasons for entries that are not applicable or not
-// covered live in scripts/security-catalogue.json.
+// `it.each(…)('%s: …')` title. Two sets of files are read: every package's and example's
+// `test/**/*.test.ts` (the tests column), and the adapter conformance suite's case names in
+// `packages/testing/src/conformance/*.ts` (`it(t('IT-13: …'))`), which run unchanged through the
+// Express, Fastify, Hono and Koa adapters (the adapters column, with each adapter's result when its
+// report exists). An entry counts as covered when either set names it. Status and reasons for
+// entries that are not applicable or not covered live in scripts/security-catalogue.json.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +40,8 @@ const option = (name) => {
 
 const status = JSON.parse(readFileSync(option('--status')[0] ?? join(root, 'scripts', 'security-catalogue.json'), 'utf8')).entries;
 const ids = Object.keys(status);
+
+const ADAPTERS = ['express', 'fastify', 'hono', 'koa'];
 
 /** The adapter conformance suite (run by every adapter's tests) also names catalogue ids. */
 function conformanceFiles() {
@@ -134,7 +140,18 @@ function results(files) {
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function table(map, runs, adapterMap = new Map()) {
+/** `express pass (3), fastify **FAIL** …` for the adapters whose reports mention the id. */
+function adapterResults(id, adapterRuns) {
+  const parts = [];
+  for (const adapter of ADAPTERS) {
+    const run = adapterRuns.get(adapter)?.get(id);
+    if (!run || run.passed + run.failed === 0) continue;
+    parts.push(run.failed > 0 ? `${adapter} **FAIL** (${run.failed} failed)` : `${adapter} pass (${run.passed})`);
+  }
+  return parts.length > 0 ? parts.join(', ') : 'no adapter report read';
+}
+
+export function table(map, runs, adapterMap = new Map(), adapterRuns = new Map()) {
   const lines = ['| id | entry | tests (file: title) | result | adapters (Express, Fastify, Hono, Koa) |', '| --- | --- | --- | --- | --- |'];
   for (const id of ids) {
     const entry = status[id];
@@ -151,7 +168,12 @@ export function table(map, runs, adapterMap = new Map()) {
     }
     const conformance = adapterMap.get(id) ?? [];
     let adapter = entry.adapter ? `needed: ${cell(entry.adapter)}` : '';
-    if (conformance.length > 0) adapter = `in the conformance suite (${conformance.length} case${conformance.length > 1 ? 's' : ''}: ${cell(conformance[0].title)}${conformance.length > 1 ? ', …' : ''})${entry.adapter ? '' : ''}`;
+    if (entry.status !== 'core' && entry.adapter) adapter = `${entry.status === 'na' ? 'not applicable' : 'not covered'}: see result`;
+    if (conformance.length > 0) {
+      const titles = conformance.slice(0, 3).map((c) => cell(c.title));
+      if (conformance.length > 3) titles.push(`… and ${conformance.length - 3} more`);
+      adapter = `${conformance.length} conformance case${conformance.length > 1 ? 's' : ''}: ${titles.join('<br>')}<br>result: ${adapterResults(id, adapterRuns)}`;
+    }
     lines.push(`| ${id} | ${cell(entry.title)} | ${shown.join('<br>') || '—'} | ${result} | ${adapter} |`);
   }
   return lines.join('\n');
@@ -159,9 +181,15 @@ export function table(map, runs, adapterMap = new Map()) {
 
 export function summary(map, adapterMap = new Map()) {
   const count = (s) => ids.filter((id) => status[id].status === s).length;
+  const inCore = (id) => (map.get(id) ?? []).length > 0;
+  const inAdapters = (id) => (adapterMap.get(id) ?? []).length > 0;
   return {
     total: ids.length,
     core: count('core'),
+    /** Covered entries with a test in a package's or example's test/ tree. */
+    coveredInCore: ids.filter((id) => status[id].status === 'core' && inCore(id)).length,
+    /** Covered entries named by the adapter conformance suite (run by all four adapters). */
+    coveredThroughAdapters: ids.filter((id) => status[id].status === 'core' && inAdapters(id)).length,
     notApplicable: count('na'),
     notCovered: count('gap'),
     adapter: ids.filter((id) => status[id].adapter).length,
@@ -173,15 +201,20 @@ export function summary(map, adapterMap = new Map()) {
 function main() {
   const { map, unknown } = scan();
   // Ids the adapter conformance suite names; unknown ids there are the suite's own extensions (e.g. CK-11).
-  const { map: adapterMap } = scan(conformanceFiles());
+  const { map: adapterMap, unknown: extensions } = scan(conformanceFiles());
   const reportFiles = option('--results');
   const defaults = ['packages', 'examples'].flatMap((dir) =>
     existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((name) => join(root, dir, name, 'test-results', 'vitest.json')) : [],
   );
-  const runs = results(reportFiles.length > 0 ? reportFiles : defaults);
-  const generated = table(map, runs, adapterMap);
+  const chosen = reportFiles.length > 0 ? reportFiles : defaults;
+  // An adapter package's report holds the conformance cases run through that adapter; it feeds the
+  // adapters column, every other report the result column.
+  const adapterOf = (file) => ADAPTERS.find((a) => relative(root, file).split(/[\\/]/).slice(0, 2).join('/') === `packages/${a}`);
+  const runs = results(chosen.filter((f) => !adapterOf(f)));
+  const adapterRuns = new Map(ADAPTERS.map((a) => [a, results(chosen.filter((f) => adapterOf(f) === a))]));
+  const generated = table(map, runs, adapterMap, adapterRuns);
   const s = summary(map, adapterMap);
-  const counts = `Catalogue entries: ${s.total}; covered in core: ${s.core}; not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; needing adapter-level cases: ${s.adapter} (${s.adapter - s.adapterMissing.length} already named by the conformance suite).`;
+  const counts = `Catalogue entries: ${s.total}; covered: ${s.core} (with a core/package test: ${s.coveredInCore}; through the adapter conformance suite, all four adapters: ${s.coveredThroughAdapters}); not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; entries that need adapter-level cases: ${s.adapter} (${s.adapter - s.adapterMissing.length} named by the conformance suite).`;
   if (args.includes('--adapter-missing')) {
     console.log(s.adapterMissing.map((id) => `${id}: ${status[id].adapter}`).join('\n'));
     return;
@@ -193,7 +226,11 @@ function main() {
     for (const id of ids) {
       const entry = status[id];
       if (!['core', 'na', 'gap'].includes(entry.status)) problems.push(`${id}: unknown status ${entry.status}`);
-      if (entry.status === 'core' && !(map.get(id) ?? []).length) problems.push(`${id} is marked covered but no test title names it`);
+      if (entry.status === 'core' && !(map.get(id) ?? []).length && !(adapterMap.get(id) ?? []).length) problems.push(`${id} is marked covered but no test title names it`);
+      for (const adapter of ADAPTERS) {
+        const run = adapterRuns.get(adapter)?.get(id);
+        if (run?.failed) problems.push(`${id}: ${run.failed} failing conformance case(s) in the ${adapter} report`);
+      }
       if (entry.status !== 'core' && !entry.reason) problems.push(`${id} is ${entry.status} without a reason`);
       const run = runs.get(id);
       if (run?.failed) problems.push(`${id}: ${run.failed} failing test(s) in the report`);
@@ -223,6 +260,7 @@ function main() {
       console.error(problems.join('\n'));
       process.exit(1);
     }
+    if (extensions.length > 0) console.log(`conformance cases beyond the catalogue (suite extensions): ${extensions.map((e) => e.replace(/.* names ([A-Z]{2}-\d{2}),.*/, '$1')).join(', ')}`);
     console.log(`security catalogue: ok. ${counts}`);
     return;
   }

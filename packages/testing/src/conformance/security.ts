@@ -8,7 +8,7 @@
  * deleted, no further call to Okta after the failing check (emulator counters), `Cache-Control:
  * no-store`, and that the app keeps serving.
  */
-import type { OidcAuthOptions, TenantRecord } from '@oin-oidc/core';
+import { createMemoryCredentialStore, createOidcClient, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
 import type { App, TenantId } from './adapter';
@@ -70,6 +70,11 @@ const JSON_ACCEPT = { accept: 'application/json' };
 
 function cookiesSet(response: Response): SetCookie[] {
   return setCookiesOf(response).filter((c) => !c.deletes);
+}
+
+/** A urlencoded form POST with extra request headers (what an auto-submitting page sends). */
+function urlencodedPost(body: string, headers: Record<string, string>): RequestInit & { headers: Record<string, string> } {
+  return { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } };
 }
 
 /** Does `location` (absolute or relative to `origin`) leave the app's origin, or is it a script/data URL? */
@@ -303,6 +308,27 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const response = await ctx.callback(b, withQuery(request, (q) => q.set('state', `${q.get('state')}x`)));
       await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txDeleted: true });
       expect((await b.fetch(plain.url('/me'), { headers: JSON_ACCEPT })).status).toBe(401);
+    });
+
+    it(t('IT-13: a hostile ID token with a wrong or missing nonce from /token → 400 ERR_OIDC_NONCE_MISMATCH, no session, nothing after the token call'), async () => {
+      const { plain, formPost } = apps();
+      for (const app of [plain, formPost]) {
+        for (const artefact of ['id-token-nonce-wrong', 'id-token-nonce-missing'] as const) {
+          const { b, request } = await pendingCallback(app);
+          orgs().acme.control.hostile('token', artefact, { times: 1 });
+          try {
+            const before = counters();
+            const response = await ctx.callback(b, request);
+            // The code is redeemed once (that is where the ID token comes from); then only the JWKS may be read.
+            const body = await expectRejected(app, response, { status: 400, code: 'ERR_OIDC_NONCE_MISMATCH', before, allow: { token: true, keys: true }, txDeleted: true });
+            expect(counters().acme.token - before.acme.token, artefact).toBe(1);
+            expect(body).not.toContain(ctx.users.acme.claims['email'] as string);
+            expect((await b.fetch(app.url('/me'), { headers: JSON_ACCEPT })).status).toBe(401);
+          } finally {
+            orgs().acme.control.clearHostile('token');
+          }
+        }
+      }
     });
 
     it(t('CB-01/FP-04: form_post with a mismatching state → 400, no token call'), async () => {
@@ -612,6 +638,51 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(setCookiesOf(response).some((c) => c.name === 'x')).toBe(false);
     });
 
+    it(t('TP-07/FP-01: initiate by GET and by a cross-site auto-POST form from Okta both start a login and complete; the POST changes nothing else'), async () => {
+      const { plain } = apps();
+      const issuer = orgs().globex.issuer;
+      const params = { iss: issuer, target_link_uri: plain.url('/dashboard') };
+      // What Okta's auto-submitting page sends from the Okta origin (OIDC Core §4: GET or an auto-submitted form POST).
+      const crossSite = { origin: issuer, referer: `${issuer}/`, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+      for (const method of ['GET', 'POST'] as const) {
+        // Signed in already (tenant acme): initiation must only add a transaction, never touch the session.
+        const { b } = await ctx.signIn(plain, 'acme');
+        const before = counters();
+        const response =
+          method === 'GET'
+            ? await b.fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams(params)}`, { headers: crossSite })
+            : await b.fetch(plain.url('/auth/initiate'), urlencodedPost(new URLSearchParams(params).toString(), crossSite));
+        expect(response.status, method).toBe(302);
+        expect(response.headers.get('cache-control') ?? '', method).toMatch(/no-store/);
+        const authorize = new URL(response.headers.get('location') ?? '');
+        expect(`${authorize.origin}${authorize.pathname}`, method).toBe(`${issuer}/oauth2/v1/authorize`);
+        expect(authorize.searchParams.get('client_id'), method).toBe(ctx.clients.globex.clientId);
+        // Only a transaction cookie is set; the session cookies are neither set nor deleted.
+        const touched = setCookiesOf(response);
+        expect(touched.filter((c) => !c.deletes).map((c) => c.name).every((name) => TX_COOKIE.test(name)), method).toBe(true);
+        expect(touched.filter((c) => !c.deletes).length, method).toBeGreaterThan(0);
+        expect(touched.filter((c) => SESSION_COOKIE.test(c.name)), method).toEqual([]);
+        expectNoOktaCall(before);
+        expect((await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).status, method).toBe(200);
+        // The started login completes (the browser comes back with the transaction cookie).
+        const done = await ctx.callback(b, await driveAuthorization(authorize));
+        expect(done.status, method).toBe(302);
+        expect(new URL(done.headers.get('location') ?? '', plain.origin).pathname, method).toBe('/dashboard');
+        const me = (await (await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: JSON_ACCEPT })).json()) as { tenant: string };
+        expect(me.tenant, method).toBe('globex');
+      }
+      // FP-01: the form_post callback arrives the same way, a cross-site auto-POST from the Okta origin.
+      const { formPost } = apps();
+      const fb = formPost.browser();
+      const { authorize } = await ctx.login(formPost, fb, { tenant: 'acme' });
+      const request = await driveAuthorization(authorize);
+      expect(request.method).toBe('POST');
+      const okta = orgs().acme.issuer;
+      const done = await ctx.callback(fb, request, { headers: { ...crossSite, origin: okta, referer: `${okta}/` } });
+      expect(done.status).toBe(302);
+      expect(cookiesSet(done).filter((c) => SESSION_COOKIE.test(c.name)).length).toBeGreaterThan(0);
+    });
+
     it(t('TP-09: initiate while signed in to another tenant starts a fresh transaction and replaces the session'), async () => {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
@@ -697,6 +768,36 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
 
   // =====================================================================================
   describe('security catalogue: logout (LO)', () => {
+    it(t('LO-01: logout deletes every session cookie (same name and Path, no Domain, Max-Age=0) in the response that redirects to Okta'), async () => {
+      const { plain } = apps();
+      const { b, response: signedIn } = await ctx.signIn(plain, 'acme');
+      const set = cookiesSet(signedIn).filter((c) => SESSION_COOKIE.test(c.name));
+      expect(set.length).toBeGreaterThan(0);
+      const before = counters();
+      const response = await b.fetch(plain.url('/auth/logout'));
+      expect(response.status).toBe(302);
+      expect(response.headers.get('cache-control') ?? '').toMatch(/no-store/);
+      const target = new URL(response.headers.get('location') ?? '');
+      expect(`${target.origin}${target.pathname}`).toBe(`${orgs().acme.issuer}/oauth2/v1/logout`);
+      expect(target.searchParams.get('id_token_hint')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      // The same response clears local state (catalogue LO-01: before the browser reaches Okta).
+      const deleted = setCookiesOf(response).filter((c) => c.deletes && SESSION_COOKIE.test(c.name));
+      for (const cookie of set) {
+        const deletion = deleted.find((d) => d.name === cookie.name);
+        expect(deletion, `${cookie.name} is deleted`).toBeDefined();
+        expect(deletion?.value).toBe('');
+        expect(deletion?.attributes['max-age']).toBe('0');
+        expect(deletion?.attributes['path']).toBe(cookie.attributes['path']);
+        expect(deletion?.attributes).not.toHaveProperty('domain');
+      }
+      expect(cookiesSet(response)).toEqual([]);
+      // Logging out is local plus a front-channel redirect: no back-channel call to Okta.
+      expectNoOktaCall(before);
+      expect([...b.jar.cookies.keys()].filter((name) => SESSION_COOKIE.test(name))).toEqual([]);
+      expect((await b.fetch(plain.url('/me'), { headers: JSON_ACCEPT })).status).toBe(401);
+      await expectServing(plain);
+    });
+
     it(t('LO-03: a foreign post_logout_redirect_uri is ignored; only the registered one is sent'), async () => {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
@@ -737,6 +838,99 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
         const response = await plain.browser().fetch(`${plain.url('/')}${query}`);
         expect(response.status).toBe(200);
         expect(cookiesSet(response)).toEqual([]);
+      }
+    });
+  });
+
+  // =====================================================================================
+  describe('security catalogue: error pages (LG)', () => {
+    it(t('LG-03: error pages and JSON errors name the code and the correlation id onError received; no token, claim, upstream body or internal detail'), async () => {
+      const INTERNAL = 'db-host-10.9.8.7-password-hunter2';
+      const UPSTREAM = 'UPSTREAM-BODY-MARKER-stack-trace';
+      const reported: { route: string; correlationId: string }[] = [];
+      const app = await ctx.start('', false, {
+        onError: (_error, context) => {
+          reported.push(context);
+        },
+        // An app-supplied resolver that fails with an internal message: the page must not show it.
+        tenant: (req) => {
+          const id = req.url.searchParams.get('tenant') ?? undefined;
+          if (id === 'explode') throw new Error(`tenant lookup failed: ${INTERNAL}`);
+          return id;
+        },
+      });
+      const org = await startOktaOrg({
+        name: 'lg',
+        clients: [{ ...ctx.clients.acme, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [app.url('/auth/callback')], postLogoutRedirectUris: [app.url('/')] }],
+        users: [ctx.users.acme],
+      });
+      const reference = (body: string) => /Reference: <code>([^<]*)<\/code>/.exec(body)?.[1];
+      const seen = new Set<string>();
+      /** The page's (or JSON's) correlation id is opaque, fresh, and the one onError got for this route. */
+      const expectCorrelated = (id: string | undefined, route: string) => {
+        expect(id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+        expect(reported.at(-1)).toEqual({ route, correlationId: id });
+        expect(seen.has(id ?? '')).toBe(false);
+        seen.add(id ?? '');
+      };
+      try {
+        await app.store.put(ctx.record(app, 'acme', org.issuer));
+        const pending = async () => {
+          const b = app.browser();
+          const { authorize } = await ctx.login(app, b, { tenant: 'acme' });
+          return { b, request: await driveAuthorization(authorize) };
+        };
+
+        // 1. A forged ID token (wrong nonce) at the callback: 400, HTML.
+        {
+          const { b, request } = await pending();
+          org.control.hostile('token', 'id-token-nonce-wrong', { times: 1 });
+          const response = await ctx.callback(b, request);
+          const body = await expectRejected(app, response, { status: 400, code: 'ERR_OIDC_NONCE_MISMATCH', txDeleted: true });
+          expectCorrelated(reference(body), 'callback');
+          const q = request.method === 'GET' ? request.url.searchParams : new URLSearchParams(request.body);
+          for (const secret of [q.get('code'), q.get('state'), ctx.users.acme.claims['email'], ctx.users.acme.claims['name'], ctx.clients.acme.clientSecret]) {
+            expect(body).not.toContain(String(secret));
+          }
+          expect(body).not.toMatch(/eyJ[\w-]+\./); // no JWT of any kind
+        }
+
+        // 2. Okta's /token fails with a detailed body: the page says Okta failed, never what it said.
+        {
+          const { b, request } = await pending();
+          org.control.fault('token', { type: 'status', status: 500, body: JSON.stringify({ error: 'server_error', error_description: UPSTREAM }) }, { times: 1 });
+          const response = await ctx.callback(b, request);
+          const body = await expectRejected(app, response, { status: response.status === 503 ? 503 : 502, code: /ERR_OIDC_(UNAVAILABLE|HTTP_ERROR|TOKEN_ENDPOINT_ERROR)/, txDeleted: true });
+          expect(body).not.toContain(UPSTREAM);
+          expect(body).not.toContain('server_error');
+          expectCorrelated(reference(body), 'callback');
+        }
+
+        // 3. A non-OidcError from app code: a generic 500 with no detail at all, HTML and JSON.
+        {
+          const html = await app.browser().fetch(`${app.url('/auth/login')}?tenant=explode`, { headers: { accept: 'text/html' } });
+          const body = await expectRejected(app, html, { status: 500, code: 'An unexpected error occurred.', notReflected: [INTERNAL, 'tenant lookup failed', 'Error:', ' at '] });
+          expectCorrelated(reference(body), 'login');
+          const json = await app.browser().fetch(`${app.url('/auth/login')}?tenant=explode`, { headers: JSON_ACCEPT });
+          const payload = JSON.parse(await expectRejected(app, json, { status: 500, code: 'internal_error', notReflected: [INTERNAL, 'tenant lookup failed'] })) as Record<string, unknown>;
+          expect(Object.keys(payload).sort()).toEqual(['correlationId', 'error', 'message']);
+          expectCorrelated(payload['correlationId'] as string, 'login');
+        }
+
+        // 4. A JSON client of a browser route gets the same shape for a typed error.
+        {
+          const { b, request } = await pending();
+          const url = new URL(request.url);
+          url.searchParams.set('state', 'forged-state');
+          const init = request.method === 'GET' ? { headers: JSON_ACCEPT } : urlencodedPost(request.body ?? '', JSON_ACCEPT);
+          const response = await b.fetch(request.method === 'GET' ? url : request.url, init);
+          const payload = JSON.parse(await expectRejected(app, response, { status: 400, code: /ERR_OIDC_STATE_(MISMATCH|MISSING)/, txDeleted: true })) as Record<string, unknown>;
+          expect(Object.keys(payload).sort()).toEqual(['correlationId', 'error', 'message']);
+          expect(String(payload['message'])).not.toContain('forged-state');
+          expectCorrelated(payload['correlationId'] as string, 'callback');
+        }
+      } finally {
+        await Promise.allSettled([app.mounted.close(), org.close()]);
       }
     });
   });
@@ -1016,6 +1210,46 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const response = await bearer(plain, `Bearer ${idToken}`);
       expect(response.headers.get('www-authenticate') ?? '').toMatch(/^Bearer .*error="invalid_token"/);
       await expectRejected(plain, response, { status: 401, code: /ERR_OIDC_ACCESS_TOKEN_(INACTIVE|INVALID)/, before, allow: { introspect: true } });
+    });
+
+    it(t('IN-10: a DPoP-bound access token presented with the Bearer scheme → 401 invalid_token after one introspection'), async () => {
+      // A real DPoP-bound token: an org whose client requires DPoP-bound tokens, redeemed by core's
+      // client with a DPoP key (RFC 9449; the emulator answers use_dpop_nonce first, as Okta does).
+      const app = await ctx.start('', false);
+      const org = await startOktaOrg({
+        name: 'dpop',
+        clients: [{ ...ctx.clients.acme, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [app.url('/auth/callback')], dpopBoundAccessTokens: true }],
+        users: [ctx.users.acme],
+      });
+      try {
+        const record = ctx.record(app, 'acme', org.issuer, { dpop: true });
+        await app.store.put(record);
+        const client = createOidcClient({ store: createMemoryCredentialStore([record]) });
+        const tenant = await client.getTenant('acme');
+        const { url, transaction } = await client.createAuthorizationRequest(tenant);
+        const redirect = await driveAuthorization(url);
+        const params = new URLSearchParams(redirect.method === 'GET' ? redirect.url.search : redirect.body);
+        const signedIn = await client.handleCallback(Object.fromEntries(params), transaction);
+        expect(signedIn.tokenType).toBe('DPoP');
+        const token = signedIn.accessToken ?? '';
+        expect(token.length).toBeGreaterThan(0);
+        const outer = counters();
+        const before = org.control.counters();
+        const response = await bearer(app, `Bearer ${token}`);
+        expect(response.headers.get('www-authenticate') ?? '').toMatch(/^Bearer .*error="invalid_token"/);
+        const body = await expectRejected(app, response, { status: 401, code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', before: outer });
+        expect((JSON.parse(body) as { error: string }).error).toBe('ERR_OIDC_ACCESS_TOKEN_INVALID');
+        expect(body).not.toContain(token);
+        // Exactly the one introspection that found the binding; nothing else at the org.
+        const after = org.control.counters();
+        for (const endpoint of Object.keys(after) as EmulatorEndpoint[]) {
+          expect(`${endpoint}: ${after[endpoint] - before[endpoint]}`).toBe(`${endpoint}: ${endpoint === 'introspect' ? 1 : 0}`);
+        }
+        // The same token is active at Okta: only the scheme/binding mismatch refuses it.
+        expect(signedIn.scope ?? '').toMatch(/openid/);
+      } finally {
+        await Promise.allSettled([app.mounted.close(), org.close()]);
+      }
     });
 
     it(t('REJECT-API: the scheme is case-insensitive (RFC 6750 §2.1) and a valid token still works after refusals'), async () => {
