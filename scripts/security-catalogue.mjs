@@ -260,8 +260,8 @@ function main() {
       console.error(problems.join('\n'));
       process.exit(1);
     }
-    if (extensions.length > 0) console.log(`conformance cases beyond the catalogue (suite extensions): ${extensions.map((e) => e.replace(/.* names ([A-Z]{2}-\d{2}),.*/, '$1')).join(', ')}`);
     console.log(`security catalogue: ok. ${counts}`);
+    if (extensions.length > 0) console.log(`conformance cases beyond the catalogue (suite extensions): ${extensions.map((e) => e.replace(/.* names ([A-Z]{2}-\d{2}),.*/, '$1')).join(', ')}`);
     return;
   }
   if (args.includes('--write')) {
