@@ -46,6 +46,22 @@ function setup(options: { secrets?: string[]; store?: SessionStore; claims?: str
   return { c, sealer, manager, jar: new Jar() };
 }
 
+/** Like {@link setup}, counting the unseals that reach the sealer. */
+function countingSetup(options: { store?: SessionStore; claims?: string[]; rollingSec?: number; absoluteSec?: number } = {}) {
+  const c = clock();
+  const sealer = createSealer([NEW], { now: c.now });
+  const unseals = { count: 0 };
+  const manager = new SessionManager({
+    sealer: { seal: (...args) => sealer.seal(...args), unseal: (...args) => (unseals.count++, sealer.unseal(...args)) },
+    now: c.now,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.claims ? { claims: options.claims } : {}),
+    ...(options.rollingSec ? { rollingSec: options.rollingSec } : {}),
+    ...(options.absoluteSec ? { absoluteSec: options.absoluteSec } : {}),
+  });
+  return { c, manager, jar: new Jar(), unseals };
+}
+
 const SIGN_IN = {
   tenant: 'acme',
   sub: '00u1',
@@ -264,6 +280,71 @@ describe('SessionManager', () => {
     expect(destroyed.session?.id).toBe(second.session.id);
     expect(entries.size).toBe(0);
     expect((await manager.read({ cookieHeader: stolen, secure: false })).session).toBeNull();
+  });
+
+  it('serves repeated reads of one cookie value from the opened-session cache, and still never a session past its rolling or absolute end', async () => {
+    const { manager, jar, c, unseals } = countingSetup({ rollingSec: 3600, absoluteSec: 5400 });
+    const created = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
+    jar.apply(created.setCookies);
+    const header = jar.header();
+    expect((await manager.read({ cookieHeader: header, secure: false })).session).toEqual(created.session);
+    expect((await manager.read({ cookieHeader: header, secure: false })).session).toEqual(created.session);
+    expect(unseals.count).toBe(1); // the second read of the same value cost no decryption
+    // Past the idle (rolling) end, the same value yields no session and deletions, cached or not (CK-08).
+    c.t += 3600_000;
+    const expired = await manager.read({ cookieHeader: header, secure: false });
+    expect(expired.session).toBeNull();
+    expect(expired.setCookies.some((cookie) => /Max-Age=0/.test(cookie))).toBe(true);
+
+    // Absolute end: a value that keeps being re-issued is cached too, and still ends at issuedAt + absolute.
+    const again = countingSetup({ rollingSec: 3600, absoluteSec: 5400 });
+    again.jar.apply((await again.manager.create({ cookieHeader: null, secure: false }, SIGN_IN)).setCookies);
+    again.c.t += 40 * 60_000; // less than half the rolling window left: re-issued, capped at the absolute end
+    const rolled = await again.manager.read({ cookieHeader: again.jar.header(), secure: false });
+    again.jar.apply(rolled.setCookies);
+    expect(rolled.session!.expiresAt).toBe(rolled.session!.issuedAt + 5400_000);
+    const rolledHeader = again.jar.header();
+    expect((await again.manager.read({ cookieHeader: rolledHeader, secure: false })).session).not.toBeNull();
+    expect((await again.manager.read({ cookieHeader: rolledHeader, secure: false })).session).not.toBeNull();
+    again.c.t = rolled.session!.issuedAt + 5400_000;
+    expect((await again.manager.read({ cookieHeader: rolledHeader, secure: false })).session).toBeNull();
+  });
+
+  it('caches opened sessions frozen, so a handler cannot change what the next request reads', async () => {
+    const { manager, jar } = setup({ claims: ['name', 'groups'] });
+    jar.apply((await manager.create({ cookieHeader: null, secure: false }, SIGN_IN)).setCookies);
+    const read = await manager.read({ cookieHeader: jar.header(), secure: false });
+    expect(() => {
+      (read.session!.claims as { name: string }).name = 'Mallory';
+    }).toThrow(TypeError);
+    expect(() => (read.session!.claims['groups'] as string[]).push('admin')).toThrow(TypeError);
+    expect((await manager.read({ cookieHeader: jar.header(), secure: false })).session!.claims).toEqual({ name: 'Alice', groups: ['a'] });
+  });
+
+  it('after logout, a read of the signed-out value goes through the sealer again (not the cache); a store deletion ends the session at once', async () => {
+    const entries = new Map<string, Session>();
+    const store: SessionStore = {
+      get: async (id) => entries.get(id),
+      set: async (id, session) => void entries.set(id, session),
+      delete: async (id) => void entries.delete(id),
+    };
+    const { manager, jar, unseals } = countingSetup({ store });
+    jar.apply((await manager.create({ cookieHeader: null, secure: false }, SIGN_IN)).setCookies);
+    const header = jar.header();
+    expect((await manager.read({ cookieHeader: header, secure: false })).session).not.toBeNull();
+    expect((await manager.read({ cookieHeader: header, secure: false })).session).not.toBeNull();
+    expect(unseals.count).toBe(1); // the id came from the cache; the store was still asked
+    await manager.destroy({ cookieHeader: header, secure: false });
+    expect(entries.size).toBe(0);
+    expect((await manager.read({ cookieHeader: header, secure: false })).session).toBeNull();
+    expect(unseals.count).toBe(3); // destroy's own open, then this read: the value left the cache
+
+    // A second value of a live session deleted in the store (logout elsewhere) ends on the next read, cached or not.
+    jar.apply((await manager.create({ cookieHeader: null, secure: false }, SIGN_IN)).setCookies);
+    const live = jar.header();
+    expect((await manager.read({ cookieHeader: live, secure: false })).session).not.toBeNull();
+    entries.clear();
+    expect((await manager.read({ cookieHeader: live, secure: false })).session).toBeNull();
   });
 
   it('reports a failing store as ERR_OIDC_STORE_FAILURE', async () => {

@@ -11,7 +11,7 @@ import { createSealer } from '../crypto/seal';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
 import { isBearerTokenSyntax } from '../introspection/token-syntax';
-import { SessionManager } from '../session/session-manager';
+import { type SessionRead, SessionManager } from '../session/session-manager';
 import { TransactionCookies } from '../session/transaction-cookie';
 import type { CookieContext } from '../session/types';
 import { MemoryCredentialStore } from '../tenant/credential-store';
@@ -283,8 +283,24 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     }
   }
 
-  async function getSession(req: OidcRequest) {
-    return sessions.read(cookieContext(req));
+  /**
+   * One session read per request: an app's middleware and the `requiresAuth()` guard both ask for the
+   * session of the same {@link OidcRequest}, and the second call reuses the first one's result (and
+   * its cookies, which the adapter sends once). Keyed weakly: it lives exactly as long as the request.
+   */
+  const sessionReads = new WeakMap<OidcRequest, Promise<SessionRead>>();
+
+  function getSession(req: OidcRequest): Promise<SessionRead> {
+    let read = sessionReads.get(req);
+    if (read === undefined) {
+      try {
+        read = sessions.read(cookieContext(req));
+      } catch (error) {
+        read = Promise.reject(error);
+      }
+      sessionReads.set(req, read);
+    }
+    return read;
   }
 
   function loginLocation(req: OidcRequest, tenantId: string | undefined): string {

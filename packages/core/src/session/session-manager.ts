@@ -68,19 +68,62 @@ interface StoreReferencePayload {
 
 const SESSION_ID_OCTETS = 24; // 192 bits
 
+/** Opened session cookies kept per process ({@link SessionManager}'s cache): entry and character bounds. */
+export const MAX_OPENED_SESSIONS = 10_000;
+const MAX_OPENED_CHARS = 16 * 1024 * 1024;
+/**
+ * A cached value is trusted only until this long before the expiry it carries. The sealed JWE's own
+ * `exp` (whole seconds, `iat + ceil(ttl)`) can fall up to one second before the session's
+ * `expiresAt`; inside that last second every read goes through the sealer again, so the cache never
+ * accepts a value the sealer would refuse.
+ */
+const SEAL_EXP_SLACK_MS = 1000;
+
+/** What an unseal of one exact cookie value produced, after the payload type checks. */
+interface Opened {
+  payload: CookieSessionPayload | StoreReferencePayload;
+  /** Until when (ms) the sealer is certain to accept the value again (see {@link SEAL_EXP_SLACK_MS}). */
+  until: number;
+  /** Sealed with the current (first) secret; `undefined` until learned. */
+  current: boolean | undefined;
+}
+
 export class SessionManager {
   readonly #sealer: CookieSealer;
   readonly #baseName: string;
+  /** The cookie names and chunk prefixes for http (index 0) and https (index 1), built once. */
+  readonly #names: readonly [string, string];
+  readonly #prefixes: readonly [string, string];
   readonly #rollingMs: number;
   readonly #absoluteMs: number;
   readonly #store: SessionStore | undefined;
   readonly #claims: readonly string[];
   readonly #now: () => number;
   #currentKid: Promise<string | undefined> | undefined;
+  /**
+   * Unsealed session cookies, keyed by the exact sealed value (all chunks joined), most recently
+   * used last. Why this is safe:
+   * - the value is a JWE with AES-256-GCM (authenticated encryption): one ciphertext opens to one
+   *   plaintext or to nothing, so a hit returns exactly what unsealing would, and no forged,
+   *   truncated or altered value can ever match an entry (the key is the whole value, not a prefix
+   *   or a hash of part of it);
+   * - only values that opened and passed the payload type checks are cached, never failures;
+   * - expiry (rolling and absolute, {@link SessionManager.#live}) is re-checked against the cached
+   *   payload on every read with the current clock, and in the last second before expiry the
+   *   sealer itself decides again, so an expired session is never served;
+   * - with a server-side store only the unsealed *reference* (the session id) is cached: the store is
+   *   still read on every request, so a session deleted there (logout on another instance) ends at once;
+   * - logout ({@link SessionManager.destroy}) drops the entry of the value it signed out;
+   * - cached payloads are deep-frozen: a handler cannot change what the next request reads.
+   */
+  readonly #opened = new Map<string, Opened>();
+  #openedChars = 0;
 
   constructor(options: SessionManagerOptions) {
     this.#sealer = options.sealer;
     this.#baseName = options.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
+    this.#names = [this.#baseName, `__Host-${this.#baseName}`];
+    this.#prefixes = [`${this.#names[0]}.`, `${this.#names[1]}.`];
     this.#rollingMs = (options.rollingSec ?? DEFAULT_ROLLING_SEC) * 1000;
     this.#absoluteMs = (options.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
     this.#store = options.store;
@@ -95,7 +138,7 @@ export class SessionManager {
    * cannot use `Secure`, so the prefix is dropped there.
    */
   cookieName(secure: boolean): string {
-    return secure ? `__Host-${this.#baseName}` : this.#baseName;
+    return this.#names[secure ? 1 : 0];
   }
 
   /** Pick the configured claims subset from a validated ID token's claims. */
@@ -119,15 +162,17 @@ export class SessionManager {
     const sealed = joinChunks(cookies, name);
     if (sealed === undefined) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
     const now = this.#now();
-    const session = await this.#open(sealed, now);
-    if (session === null) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
+    const opened = await this.#openCached(sealed, now);
+    const session = opened === null ? null : await this.#resolve(opened.payload, now);
+    if (opened === null || session === null) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
 
     const absoluteEnd = session.issuedAt + this.#absoluteMs;
     const remaining = session.expiresAt - now;
     if (remaining >= this.#rollingMs / 2 || session.expiresAt >= absoluteEnd) {
       // Sealed under an older secret: re-issue under the current one, so the old secret can be
       // retired after one rolling window instead of the absolute lifetime (catalogue CK-07).
-      if (await this.#isCurrentKey(sealed)) return { session, setCookies: [] };
+      opened.current ??= await this.#isCurrentKey(sealed);
+      if (opened.current) return { session, setCookies: [] };
       return { session, setCookies: await this.#write(session, cookies, context.secure, now) };
     }
     // Rolling: extend, never past the absolute end (catalogue CK-08).
@@ -177,6 +222,8 @@ export class SessionManager {
     if (cookies.size === 0) return { session: null, setCookies: [] };
     const sealed = joinChunks(cookies, this.cookieName(context.secure));
     const session = sealed === undefined ? null : await this.#open(sealed, this.#now());
+    // This value is signed out: the next read of it (a stale tab) unseals it again rather than hitting the cache.
+    if (sealed !== undefined) this.#forget(sealed);
     if (session && this.#store) await this.#storeCall(() => this.#store!.delete(session.id));
     return { session, setCookies: this.#deleteAll(cookies, context.secure) };
   }
@@ -207,11 +254,17 @@ export class SessionManager {
 
   #parse(context: CookieContext): CookieMap {
     const name = this.cookieName(context.secure);
-    const prefix = `${name}.`;
+    const prefix = this.#prefixes[context.secure ? 1 : 0];
     return parseCookies(context.cookieHeader, (candidate) => candidate === name || candidate.startsWith(prefix));
   }
 
   async #open(sealed: string, now: number): Promise<Session | null> {
+    const payload = await this.#unsealChecked(sealed);
+    return payload === null ? null : this.#resolve(payload, now);
+  }
+
+  /** Unseal and type-check, no cache. `null` for anything that is not a session value of this configuration. */
+  async #unsealChecked(sealed: string): Promise<CookieSessionPayload | StoreReferencePayload | null> {
     let payload: unknown;
     try {
       payload = await this.#sealer.unseal(sealed, 'session');
@@ -219,14 +272,56 @@ export class SessionManager {
       // Tampered, truncated, wrong key, wrong purpose or expired: all mean "no session" (CK-04).
       return null;
     }
-    if (this.#store) {
-      if (!isStoreReference(payload) || payload.exp <= now) return null;
+    if (this.#store) return isStoreReference(payload) ? payload : null;
+    return isCookieSession(payload) ? payload : null;
+  }
+
+  /** The session a checked payload stands for, expiry checked against `now` (store read for a reference). */
+  async #resolve(payload: CookieSessionPayload | StoreReferencePayload, now: number): Promise<Session | null> {
+    if (payload.k === 'ref') {
+      if (payload.exp <= now) return null;
       const stored = await this.#storeCall(() => this.#store!.get(payload.id));
       if (!stored || !isSession(stored) || stored.id !== payload.id) return null;
       return this.#live(stored, now);
     }
-    if (!isCookieSession(payload)) return null;
     return this.#live(payload.s, now);
+  }
+
+  /**
+   * {@link #unsealChecked} through the per-process cache (see {@link #opened} for why this is safe).
+   * A hit costs one Map lookup instead of an AES-GCM decryption and a JSON parse.
+   */
+  async #openCached(sealed: string, now: number): Promise<Opened | null> {
+    const hit = this.#opened.get(sealed);
+    if (hit !== undefined) {
+      if (now < hit.until) {
+        // Most recently used goes last, so eviction drops the least recently used first.
+        this.#opened.delete(sealed);
+        this.#opened.set(sealed, hit);
+        return hit;
+      }
+      this.#forget(sealed);
+    }
+    const payload = await this.#unsealChecked(sealed);
+    if (payload === null) return null;
+    const expiry = payload.k === 'ref' ? payload.exp : payload.s.expiresAt;
+    const opened: Opened = { payload: deepFreeze(payload), until: expiry - SEAL_EXP_SLACK_MS, current: undefined };
+    if (now < opened.until) this.#remember(sealed, opened);
+    return opened;
+  }
+
+  #remember(sealed: string, opened: Opened): void {
+    this.#forget(sealed);
+    this.#opened.set(sealed, opened);
+    this.#openedChars += sealed.length;
+    for (const key of this.#opened.keys()) {
+      if (this.#opened.size <= MAX_OPENED_SESSIONS && this.#openedChars <= MAX_OPENED_CHARS) break;
+      this.#forget(key);
+    }
+  }
+
+  #forget(sealed: string): void {
+    if (this.#opened.delete(sealed)) this.#openedChars -= sealed.length;
   }
 
   /** Expiry is checked here even though the sealed token has its own `exp`: the session clock is authoritative. */
@@ -350,6 +445,15 @@ function joinChunks(cookies: CookieMap, name: string): string | undefined {
     if (index === undefined || index >= count) return undefined;
   }
   return cookieValue(cookies, name) === undefined ? undefined : sealed;
+}
+
+/** Freeze a JSON value and everything in it (cached payloads are shared between requests). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 function isSession(value: unknown): value is Session {
