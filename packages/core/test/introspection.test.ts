@@ -167,6 +167,41 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(2);
   });
 
+  it('answers a warm token from memory without touching the store, and a shared store entry never outlives maxTtlSec from the Okta call (IN-06)', async () => {
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    const inner = new MemoryTtlStore({ now });
+    let reads = 0;
+    const store: TtlStore = {
+      get: (key) => {
+        reads++;
+        return inner.get(key);
+      },
+      set: (key, value, ttl) => inner.set(key, value, ttl),
+      delete: (key) => inner.delete(key),
+      setIfAbsent: (key, value, ttl) => inner.setIfAbsent(key, value, ttl),
+      take: (key) => inner.take(key),
+    };
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const first = introspector({ now, cache: { maxTtlSec: 30, store } });
+    await first.introspect(tenant, token);
+    const readsAfterCall = reads;
+    expect((await first.introspect(tenant, token)).client_id).toBe('app-a');
+    expect(reads).toBe(readsAfterCall); // the hot path: a Map lookup, no hash, no store read
+    // Another instance sharing the store, 29 s later: answered from the store...
+    offsetMs = 29_000;
+    const second = introspector({ now, cache: { maxTtlSec: 30, store } });
+    await second.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(1);
+    // ...but at 30 s after the Okta call, both ask Okta again (the store entry was not kept hot).
+    offsetMs = 30_000;
+    await second.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(2);
+    offsetMs = 30_500;
+    await first.introspect(tenant, token);
+    expect(org.control.counters().introspect).toBe(2); // second's fresh answer, now in the shared store
+  });
+
   it('never serves a cached positive result past the token exp (IN-06)', async () => {
     let offsetMs = 0;
     const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 86_400 } });

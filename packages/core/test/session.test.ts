@@ -52,7 +52,13 @@ function countingSetup(options: { store?: SessionStore; claims?: string[]; rolli
   const sealer = createSealer([NEW], { now: c.now });
   const unseals = { count: 0 };
   const manager = new SessionManager({
-    sealer: { seal: (...args) => sealer.seal(...args), unseal: (...args) => (unseals.count++, sealer.unseal(...args)) },
+    sealer: {
+      seal: (...args) => sealer.seal(...args),
+      unseal: (...args) => {
+        unseals.count++;
+        return sealer.unseal(...args);
+      },
+    },
     now: c.now,
     ...(options.store ? { store: options.store } : {}),
     ...(options.claims ? { claims: options.claims } : {}),

@@ -86,6 +86,19 @@ const DEFAULT_NEGATIVE_TTL_SEC = 10;
  */
 const DEFAULT_THROTTLE_RATE_PER_SEC = 50;
 const DEFAULT_THROTTLE_BURST = 100;
+/** Bounds of the in-process hot cache of active tokens (entries; characters of the token keys). */
+const MAX_HOT_TOKENS = 10_000;
+const MAX_HOT_CHARS = 16 * 1024 * 1024;
+
+/** A positive answer Okta gave this process, keyed in memory by the raw token. */
+interface HotEntry {
+  issuer: string;
+  clientId: string;
+  token: ActiveToken;
+  /** ms: the Okta call's start + maxTtlSec, never past the token's `exp`. */
+  until: number;
+}
+
 /** Buckets kept in memory; beyond it full buckets are dropped first (a dropped bucket is a full one). */
 const MAX_THROTTLE_BUCKETS = 10_000;
 
@@ -355,9 +368,11 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
           details: { reason: 'introspection-throttle', tenantId: tenant.id },
         });
       }
+      const askedAt = deps.now();
       const verdict = await ask(tenant, token);
       if (verdict.active) throttle.give(bucketKey);
       await writeCache(key, verdict);
+      if (verdict.active) rememberHot(tenant, token, verdict.token, askedAt);
       return verdict;
     })();
     inFlight.set(key, promise);
@@ -368,16 +383,48 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     }
   }
 
+  /**
+   * Hot path of the positive cache (issue 6 §3): active answers this process got from Okta, keyed
+   * by the raw token in memory only (never written anywhere, never a store key), so a warm request
+   * costs a Map lookup instead of a SHA-256 and a store read. An entry lives no longer than the
+   * positive cache allows, counted from the start of the Okta call (min(maxTtlSec, exp), IN-06),
+   * answers only for the issuer and client it was asked for (MT-06), and `forget` drops it. Only
+   * with a cache configured: without one, every request still goes to Okta.
+   */
+  const hot = cache ? new Map<string, HotEntry>() : undefined;
+  let hotChars = 0;
+  const dropHot = (token: string) => {
+    if (hot?.delete(token)) hotChars -= token.length;
+  };
+  function rememberHot(tenant: Tenant, token: string, active: ActiveToken, askedAt: number): void {
+    if (!hot || !cache) return;
+    const until = Math.min(askedAt + cache.maxTtlSec * 1000, active.exp === undefined ? Number.POSITIVE_INFINITY : active.exp * 1000);
+    if (until <= deps.now()) return;
+    dropHot(token);
+    hot.set(token, { issuer: tenant.issuer, clientId: tenant.clientId, token: active, until });
+    hotChars += token.length;
+    for (const key of hot.keys()) {
+      if (hot.size <= MAX_HOT_TOKENS && hotChars <= MAX_HOT_CHARS) break;
+      dropHot(key);
+    }
+  }
+
   return {
     async introspect(tenant, token) {
       if (!isBearerTokenSyntax(token)) {
         throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
+      }
+      const warm = hot?.get(token);
+      if (warm !== undefined) {
+        if (deps.now() >= warm.until) dropHot(token);
+        else if (warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return { ...warm.token };
       }
       const verdict = await resolve(tenant, token);
       if (!verdict.active) throw refusalError(verdict.reason);
       return { ...verdict.token };
     },
     async forget(tenant, token) {
+      dropHot(token);
       if (!cache || !isBearerTokenSyntax(token)) return;
       try {
         await cache.store.delete(await cacheKey(tenant, token));
