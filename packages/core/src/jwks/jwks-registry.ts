@@ -34,6 +34,13 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export interface JwksRegistry {
   /** Key for this JWS header from the issuer's cached set; unknown kid → immediate single-flight refetch (budget, then cooldown). */
   getKey(issuer: string, jwksUri: string, header: { alg?: string; kid?: string }): Promise<CryptoKey>;
+  /**
+   * The warm path of {@link getKey} without a promise: the RS256 key for `kid` when the issuer's
+   * set is cached, fresh (not past its max-age) and holds it unambiguously; otherwise `undefined`,
+   * and the caller falls back to `getKey` (which fetches, refetches or serves stale as it must).
+   * Optional so registries written against the older contract keep working.
+   */
+  peekKey?(issuer: string, jwksUri: string, kid: string | undefined): CryptoKey | undefined;
 }
 
 /** Why a JWKS fetch happened. */
@@ -180,7 +187,11 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   const failureBackoffMs = (options.failureBackoffSec ?? 30) * 1000;
   const now = options.now ?? Date.now;
   const onJwks = options.onJwks;
-  const entries = new Map<string, Entry>();
+  // Lookup index issuer → jwksUri → entry (no per-call key concatenation: tenant strings keep
+  // their hash), and a Set of the same entries in least-recently-used-first order.
+  const index = new Map<string, Map<string, Entry>>();
+  const lru = new Set<Entry>();
+  let mostRecent: Entry | undefined;
 
   function emit(event: JwksEvent): void {
     if (onJwks === undefined) return;
@@ -191,21 +202,44 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
     }
   }
 
+  function lookup(issuer: string, jwksUri: string): Entry | undefined {
+    return index.get(issuer)?.get(jwksUri);
+  }
+
+  /** Mark the entry most recently used (a no-op when it already is: the common case of a hot issuer). */
+  function markUsed(entry: Entry): void {
+    if (entry === mostRecent) return;
+    lru.delete(entry);
+    lru.add(entry);
+    mostRecent = entry;
+  }
+
+  function forget(entry: Entry): void {
+    lru.delete(entry);
+    const byUri = index.get(entry.issuer);
+    byUri?.delete(entry.jwksUri);
+    if (byUri !== undefined && byUri.size === 0) index.delete(entry.issuer);
+    if (mostRecent === entry) mostRecent = undefined;
+  }
+
   /** Find or create the entry and mark it most recently used; evict the least recently used idle entries. */
   function touch(issuer: string, jwksUri: string): Entry {
-    const cacheKey = `${issuer}\n${jwksUri}`;
-    let entry = entries.get(cacheKey);
-    if (entry !== undefined) {
-      entries.delete(cacheKey);
-    } else {
+    let entry = lookup(issuer, jwksUri);
+    if (entry === undefined) {
       entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: [], failedAt: undefined };
+      let byUri = index.get(issuer);
+      if (byUri === undefined) {
+        byUri = new Map();
+        index.set(issuer, byUri);
+      }
+      byUri.set(jwksUri, entry);
     }
-    entries.set(cacheKey, entry);
-    if (entries.size > maxIssuers) {
-      for (const [key, candidate] of entries) {
-        if (entries.size <= maxIssuers) break;
+    markUsed(entry);
+    if (lru.size > maxIssuers) {
+      for (const candidate of lru) {
+        if (lru.size <= maxIssuers) break;
         if (candidate === entry || candidate.inflight !== undefined) continue;
-        entries.delete(key);
+        forget(candidate);
         emit({ type: 'evicted', issuer: candidate.issuer, jwksUri: candidate.jwksUri });
       }
     }
@@ -295,6 +329,18 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   }
 
   return {
+    peekKey(issuer, jwksUri, kid) {
+      const entry = lookup(issuer, jwksUri);
+      const cached = entry?.set;
+      if (cached === undefined || now() >= cached.expiresAt) return undefined;
+      let key: CryptoKey | undefined;
+      if (kid !== undefined) key = cached.byKid.get(kid);
+      else if (cached.all.length === 1) key = cached.all[0];
+      // Everything else (unknown kid, ambiguous key, expired set) takes the full path in getKey.
+      if (key !== undefined) markUsed(entry!);
+      return key;
+    },
+
     async getKey(issuer, jwksUri, header) {
       if (header.alg !== ALLOWED_ALG) {
         throw new OidcError('ERR_OIDC_JWKS_NO_MATCHING_KEY', 'Only RS256 keys are accepted', { details: { check: 'alg' } });
