@@ -24,6 +24,18 @@ describe('catalogue index (docs/security.md)', () => {
     expect(run.stdout).toMatch(/^security catalogue: ok\. Catalogue entries: 131;/);
   });
 
+  it('reads the adapter conformance suite: its case names count as coverage and fill the adapters column', () => {
+    const run = spawnSync(process.execPath, [script, '--results', 'no-report'], { cwd: root, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    // IT-13, IN-10, LO-01, TP-07 and LG-03 run through every adapter (packages/testing/src/conformance/security.ts).
+    for (const id of ['IT-13', 'IN-10', 'LO-01', 'TP-07', 'LG-03']) {
+      const row = run.stdout.split('\n').find((line) => line.startsWith(`| ${id} |`)) ?? '';
+      expect(row, id).toMatch(new RegExp(`\\d+ conformance cases?: ${id}`));
+      expect(row, id).not.toContain('needed:');
+    }
+    expect(run.stdout).toMatch(/through the adapter conformance suite, all four adapters: \d+\)/);
+  });
+
   it('fails when an id is marked covered but no test names it', () => {
     const status = JSON.parse(readFileSync(join(root, 'scripts', 'security-catalogue.json'), 'utf8')) as { entries: Record<string, Record<string, unknown>> };
     status.entries['LO-08'] = { title: 'logout_token validation', status: 'core' };
