@@ -1252,6 +1252,38 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       }
     });
 
+    it(t('IN-08: token fishing past the introspection throttle → 503 with Retry-After and no further /introspect; a cached real token keeps working'), async () => {
+      const iso = await isolated({ introspectionThrottle: { ratePerSec: 0.01, burst: 3 }, introspectionCache: { maxTtlSec: 60 } });
+      try {
+        const real = await iso.org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+        const ok = await bearer(iso.app, `Bearer ${real}`);
+        expect(ok.status).toBe(200);
+        await ok.text();
+        // Three random, well-formed tokens spend the bucket: each one costs one /introspect.
+        for (let i = 0; i < 3; i += 1) {
+          const fishing = await bearer(iso.app, `Bearer fishing-${i}-${crypto.randomUUID()}`);
+          expect(fishing.status).toBe(401);
+          await fishing.text();
+        }
+        expect(iso.org.control.counters().introspect).toBe(4);
+        const outer = counters();
+        const before = iso.org.control.counters();
+        const response = await bearer(iso.app, `Bearer fishing-more-${crypto.randomUUID()}`);
+        expect(response.headers.get('retry-after') ?? '').toMatch(/^[1-9]\d*$/);
+        expect(response.headers.get('content-type') ?? '').toMatch(/application\/json/);
+        const body = await expectRejected(iso.app, response, { status: 503, code: 'ERR_OIDC_RATE_LIMITED', before: outer });
+        expect((JSON.parse(body) as { error: string }).error).toBe('ERR_OIDC_RATE_LIMITED');
+        expect(iso.org.control.counters()).toEqual(before);
+        // The real token is answered from the cache: no Okta call, nothing taken from the empty bucket.
+        const again = await bearer(iso.app, `Bearer ${real}`);
+        expect(again.status).toBe(200);
+        await again.text();
+        expect(iso.org.control.counters()).toEqual(before);
+      } finally {
+        await iso.close();
+      }
+    });
+
     it(t('REJECT-API: the scheme is case-insensitive (RFC 6750 §2.1) and a valid token still works after refusals'), async () => {
       const { plain } = apps();
       const token = await orgs().acme.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
