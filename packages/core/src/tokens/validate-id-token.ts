@@ -37,6 +37,23 @@ const MIN_RSA_BITS = 2048;
 const REQUIRED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'sub'] as const;
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+/** Octets above 0x7f in a binary string from atob (which yields only U+0000..U+00FF). */
+const NON_ASCII = /[\x80-\xff]/;
+/**
+ * The signing input is encoded into this buffer instead of a fresh one per call. Safe to share:
+ * `subtle.verify` takes "a copy of the bytes held by the data parameter" before it returns its
+ * promise (Web Crypto §14.3.5 step 4), and the token length is capped at MAX_ID_TOKEN_LENGTH.
+ */
+const signingInputScratch = new Uint8Array(MAX_ID_TOKEN_LENGTH);
+/**
+ * Headers that passed {@link checkHeader}, by their encoded form: every ID token an org signs with
+ * one key carries the same header, so it is parsed once per key rather than once per token. The
+ * header is not the token (nothing about a token's claims or signature is remembered), entries are
+ * small (length-capped) and the map is cleared when full, so hostile headers cannot grow it.
+ */
+const checkedHeaders = new Map<string, { alg: 'RS256'; kid: string | undefined }>();
+const MAX_CHECKED_HEADERS = 256;
+const MAX_CACHED_HEADER_LENGTH = 512;
 /** Keys already checked to be RS256 public verification keys of at least 2048 bits. */
 const vettedKeys = new WeakSet<CryptoKey>();
 
@@ -105,6 +122,17 @@ function checkStructure(idToken: unknown): number {
 }
 
 function checkHeader(encodedHeader: string): { alg: 'RS256'; kid: string | undefined } {
+  const known = checkedHeaders.get(encodedHeader);
+  if (known !== undefined) return known;
+  const checked = parseHeader(encodedHeader);
+  if (encodedHeader.length <= MAX_CACHED_HEADER_LENGTH) {
+    if (checkedHeaders.size >= MAX_CHECKED_HEADERS) checkedHeaders.clear();
+    checkedHeaders.set(encodedHeader, checked);
+  }
+  return checked;
+}
+
+function parseHeader(encodedHeader: string): { alg: 'RS256'; kid: string | undefined } {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader({ protected: encodedHeader });
@@ -122,7 +150,7 @@ function checkHeader(encodedHeader: string): { alg: 'RS256'; kid: string | undef
   if (header.kid !== undefined && (typeof header.kid !== 'string' || header.kid.length === 0)) {
     throw invalid('kid', 'the "kid" header is not a non-empty string');
   }
-  return { alg: 'RS256', kid: header.kid };
+  return Object.freeze({ alg: 'RS256', kid: header.kid });
 }
 
 /**
@@ -155,7 +183,11 @@ function numericDate(claims: Record<string, unknown>, claim: 'exp' | 'iat' | 'nb
 function parseClaims(encodedPayload: string): Record<string, unknown> {
   let claims: unknown;
   try {
-    claims = JSON.parse(strictDecoder.decode(base64url.decode(encodedPayload)));
+    // atob gives one character per octet. When every octet is ASCII, that string already is the
+    // UTF-8 text (ASCII is its own UTF-8), so no byte array or TextDecoder pass is needed; any
+    // other octet takes the strict UTF-8 decoder (RFC 7519 §7.2 step 10: UTF-8 JSON).
+    const octets = atob(encodedPayload.replace(/-/g, '+').replace(/_/g, '/'));
+    claims = JSON.parse(NON_ASCII.test(octets) ? strictDecoder.decode(base64url.decode(encodedPayload)) : octets);
   } catch {
     // No cause: V8's SyntaxError quotes the text around the error, which is token content (LG-01).
     throw invalid('format', 'the payload is not a JSON object');
@@ -203,7 +235,8 @@ export async function validateIdToken(
   let verified = false;
   try {
     // RFC 7515 §5.2 step 8: the signing input is the ASCII of `header.payload` (ASCII by COMPACT_JWS).
-    verified = await crypto.subtle.verify(RS256, key, signature as Uint8Array<ArrayBuffer>, encoder.encode(idToken.slice(0, signatureDot)));
+    const { written } = encoder.encodeInto(idToken.slice(0, signatureDot), signingInputScratch);
+    verified = await crypto.subtle.verify(RS256, key, signature as Uint8Array<ArrayBuffer>, signingInputScratch.subarray(0, written));
   } catch (cause) {
     throw invalid('signature', 'the signature does not verify', cause);
   }
