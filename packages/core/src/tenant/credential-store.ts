@@ -33,7 +33,8 @@ export function isCredentialStore(value: unknown): value is CredentialStore {
  */
 export class MemoryCredentialStore implements CredentialStore {
   readonly #byId = new Map<string, Tenant>();
-  readonly #byIssuer = new Map<string, Tenant[]>();
+  /** The tenant itself when an issuer has one (most do: one app instance per org), an array for several. */
+  readonly #byIssuer = new Map<string, Tenant | readonly Tenant[]>();
 
   constructor(records: Iterable<TenantRecord | Tenant> = []) {
     for (const record of records) this.#insert(parseTenant(toRecord(record)));
@@ -44,7 +45,9 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async findByIssuer(issuer: string): Promise<readonly Tenant[]> {
-    return this.#byIssuer.get(issuer) ?? [];
+    const found = this.#byIssuer.get(issuer);
+    if (found === undefined) return [];
+    return isTenantList(found) ? found : [found];
   }
 
   async put(record: TenantRecord): Promise<Tenant> {
@@ -72,20 +75,26 @@ export class MemoryCredentialStore implements CredentialStore {
       throw new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant "${tenant.id}": id is used by more than one record`, { details: { field: 'id' } });
     }
     this.#byId.set(tenant.id, tenant);
-    const siblings = this.#byIssuer.get(tenant.issuer);
-    if (siblings) siblings.push(tenant);
-    else this.#byIssuer.set(tenant.issuer, [tenant]);
+    const found = this.#byIssuer.get(tenant.issuer);
+    // Arrays are replaced, never mutated: a list handed out by findByIssuer stays as it was.
+    if (found === undefined) this.#byIssuer.set(tenant.issuer, tenant);
+    else this.#byIssuer.set(tenant.issuer, Object.freeze(isTenantList(found) ? [...found, tenant] : [found, tenant]));
   }
 
   #remove(tenantId: string): boolean {
     const existing = this.#byId.get(tenantId);
     if (!existing) return false;
     this.#byId.delete(tenantId);
-    const siblings = this.#byIssuer.get(existing.issuer)?.filter((t) => t.id !== tenantId) ?? [];
-    if (siblings.length > 0) this.#byIssuer.set(existing.issuer, siblings);
-    else this.#byIssuer.delete(existing.issuer);
+    const found = this.#byIssuer.get(existing.issuer);
+    const siblings = found === undefined || !isTenantList(found) ? [] : found.filter((t) => t.id !== tenantId);
+    if (siblings.length === 0) this.#byIssuer.delete(existing.issuer);
+    else this.#byIssuer.set(existing.issuer, siblings.length === 1 ? siblings[0]! : Object.freeze(siblings));
     return true;
   }
+}
+
+function isTenantList(value: Tenant | readonly Tenant[]): value is readonly Tenant[] {
+  return Array.isArray(value);
 }
 
 /** Turn an already-parsed {@link Tenant} back into a record so it can be re-validated. */

@@ -170,7 +170,10 @@ function normaliseIssuer(record: { id: string; issuer: string; profile?: 'oin' |
 /** Endpoints per Okta's layout: org server `{origin}/oauth2/v1/*`, custom server `{issuer}/v1/*`. */
 export function tenantEndpoints(issuer: string): TenantEndpoints {
   const isOrgServer = new URL(issuer).pathname.replace(/\/+$/, '') === '';
-  const base = isOrgServer ? `${issuer}/oauth2/v1` : `${issuer}/v1`;
+  return endpointsAt(isOrgServer ? `${issuer}/oauth2/v1` : `${issuer}/v1`);
+}
+
+function endpointsAt(base: string): TenantEndpoints {
   return {
     authorization: `${base}/authorize`,
     token: `${base}/token`,
@@ -181,6 +184,81 @@ export function tenantEndpoints(issuer: string): TenantEndpoints {
     endSession: `${base}/logout`,
   };
 }
+
+/*
+ * Memory layout. A deployment can hold 100,000 tenants in memory (one per customer org and app
+ * instance), so a Tenant keeps only what is its own: the seven endpoint URLs are derived from the
+ * issuer on demand (a getter on the shared prototype, backed by a bounded cache of frozen
+ * endpoint objects per issuer), and identical frozen string arrays (the default scopes, the app's
+ * redirect URIs, which every instance of an OIN app shares) are one shared frozen array.
+ */
+
+/** Frozen endpoint objects of recently used issuers (insertion order; the oldest goes first). */
+const endpointsByIssuer = new Map<string, TenantEndpoints>();
+const MAX_CACHED_ENDPOINTS = 1024;
+
+function endpointsFor(issuer: string): TenantEndpoints {
+  let endpoints = endpointsByIssuer.get(issuer);
+  if (endpoints === undefined) {
+    // A normalised issuer is `origin` (org server) or `origin/path` (custom server, profile custom).
+    const isOrgServer = issuer.indexOf('/', issuer.indexOf('//') + 2) === -1;
+    endpoints = Object.freeze(endpointsAt(isOrgServer ? `${issuer}/oauth2/v1` : `${issuer}/v1`));
+    if (endpointsByIssuer.size >= MAX_CACHED_ENDPOINTS) endpointsByIssuer.delete(endpointsByIssuer.keys().next().value as string);
+    endpointsByIssuer.set(issuer, endpoints);
+  }
+  return endpoints;
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+/** Shared frozen string arrays by content; bounded: past the bound a tenant gets its own copy. */
+const sharedArrays = new Map<string, readonly string[]>();
+const MAX_SHARED_ARRAYS = 1024;
+
+function frozenStrings(values: readonly string[]): readonly string[] {
+  if (values.length === 0) return EMPTY;
+  const key = JSON.stringify(values);
+  const shared = sharedArrays.get(key);
+  if (shared !== undefined) return shared;
+  const copy = Object.freeze([...values]);
+  if (sharedArrays.size < MAX_SHARED_ARRAYS) sharedArrays.set(key, copy);
+  return copy;
+}
+
+/** The one implementation of {@link Tenant}: own fields only for per-tenant data, frozen. */
+class FrozenTenant implements Tenant {
+  readonly id: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly auth: ClientAuthentication;
+  readonly redirectUris: readonly string[];
+  readonly postLogoutRedirectUris: readonly string[];
+  readonly initiateLoginUri: string | undefined;
+  readonly scopes: readonly string[];
+  readonly allowSimplifiedFlow: boolean;
+  readonly dpop: boolean;
+  readonly profile: 'oin' | 'custom';
+
+  constructor(fields: Omit<Tenant, 'endpoints'>) {
+    this.id = fields.id;
+    this.issuer = fields.issuer;
+    this.clientId = fields.clientId;
+    this.auth = fields.auth;
+    this.redirectUris = fields.redirectUris;
+    this.postLogoutRedirectUris = fields.postLogoutRedirectUris;
+    this.initiateLoginUri = fields.initiateLoginUri;
+    this.scopes = fields.scopes;
+    this.allowSimplifiedFlow = fields.allowSimplifiedFlow;
+    this.dpop = fields.dpop;
+    this.profile = fields.profile;
+    Object.freeze(this);
+  }
+
+  /** Derived from the issuer (Okta's layout, {@link tenantEndpoints}); the same strings for every tenant of an org. */
+  get endpoints(): TenantEndpoints {
+    return endpointsFor(this.issuer);
+  }
+}
+Object.freeze(FrozenTenant.prototype);
 
 /**
  * Validate and normalise a tenant record. Throws an {@link OidcError} naming the field on failure
@@ -234,18 +312,17 @@ export function parseTenant(input: unknown): Tenant {
     }
   }
 
-  return Object.freeze({
+  return new FrozenTenant({
     id: record.id,
     issuer,
     clientId: record.clientId,
     auth: Object.freeze(auth),
-    redirectUris: Object.freeze([...record.redirectUris]),
-    postLogoutRedirectUris: Object.freeze([...(record.postLogoutRedirectUris ?? [])]),
+    redirectUris: frozenStrings(record.redirectUris),
+    postLogoutRedirectUris: frozenStrings(record.postLogoutRedirectUris ?? EMPTY),
     initiateLoginUri: record.initiateLoginUri,
-    scopes: Object.freeze([...new Set(scopes)]),
+    scopes: frozenStrings([...new Set(scopes)]),
     allowSimplifiedFlow: record.allowSimplifiedFlow ?? false,
     dpop: record.dpop ?? false,
     profile,
-    endpoints: Object.freeze(tenantEndpoints(issuer)),
   });
 }
