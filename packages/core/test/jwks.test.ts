@@ -55,6 +55,21 @@ describe('JWKS registry: caching and rotation', () => {
     expect(events).toEqual([{ type: 'fetch', issuer: provider.issuer, jwksUri: provider.jwksUri, reason: 'cold', keys: 1, ignored: 0, maxAgeSec: 3600 }]);
   });
 
+  it('peekKey answers synchronously only from a fresh cached set, else leaves it to getKey', async () => {
+    const jwks = registry();
+    const key = provider.published[0]!;
+    expect(jwks.peekKey!(provider.issuer, provider.jwksUri, key.kid)).toBeUndefined(); // cold: no fetch from a peek
+    expect(provider.keysHits()).toBe(0);
+    const fetched = await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: key.kid });
+    expect(jwks.peekKey!(provider.issuer, provider.jwksUri, key.kid)).toBe(fetched);
+    expect(jwks.peekKey!(provider.issuer, provider.jwksUri, undefined)).toBe(fetched); // one key: unambiguous
+    expect(jwks.peekKey!(provider.issuer, provider.jwksUri, 'unknown')).toBeUndefined();
+    expect(jwks.peekKey!('https://other.okta.example', provider.jwksUri, key.kid)).toBeUndefined(); // JK-08: per issuer
+    clock += 3600 * 1000; // max-age reached: getKey decides (revalidation), not the peek
+    expect(jwks.peekKey!(provider.issuer, provider.jwksUri, key.kid)).toBeUndefined();
+    expect(provider.keysHits()).toBe(1);
+  });
+
   it('accepts a new kid right after rotation with exactly one refetch (JK-01)', async () => {
     const jwks = registry();
     const old = provider.published[0]!;

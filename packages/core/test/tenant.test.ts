@@ -133,6 +133,33 @@ describe('parseTenant', () => {
     expect(tenantEndpoints('https://a.okta.com').introspection).toBe('https://a.okta.com/oauth2/v1/introspect');
     expect(tenantEndpoints('https://a.okta.com/oauth2/default').endSession).toBe('https://a.okta.com/oauth2/default/v1/logout');
   });
+
+  it("derives a tenant's endpoints from its issuer: frozen, the same as tenantEndpoints, for org and custom servers", () => {
+    const org = parseTenant({ ...base, issuer: 'https://acme.okta.com/' });
+    const custom = parseTenant({ ...base, issuer: 'https://acme.okta.com/oauth2/aus1', profile: 'custom' });
+    expect({ ...org.endpoints }).toEqual(tenantEndpoints('https://acme.okta.com'));
+    expect({ ...custom.endpoints }).toEqual(tenantEndpoints('https://acme.okta.com/oauth2/aus1'));
+    expect(custom.endpoints.jwks).toBe('https://acme.okta.com/oauth2/aus1/v1/keys');
+    expect(Object.isFrozen(org.endpoints)).toBe(true);
+    expect(() => {
+      (org as { endpoints: unknown }).endpoints = { jwks: 'https://evil.example/keys' };
+    }).toThrow(TypeError);
+    expect(org.endpoints.jwks).toBe('https://acme.okta.com/oauth2/v1/keys');
+    // Many tenants (more than the endpoint cache holds) each still get their own issuer's endpoints.
+    const many = Array.from({ length: 1500 }, (_, i) => parseTenant({ ...base, id: `t${i}`, issuer: `https://org${i}.okta.com` }));
+    for (const tenant of [many[0]!, many[1499]!, many[0]!]) expect(tenant.endpoints.token).toBe(`${tenant.issuer}/oauth2/v1/token`);
+  });
+
+  it('shares identical frozen lists between tenants without letting one tenant change another', () => {
+    const one = parseTenant(base);
+    const two = parseTenant({ ...base, id: 'other', clientId: '0oa2' });
+    expect(one.scopes).toBe(two.scopes);
+    expect(one.redirectUris).toBe(two.redirectUris);
+    expect(Object.isFrozen(one.scopes) && Object.isFrozen(one.redirectUris) && Object.isFrozen(one.postLogoutRedirectUris)).toBe(true);
+    expect(() => (one.scopes as string[]).push('phone')).toThrow(TypeError);
+    expect(parseTenant({ ...base, scopes: ['openid', 'email', 'openid'] }).scopes).toEqual(['openid', 'email']);
+    expect(parseTenant({ ...base, redirectUris: ['https://app.example.com/cb2'] }).redirectUris).toEqual(['https://app.example.com/cb2']);
+  });
 });
 
 describe('MemoryCredentialStore', () => {
@@ -166,6 +193,18 @@ describe('MemoryCredentialStore', () => {
 
   it('refuses duplicate ids at construction', () => {
     expect(codeOf(() => new MemoryCredentialStore([records[0]!, records[0]!]))).toBe('ERR_OIDC_INVALID_TENANT');
+  });
+
+  it('never changes a list it has handed out (findByIssuer)', async () => {
+    const store = new MemoryCredentialStore([records[0]!]);
+    const before = await store.findByIssuer(orgA);
+    await store.put(records[1]!);
+    expect(before.map((t) => t.id)).toEqual(['a1']);
+    const both = await store.findByIssuer(orgA);
+    expect(both.map((t) => t.id)).toEqual(['a1', 'a2']);
+    await store.delete('a1');
+    expect(both.map((t) => t.id)).toEqual(['a1', 'a2']);
+    expect((await store.findByIssuer(orgA)).map((t) => t.id)).toEqual(['a2']);
   });
 
   it('re-validates already-parsed tenants without loss', async () => {
