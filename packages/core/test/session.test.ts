@@ -235,6 +235,18 @@ describe('SessionManager', () => {
     expect((await manager.read({ cookieHeader: jar.header(), secure: false })).session?.sub).toBe('00u1');
   });
 
+  it('accepts a value only in the chunk layout it was written in: empty or short leading chunks are refused (CK-04)', async () => {
+    const { manager } = setup();
+    const created = await manager.create({ cookieHeader: null, secure: false }, SIGN_IN);
+    const value = created.setCookies[0]!.split(';')[0]!.slice('oin_session='.length);
+    expect((await manager.read({ cookieHeader: `oin_session=${value}`, secure: false })).session).not.toBeNull();
+    for (const header of [`oin_session=; oin_session.1=${value}`, `oin_session=; oin_session.1=; oin_session.2=${value}`, `oin_session=${value.slice(0, 10)}; oin_session.1=${value.slice(10)}`]) {
+      const read = await manager.read({ cookieHeader: header, secure: false });
+      expect(read.session).toBeNull();
+      expect(read.setCookies.every((cookie) => /Max-Age=0/.test(cookie))).toBe(true);
+    }
+  });
+
   it('drops the ID token rather than fail when the session would not fit, and fails only if still too big', async () => {
     const { manager, jar } = setup({ claims: ['big'] });
     const idToken = 'x'.repeat(7000);

@@ -12,6 +12,7 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { createOidcAuth, OidcError } from '@oin-oidc/core';
 import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -155,16 +156,25 @@ function sessionContext(session: Session | null): OidcRequestContext {
 
 /** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
 function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
+  const target = request.url;
+  const origin = checkedOrigin(request.protocol, request.host, target);
+  const native = request.headers;
+  let url: URL | undefined;
+  let headers: Headers | undefined;
   return {
     method: request.method.toUpperCase(),
-    url: externalUrl(request.protocol, request.host, request.url),
+    // Built on first use: most requests need neither (see OidcRequest.header and .path).
+    get url() {
+      url ??= externalUrl(origin, target);
+      return url;
+    },
     basePath,
-    headers,
+    get headers() {
+      headers ??= toHeaders(native);
+      return headers;
+    },
+    header: (name) => nodeHeader(native, name),
+    path: pathOf(target),
     readBody: async () => {
       const body: unknown = request.body;
       if (typeof body === 'string') return body;
@@ -184,14 +194,67 @@ function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
 const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
- * The external URL. A missing or malformed Host (or scheme, or an absolute-form target) is the
- * client's error: 400 through the framework's error handling, never a 500 or a URL whose path the
- * Host header rewrote.
+ * One header from Node's header map, as `Headers.get` would give it (repeated values joined with
+ * `, `, surrounding whitespace trimmed), without building a `Headers` object per request.
  */
-function externalUrl(protocol: string, host: string | undefined, path: string): URL {
-  const url = host && HOST.test(host) && /^https?$/.test(protocol) && path.startsWith('/') ? URL.parse(`${protocol}://${host}${path}`) : null;
-  if (url === null) throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
+function nodeHeader(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  const joined = Array.isArray(value) ? value.join(', ') : String(value);
+  return isWhitespace(joined.charCodeAt(0)) || isWhitespace(joined.charCodeAt(joined.length - 1)) ? joined.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : joined;
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+/** The full Web `Headers`, built only when something reads `OidcRequest.headers` (an app's tenant function). */
+function toHeaders(native: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(native)) {
+    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  return headers;
+}
+
+/** Origins (`scheme://host`) already known to parse: a request then parses its URL only if core reads it. */
+const knownOrigins = new Set<string>();
+const MAX_KNOWN_ORIGINS = 1024;
+
+/**
+ * The external origin, checked now so a bad Host fails this request whether or not core reads the
+ * URL. A missing or malformed Host (or scheme, or an absolute-form target) is the client's error:
+ * 400 through the framework's error handling, never a 500 or a URL whose path the Host header rewrote.
+ */
+function checkedOrigin(protocol: string, host: string | undefined, path: string): string {
+  if (host && path.startsWith('/')) {
+    const origin = `${protocol}://${host}`;
+    if (knownOrigins.has(origin)) return origin;
+    if (HOST.test(host) && /^https?$/.test(protocol) && URL.parse(`${origin}/`) !== null) {
+      if (knownOrigins.size >= MAX_KNOWN_ORIGINS) knownOrigins.clear();
+      knownOrigins.add(origin);
+      return origin;
+    }
+  }
+  throw invalidTarget();
+}
+
+function invalidTarget(): OidcError {
+  return new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
+}
+
+/** The external URL from a checked origin and the request target (a path always parses after a valid origin). */
+function externalUrl(origin: string, path: string): URL {
+  const url = URL.parse(`${origin}${path}`);
+  if (url === null) throw invalidTarget();
   return url;
+}
+
+/** The target's path, before any query: what core matches the auth routes against without a URL. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }
 
 function send(reply: FastifyReply, response: OidcResponse): FastifyReply {

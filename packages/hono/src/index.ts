@@ -70,7 +70,18 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   const { trustProxy = false, ...authOptions } = options;
   const auth = createOidcAuth(authOptions);
 
+  // One OidcRequest per request (Hono keeps one Context through its middleware chain), so core reads
+  // the session once even when the middleware and requiresAuth() both ask.
+  const requests = new WeakMap<Context, OidcRequest>();
   const toOidcRequest = (c: Context): OidcRequest => {
+    let req = requests.get(c);
+    if (req === undefined) {
+      req = buildRequest(c);
+      requests.set(c, req);
+    }
+    return req;
+  };
+  const buildRequest = (c: Context): OidcRequest => {
     const req = fromWebRequest(c.req.raw, routeBasePath(c).replace(/\/+$/, ''));
     if (trustProxy) {
       // URL setters parse what they are given: a host value cannot smuggle in a path or a scheme.

@@ -17,7 +17,7 @@ import type { CookieContext } from '../session/types';
 import { MemoryCredentialStore } from '../tenant/credential-store';
 import { isLoopbackHost, type Tenant } from '../tenant/tenant';
 import { resolveAuthOptions } from './options';
-import { errorResponse, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
+import { errorResponse, headerOf, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
 import { resolveTenantId } from './tenant';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
 
@@ -37,6 +37,9 @@ const ALLOWED_METHODS: Record<RouteName, readonly string[]> = {
 const MAX_LOGIN_HINT_LENGTH = 256;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** A request path URL parsing leaves unchanged (WHATWG URL path state: no `.`, `%`, `\\` or code point to encode). */
+const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
 
 /** RFC 6750 §3: the realm every `WWW-Authenticate: Bearer` challenge names. */
 const REALM = 'oin-oidc';
@@ -78,7 +81,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   function cookieContext(req: OidcRequest): CookieContext {
     // Secure everywhere except plain http on a loopback host (development), where browsers refuse it.
     const secure = !(req.url.protocol === 'http:' && isLoopbackHost(req.url.hostname));
-    return { cookieHeader: req.headers.get('cookie'), secure };
+    return { cookieHeader: headerOf(req, 'cookie'), secure };
   }
 
   function basePathOf(req: OidcRequest): string {
@@ -87,7 +90,9 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
 
   function match(req: OidcRequest): { route: RouteName; pathTenant?: string } | null {
     const base = basePathOf(req);
-    const path = req.url.pathname;
+    // A plain raw path is exactly what URL parsing would give (no dot segments, nothing to encode),
+    // so most requests are matched by string comparison without parsing a URL.
+    const path = req.path !== undefined && PLAIN_PATH.test(req.path) ? req.path : req.url.pathname;
     if (base !== '' && !path.startsWith(`${base}/`)) return null;
     const rest = path.slice(base.length);
     if (rest === routes.login) return { route: 'login' };
@@ -158,7 +163,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     const context = cookieContext(req);
     let params: CallbackParams;
     try {
-      const contentType = req.headers.get('content-type');
+      const contentType = headerOf(req, 'content-type');
       params = parseCallbackParams({
         method: req.method,
         url: req.url,
@@ -294,7 +299,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     let read = sessionReads.get(req);
     if (read === undefined) {
       try {
-        read = sessions.read(cookieContext(req));
+        // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
+        read = headerOf(req, 'cookie') ? sessions.read(cookieContext(req)) : Promise.resolve({ session: null, setCookies: [] });
       } catch (error) {
         read = Promise.reject(error);
       }
@@ -346,10 +352,9 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   }
 
   async function requireAccessToken(req: OidcRequest, options: { tenantId?: string } = {}) {
-    const correlationId = randomToken(9);
     // RFC 6750 §2.1: `Authorization: Bearer <b64token>`, scheme case-insensitive, one space. Several
     // Authorization headers arrive comma-joined from Headers.get and so fail the token syntax.
-    const header = req.headers.get('authorization');
+    const header = headerOf(req, 'authorization');
     const space = header === null ? -1 : header.indexOf(' ');
     const scheme = header === null ? '' : space === -1 ? header : header.slice(0, space);
     if (header === null || header.trim() === '' || scheme.toLowerCase() !== 'bearer') {
@@ -370,6 +375,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       const active = await client.introspect(tenant, token);
       return { token: active, tenant };
     } catch (error) {
+      // Drawn only on failure: a CSPRNG call per successful request is wasted work.
+      const correlationId = randomToken(9);
       report(error, 'bearer', correlationId);
       if (isOidcError(error) && error.code.startsWith('ERR_OIDC_ACCESS_TOKEN_')) return { response: bearerChallenge(error, true) };
       // An API answers JSON whatever it accepts; Okta trouble keeps its 502/503/504 and Retry-After.

@@ -66,8 +66,13 @@ function quality(accept: string | null, type: string): { q: number; specificity:
  * or the same q-value from a more specific range (axios sends `application/json, text/plain, *\/*`;
  * browsers send `text/html,…,*\/*;q=0.8`).
  */
+/** One request header, through the adapter's fast path when it has one (see {@link OidcRequest.header}). */
+export function headerOf(req: OidcRequest, name: string): string | null {
+  return req.header === undefined ? req.headers.get(name) : req.header(name);
+}
+
 export function prefersJson(req: OidcRequest): boolean {
-  const accept = req.headers.get('accept');
+  const accept = headerOf(req, 'accept');
   const jsonQ = quality(accept, 'application/json');
   const htmlQ = quality(accept, 'text/html');
   if (jsonQ.q !== htmlQ.q) return jsonQ.q > htmlQ.q;

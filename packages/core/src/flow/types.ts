@@ -16,8 +16,22 @@ export interface OidcRequest {
   url: URL;
   /** Where the adapter is mounted (`''` or `'/app'`); routes are matched under it. */
   basePath: string;
-  /** At least `cookie`, `authorization`, `accept`, `content-type`. */
+  /** At least `cookie`, `authorization`, `accept`, `content-type`. May be a getter built on first use. */
   headers: Headers;
+  /**
+   * Optional fast path for one header: what `headers.get(name)` would return (`null` when absent,
+   * repeated values joined with `, `), with `name` in lower case. When present, core reads headers
+   * only through it, so an adapter can answer from its framework's own header map and build
+   * {@link OidcRequest.headers} lazily, only if an application's code (a tenant function) reads it.
+   */
+  header?(name: string): string | null;
+  /**
+   * Optional: the path of the request target as received (before `?`), starting with `/`. When it
+   * holds only `A-Z a-z 0-9 / _ ~ -` it equals `url.pathname` exactly (nothing to normalise or
+   * encode), and core matches the auth routes against it without reading `url`, so an adapter can
+   * build `url` lazily (a getter). Any other path is matched through `url.pathname`.
+   */
+  path?: string;
   /** The raw urlencoded body (an adapter may re-encode an already-parsed body). Capped by the adapter. */
   readBody(): Promise<string>;
 }

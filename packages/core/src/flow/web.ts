@@ -13,16 +13,32 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export function fromWebRequest(request: Request, basePath = ''): OidcRequest {
   let body: Promise<string> | undefined;
+  let url: URL | undefined;
   return {
     method: request.method.toUpperCase(),
-    url: new URL(request.url),
+    // Parsed on first use: a request that is not for an auth route and carries no cookie never needs it.
+    get url() {
+      url ??= new URL(request.url);
+      return url;
+    },
     basePath,
     headers: request.headers,
+    header: (name) => request.headers.get(name),
+    path: pathOf(request.url),
     readBody() {
       body ??= readCapped(request);
       return body;
     },
   };
+}
+
+/** The path of a serialised absolute URL (`scheme://authority/path?query`), without parsing it. */
+function pathOf(href: string): string | undefined {
+  const authority = href.indexOf('//');
+  const start = authority === -1 ? -1 : href.indexOf('/', authority + 2);
+  if (start === -1) return undefined;
+  const end = href.search(/[?#]/);
+  return end === -1 ? href.slice(start) : end > start ? href.slice(start, end) : undefined;
 }
 
 async function readCapped(request: Request): Promise<string> {

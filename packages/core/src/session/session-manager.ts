@@ -431,14 +431,21 @@ function splitChunks(name: string, sealed: string): string[] {
 function joinChunks(cookies: CookieMap, name: string): string | undefined {
   const first = cookies.get(name);
   if (first === undefined || first === INVALID_COOKIE) return undefined;
+  // Chunks are cut at a fixed size (splitChunks): every chunk but the last is full and none is
+  // empty. Any other layout of the same bytes (`a=; a.1=<value>`) is not one we wrote, so a value
+  // has exactly one accepted spelling across chunks.
+  const size = chunkSize(name);
   let sealed = first;
+  let last = first;
   let count = 1;
   for (; count < MAX_CHUNKS; count++) {
     const next = cookies.get(chunkName(name, count));
     if (next === undefined) break;
-    if (next === INVALID_COOKIE) return undefined;
+    if (next === INVALID_COOKIE || last.length !== size) return undefined;
     sealed += next;
+    last = next;
   }
+  if (last.length === 0 || last.length > size) return undefined;
   // Anything beyond the chunks we read (a gap, or more than MAX_CHUNKS) is not a session we wrote.
   for (const key of cookies.keys()) {
     const index = chunkIndex(name, key);
