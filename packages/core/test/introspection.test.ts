@@ -202,6 +202,17 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(2); // second's fresh answer, now in the shared store
   });
 
+  it('a token sharing only the tail of a warm token is a miss, asked at Okta and refused', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector({ cache: { maxTtlSec: 60 } });
+    await client.introspect(tenant, token);
+    const lookalike = `${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`;
+    await expect(client.introspect(tenant, lookalike)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(org.control.counters().introspect).toBe(2);
+    expect((await client.introspect(tenant, token)).client_id).toBe('app-a'); // the genuine entry stays
+    expect(org.control.counters().introspect).toBe(2);
+  });
+
   it('never serves a cached positive result past the token exp (IN-06)', async () => {
     let offsetMs = 0;
     const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 86_400 } });

@@ -119,29 +119,49 @@ function sessionContext(session: Session | null): OidcRequestContext {
 function toOidcRequest(req: Request): OidcRequest {
   const target = req.originalUrl;
   const origin = checkedOrigin(req.protocol, externalHost(req), target);
-  const native = req.headers;
-  let url: URL | undefined;
-  let headers: Headers | undefined;
-  let body: Promise<string> | undefined;
-  return {
-    method: req.method.toUpperCase(),
-    // Built on first use: most requests need neither (see OidcRequest.header and .path).
-    get url() {
-      url ??= externalUrl(origin, target);
-      return url;
-    },
-    basePath: req.baseUrl,
-    get headers() {
-      headers ??= toHeaders(native);
-      return headers;
-    },
-    header: (name) => nodeHeader(native, name),
-    path: pathOf(target),
-    readBody: () => {
-      body ??= readBody(req);
-      return body;
-    },
-  };
+  return new NodeOidcRequest(req.method.toUpperCase(), req.baseUrl, origin, target, req.headers, () => readBody(req));
+}
+
+/**
+ * The request as core sees it. A class rather than an object literal with getters (V8 creates
+ * those slowly): `url` and `headers` are built on first use, which most requests never reach
+ * (core reads headers through `header()` and matches routes on `path`).
+ */
+class NodeOidcRequest implements OidcRequest {
+  readonly path: string;
+  #url: URL | undefined;
+  #headers: Headers | undefined;
+  #body: Promise<string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly basePath: string,
+    private readonly origin: string,
+    private readonly target: string,
+    private readonly native: IncomingHttpHeaders,
+    private readonly read: () => Promise<string>,
+  ) {
+    this.path = pathOf(target);
+  }
+
+  get url(): URL {
+    this.#url ??= externalUrl(this.origin, this.target);
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    this.#headers ??= toHeaders(this.native);
+    return this.#headers;
+  }
+
+  header(name: string): string | null {
+    return nodeHeader(this.native, name);
+  }
+
+  readBody(): Promise<string> {
+    this.#body ??= this.read();
+    return this.#body;
+  }
 }
 
 /**

@@ -116,7 +116,7 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
     scope.setErrorHandler(async (error, request, reply) => {
       if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         const tooLarge = new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-        const response = await auth.handle({ ...requestOf(request), readBody: () => Promise.reject(tooLarge) });
+        const response = await auth.handle(toOidcRequest(request, basePath, () => Promise.reject(tooLarge)));
         if (response) return send(reply, response);
       }
       throw error;
@@ -155,39 +155,66 @@ function sessionContext(session: Session | null): OidcRequestContext {
 }
 
 /** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
-function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
+function toOidcRequest(request: FastifyRequest, basePath: string, read: () => Promise<string> = () => formBody(request)): OidcRequest {
   const target = request.url;
   const origin = checkedOrigin(request.protocol, request.host, target);
-  const native = request.headers;
-  let url: URL | undefined;
-  let headers: Headers | undefined;
-  return {
-    method: request.method.toUpperCase(),
-    // Built on first use: most requests need neither (see OidcRequest.header and .path).
-    get url() {
-      url ??= externalUrl(origin, target);
-      return url;
-    },
-    basePath,
-    get headers() {
-      headers ??= toHeaders(native);
-      return headers;
-    },
-    header: (name) => nodeHeader(native, name),
-    path: pathOf(target),
-    readBody: async () => {
-      const body: unknown = request.body;
-      if (typeof body === 'string') return body;
-      if (body === null || typeof body !== 'object') return '';
-      // Another form parser (e.g. @fastify/formbody) ran first: re-encode, keeping repeated names
-      // repeated so core still refuses duplicate parameters.
-      const form = new URLSearchParams();
-      for (const [name, value] of Object.entries(body)) {
-        for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
-      }
-      return form.toString();
-    },
-  };
+  return new NodeOidcRequest(request.method.toUpperCase(), basePath, origin, target, request.headers, read);
+}
+
+/** The urlencoded body: the string our parser left, or another form parser's object re-encoded. */
+async function formBody(request: FastifyRequest): Promise<string> {
+  const body: unknown = request.body;
+  if (typeof body === 'string') return body;
+  if (body === null || typeof body !== 'object') return '';
+  // Another form parser (e.g. @fastify/formbody) ran first: re-encode, keeping repeated names
+  // repeated so core still refuses duplicate parameters.
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
+  }
+  return form.toString();
+}
+
+/**
+ * The request as core sees it. A class rather than an object literal with getters (V8 creates
+ * those slowly): `url` and `headers` are built on first use, which most requests never reach
+ * (core reads headers through `header()` and matches routes on `path`).
+ */
+class NodeOidcRequest implements OidcRequest {
+  readonly path: string;
+  #url: URL | undefined;
+  #headers: Headers | undefined;
+  #body: Promise<string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly basePath: string,
+    private readonly origin: string,
+    private readonly target: string,
+    private readonly native: IncomingHttpHeaders,
+    private readonly read: () => Promise<string>,
+  ) {
+    this.path = pathOf(target);
+  }
+
+  get url(): URL {
+    this.#url ??= externalUrl(this.origin, this.target);
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    this.#headers ??= toHeaders(this.native);
+    return this.#headers;
+  }
+
+  header(name: string): string | null {
+    return nodeHeader(this.native, name);
+  }
+
+  readBody(): Promise<string> {
+    this.#body ??= this.read();
+    return this.#body;
+  }
 }
 
 /** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */

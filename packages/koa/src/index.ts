@@ -121,29 +121,50 @@ function sessionState(session: Session | null): OidcState {
 function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest {
   const target = ctx.originalUrl;
   const origin = checkedOrigin(ctx.protocol, ctx.host, target);
-  const native = ctx.req.headers;
-  let url: URL | undefined;
-  let headers: Headers | undefined;
-  let body: Promise<string> | undefined;
-  return {
-    method: ctx.method.toUpperCase(),
-    // Built on first use: most requests need neither (see OidcRequest.header and .path).
-    get url() {
-      url ??= externalUrl(origin, target);
-      return url;
-    },
-    basePath: basePath ?? (ctx as { mountPath?: string }).mountPath ?? '',
-    get headers() {
-      headers ??= toHeaders(native);
-      return headers;
-    },
-    header: (name) => nodeHeader(native, name),
-    path: pathOf(target),
-    readBody: () => {
-      body ??= readBody(ctx);
-      return body;
-    },
-  };
+  const base = basePath ?? (ctx as { mountPath?: string }).mountPath ?? '';
+  return new NodeOidcRequest(ctx.method.toUpperCase(), base, origin, target, ctx.req.headers, () => readBody(ctx));
+}
+
+/**
+ * The request as core sees it. A class rather than an object literal with getters (V8 creates
+ * those slowly): `url` and `headers` are built on first use, which most requests never reach
+ * (core reads headers through `header()` and matches routes on `path`).
+ */
+class NodeOidcRequest implements OidcRequest {
+  readonly path: string;
+  #url: URL | undefined;
+  #headers: Headers | undefined;
+  #body: Promise<string> | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly basePath: string,
+    private readonly origin: string,
+    private readonly target: string,
+    private readonly native: IncomingHttpHeaders,
+    private readonly read: () => Promise<string>,
+  ) {
+    this.path = pathOf(target);
+  }
+
+  get url(): URL {
+    this.#url ??= externalUrl(this.origin, this.target);
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    this.#headers ??= toHeaders(this.native);
+    return this.#headers;
+  }
+
+  header(name: string): string | null {
+    return nodeHeader(this.native, name);
+  }
+
+  readBody(): Promise<string> {
+    this.#body ??= this.read();
+    return this.#body;
+  }
 }
 
 /** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */

@@ -12,24 +12,41 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * {@link MAX_BODY_BYTES} (ERR_OIDC_PAYLOAD_TOO_LARGE).
  */
 export function fromWebRequest(request: Request, basePath = ''): OidcRequest {
-  let body: Promise<string> | undefined;
-  let url: URL | undefined;
-  return {
-    method: request.method.toUpperCase(),
-    // Parsed on first use: a request that is not for an auth route and carries no cookie never needs it.
-    get url() {
-      url ??= new URL(request.url);
-      return url;
-    },
-    basePath,
-    headers: request.headers,
-    header: (name) => request.headers.get(name),
-    path: pathOf(request.url),
-    readBody() {
-      body ??= readCapped(request);
-      return body;
-    },
-  };
+  return new WebOidcRequest(request, basePath);
+}
+
+/** A class rather than an object literal with getters, which V8 creates slowly. */
+class WebOidcRequest implements OidcRequest {
+  readonly method: string;
+  readonly headers: Headers;
+  readonly path: string | undefined;
+  #url: URL | undefined;
+  #body: Promise<string> | undefined;
+
+  constructor(
+    private readonly request: Request,
+    readonly basePath: string,
+  ) {
+    this.method = request.method.toUpperCase();
+    this.headers = request.headers;
+    this.path = pathOf(request.url);
+  }
+
+  /** Parsed on first use: a request that is not for an auth route and carries no cookie never needs it. */
+  get url(): URL {
+    this.#url ??= new URL(this.request.url);
+    return this.#url;
+  }
+
+  header(name: string): string | null {
+    return this.headers.get(name);
+  }
+
+  /** Read at most once, only by routes that need it. */
+  readBody(): Promise<string> {
+    this.#body ??= readCapped(this.request);
+    return this.#body;
+  }
 }
 
 /** The path of a serialised absolute URL (`scheme://authority/path?query`), without parsing it. */

@@ -92,6 +92,8 @@ const MAX_HOT_CHARS = 16 * 1024 * 1024;
 
 /** A positive answer Okta gave this process, keyed in memory by the raw token. */
 interface HotEntry {
+  /** The whole token: a hit requires equality with it (the map index is only its tail). */
+  raw: string;
   issuer: string;
   clientId: string;
   token: ActiveToken;
@@ -384,40 +386,49 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   /**
-   * Hot path of the positive cache (issue 6 §3): active answers this process got from Okta, keyed
+   * Hot path of the positive cache (issue 6 §3): active answers this process got from Okta, found
    * by the raw token in memory only (never written anywhere, never a store key), so a warm request
-   * costs a Map lookup instead of a SHA-256 and a store read. An entry lives no longer than the
+   * costs a Map lookup instead of a SHA-256 and a store read. Indexed by the token's last 32
+   * characters (cheap to hash) and matched on the whole token (`===`): a token that only shares the
+   * tail is a miss. Only tokens that passed the syntax check are stored, so a hit skips it. An entry lives no longer than the
    * positive cache allows, counted from the start of the Okta call (min(maxTtlSec, exp), IN-06),
    * answers only for the issuer and client it was asked for (MT-06), and `forget` drops it. Only
    * with a cache configured: without one, every request still goes to Okta.
    */
   const hot = cache ? new Map<string, HotEntry>() : undefined;
   let hotChars = 0;
+  const hotIndex = (token: string) => token.slice(-32);
   const dropHot = (token: string) => {
-    if (hot?.delete(token)) hotChars -= token.length;
+    const index = hotIndex(token);
+    if (hot?.get(index)?.raw === token) {
+      hot.delete(index);
+      hotChars -= token.length;
+    }
   };
   function rememberHot(tenant: Tenant, token: string, active: ActiveToken, askedAt: number): void {
     if (!hot || !cache) return;
     const until = Math.min(askedAt + cache.maxTtlSec * 1000, active.exp === undefined ? Number.POSITIVE_INFINITY : active.exp * 1000);
     if (until <= deps.now()) return;
-    dropHot(token);
-    hot.set(token, { issuer: tenant.issuer, clientId: tenant.clientId, token: active, until });
+    const index = hotIndex(token);
+    const previous = hot.get(index);
+    if (previous !== undefined) dropHot(previous.raw);
+    hot.set(index, { raw: token, issuer: tenant.issuer, clientId: tenant.clientId, token: active, until });
     hotChars += token.length;
-    for (const key of hot.keys()) {
+    for (const entry of hot.values()) {
       if (hot.size <= MAX_HOT_TOKENS && hotChars <= MAX_HOT_CHARS) break;
-      dropHot(key);
+      dropHot(entry.raw);
     }
   }
 
   return {
     async introspect(tenant, token) {
-      if (!isBearerTokenSyntax(token)) {
-        throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
-      }
-      const warm = hot?.get(token);
-      if (warm !== undefined) {
+      const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
+      if (warm !== undefined && warm.raw === token) {
         if (deps.now() >= warm.until) dropHot(token);
         else if (warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return { ...warm.token };
+      }
+      if (!isBearerTokenSyntax(token)) {
+        throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
       }
       const verdict = await resolve(tenant, token);
       if (!verdict.active) throw refusalError(verdict.reason);
