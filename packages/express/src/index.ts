@@ -65,12 +65,14 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function oidc(options: OidcAuthOptions): OidcMiddleware {
   const auth = createOidcAuth(options);
   // Per instance: the guards reuse what this instance's middleware built (its mount path above all).
-  const requests = new WeakMap<Request, OidcRequest>();
-  const requestOf = (req: Request) => requests.get(req) ?? toOidcRequest(req);
+  // On the native request under this instance's own symbol: cheaper than a WeakMap entry per request.
+  const OIDC_REQUEST = Symbol('oin-oidc.request');
+  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
+  const requestOf = (req: Request) => (req as Carrier)[OIDC_REQUEST] ?? toOidcRequest(req);
 
   const middleware = ((req, res, next) => {
     const oidcReq = toOidcRequest(req);
-    requests.set(req, oidcReq);
+    (req as Carrier)[OIDC_REQUEST] = oidcReq;
     run(next, async () => {
       const response = await auth.handle(oidcReq);
       if (response) return send(res, response);

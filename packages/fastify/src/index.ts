@@ -69,12 +69,14 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
   const auth = createOidcAuth(authOptions);
   // The plugin shares its parent's scope (fastify-plugin), so this is the prefix it was registered under.
   const basePath = fastify.prefix;
-  const requests = new WeakMap<FastifyRequest, OidcRequest>();
+  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
+  const OIDC_REQUEST = Symbol('oin-oidc.request');
+  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
   const requestOf = (request: FastifyRequest) => {
-    let req = requests.get(request);
+    let req = (request as Carrier)[OIDC_REQUEST];
     if (!req) {
       req = toOidcRequest(request, basePath);
-      requests.set(request, req);
+      (request as Carrier)[OIDC_REQUEST] = req;
     }
     return req;
   };

@@ -72,12 +72,14 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
 
   // One OidcRequest per request (Hono keeps one Context through its middleware chain), so core reads
   // the session once even when the middleware and requiresAuth() both ask.
-  const requests = new WeakMap<Context, OidcRequest>();
+  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
+  const OIDC_REQUEST = Symbol('oin-oidc.request');
+  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
   const toOidcRequest = (c: Context): OidcRequest => {
-    let req = requests.get(c);
+    let req = (c as Carrier)[OIDC_REQUEST];
     if (req === undefined) {
       req = buildRequest(c);
-      requests.set(c, req);
+      (c as Carrier)[OIDC_REQUEST] = req;
     }
     return req;
   };

@@ -70,12 +70,14 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function oidc(options: KoaOidcOptions): KoaOidc {
   const { basePath, ...authOptions } = options;
   const auth = createOidcAuth(authOptions);
-  const requests = new WeakMap<Context, OidcRequest>();
+  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
+  const OIDC_REQUEST = Symbol('oin-oidc.request');
+  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
   const requestOf = (ctx: Context) => {
-    let req = requests.get(ctx);
+    let req = (ctx as Carrier)[OIDC_REQUEST];
     if (!req) {
       req = toOidcRequest(ctx, basePath);
-      requests.set(ctx, req);
+      (ctx as Carrier)[OIDC_REQUEST] = req;
     }
     return req;
   };

