@@ -78,10 +78,10 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   sessions.warm();
   sealer.seal({}, 'transaction', 1).catch(() => {});
 
-  function cookieContext(req: OidcRequest): CookieContext {
+  function cookieContext(req: OidcRequest, cookieHeader: string | null = headerOf(req, 'cookie')): CookieContext {
     // Secure everywhere except plain http on a loopback host (development), where browsers refuse it.
     const secure = !(req.url.protocol === 'http:' && isLoopbackHost(req.url.hostname));
-    return { cookieHeader: headerOf(req, 'cookie'), secure };
+    return { cookieHeader, secure };
   }
 
   function basePathOf(req: OidcRequest): string {
@@ -304,7 +304,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     if (read === undefined) {
       try {
         // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
-        read = headerOf(req, 'cookie') ? sessions.read(cookieContext(req)) : Promise.resolve({ session: null, setCookies: [] });
+        const cookie = headerOf(req, 'cookie');
+        read = cookie ? sessions.read(cookieContext(req, cookie)) : Promise.resolve({ session: null, setCookies: [] });
       } catch (error) {
         read = Promise.reject(error);
       }
