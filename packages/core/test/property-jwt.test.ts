@@ -400,6 +400,10 @@ describe('JWKS registry (random JWKS documents over HTTP)', () => {
       ),
       1500,
     );
-    for (const key of ['key', 'ERR_OIDC_JWKS_UNAVAILABLE', 'ERR_OIDC_JWKS_NO_MATCHING_KEY', 'ERR_OIDC_ID_TOKEN_INVALID']) expect(seen.get(key) ?? 0, key).toBeGreaterThan(20);
+    // The generator must reach every outcome. ERR_OIDC_ID_TOKEN_INVALID (a usable-looking key the
+    // registry still refuses) is the rarest: 13-40 of 1,500 runs were observed, so its floor is 5
+    // (Poisson tail below 1e-3); the common outcomes keep a floor of 20.
+    const floors: Record<string, number> = { key: 20, ERR_OIDC_JWKS_UNAVAILABLE: 20, ERR_OIDC_JWKS_NO_MATCHING_KEY: 20, ERR_OIDC_ID_TOKEN_INVALID: 5 };
+    for (const [key, floor] of Object.entries(floors)) expect(seen.get(key) ?? 0, key).toBeGreaterThanOrEqual(floor);
   });
 });
