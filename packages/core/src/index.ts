@@ -70,7 +70,8 @@ export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
 export type { GrantTokens } from './custom-profile/grants';
 
 // The framework-neutral flow layer adapters call (issue 4)
-export { createOidcAuth, fromWebRequest, toWebResponse } from './flow/index';
-export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution } from './flow/index';
+export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse } from './flow/index';
+export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit } from './flow/index';
 export { isSessionStore } from './session/types';
+export { sessionUser } from './session/session-user';
 export type { Session, SessionStore } from './session/types';

@@ -376,6 +376,101 @@ describe('SessionManager', () => {
   });
 });
 
+describe('SessionManager.readWarm (the synchronous warm path)', () => {
+  const http = (cookieHeader: string | null) => ({ cookieHeader, secure: false });
+
+  it('answers a warm value exactly as read does, without an unseal or a promise, and no cookie as no session', async () => {
+    const { manager, jar, unseals } = countingSetup();
+    const created = await manager.create(http(null), SIGN_IN);
+    jar.apply(created.setCookies);
+    const header = jar.header();
+    expect(manager.readWarm(http('theme=dark'))).toEqual({ session: null, setCookies: [] });
+    // Never opened in this process: the async read has to unseal it first.
+    expect(manager.readWarm(http(header))).toBeUndefined();
+    const read = await manager.read(http(header));
+    const warm = manager.readWarm(http(header));
+    expect(warm).toEqual({ session: read.session, setCookies: [] });
+    expect(warm!.session).toBe(read.session); // the cached frozen object itself
+    expect(unseals.count).toBe(1);
+    // Other cookies around it change nothing.
+    expect(manager.readWarm(http(`a=1; ${header}; b=2`))!.session).toBe(read.session);
+  });
+
+  it('leaves to read every case that writes or decides: rolling extension, expiry, an old secret, a server-side store, logout', async () => {
+    const rolling = countingSetup({ rollingSec: 3600, absoluteSec: 86400 });
+    rolling.jar.apply((await rolling.manager.create(http(null), SIGN_IN)).setCookies);
+    const header = rolling.jar.header();
+    await rolling.manager.read(http(header));
+    expect(rolling.manager.readWarm(http(header))).toBeDefined();
+    rolling.c.t += 31 * 60_000; // less than half of the rolling window left: read re-issues
+    expect(rolling.manager.readWarm(http(header))).toBeUndefined();
+    expect((await rolling.manager.read(http(header))).setCookies).toHaveLength(1);
+    rolling.c.t += 3600_000; // past the idle end
+    expect(rolling.manager.readWarm(http(header))).toBeUndefined();
+    expect((await rolling.manager.read(http(header))).session).toBeNull();
+
+    // Sealed under a secret that is no longer the first: read re-seals it, readWarm never answers it.
+    const old = setup({ secrets: [OLD] });
+    old.jar.apply((await old.manager.create(http(null), SIGN_IN)).setCookies);
+    const rotated = new SessionManager({ sealer: createSealer([NEW, OLD], { now: old.c.now }), now: old.c.now });
+    const oldHeader = old.jar.header();
+    expect((await rotated.read(http(oldHeader))).setCookies).toHaveLength(1);
+    expect(rotated.readWarm(http(oldHeader))).toBeUndefined();
+    expect((await rotated.read(http(oldHeader))).setCookies).toHaveLength(1);
+
+    // With a server-side store the store is asked on every request.
+    const entries = new Map<string, Session>();
+    const stored = setup({ store: { get: async (id) => entries.get(id), set: async (id, v) => void entries.set(id, v), delete: async (id) => void entries.delete(id) } });
+    stored.jar.apply((await stored.manager.create(http(null), SIGN_IN)).setCookies);
+    await stored.manager.read(http(stored.jar.header()));
+    expect(stored.manager.readWarm(http(stored.jar.header()))).toBeUndefined();
+
+    // Signed out: the value left the cache.
+    const out = setup();
+    out.jar.apply((await out.manager.create(http(null), SIGN_IN)).setCookies);
+    const outHeader = out.jar.header();
+    await out.manager.read(http(outHeader));
+    await out.manager.destroy(http(outHeader));
+    expect(out.manager.readWarm(http(outHeader))).toBeUndefined();
+  });
+
+  it('never answers an altered, duplicated or re-chunked spelling of a warm value (CK-04)', async () => {
+    const { manager, jar } = setup();
+    jar.apply((await manager.create(http(null), SIGN_IN)).setCookies);
+    const header = jar.header()!;
+    await manager.read(http(header));
+    const value = header.slice('oin_session='.length);
+    const middle = value.length >> 1;
+    const altered = `${value.slice(0, middle)}${value[middle] === 'A' ? 'B' : 'A'}${value.slice(middle + 1)}`;
+    expect(manager.readWarm(http(`oin_session=${altered}`))).toBeUndefined();
+    expect(manager.readWarm(http(`${header}; ${header}`))).toBeUndefined();
+    expect((await manager.read(http(`${header}; ${header}`))).session).toBeNull();
+    expect(manager.readWarm(http(`oin_session=; oin_session.1=${value}`))).toBeUndefined();
+    expect(manager.readWarm(http(`${header}; oin_session.1=x`))).toBeUndefined();
+    expect(manager.readWarm(http(`oin_session="${value}"`))!.session).not.toBeNull(); // RFC 6265 DQUOTE form, same value
+  });
+
+  it('keeps a session in use warm while 10,000 others pass through the cache; one read once is evicted', async () => {
+    const { manager } = setup();
+    const sign = async () => {
+      const created = await manager.create(http(null), SIGN_IN);
+      const header = created.setCookies[0]!.split(';')[0]!;
+      await manager.read(http(header));
+      return header;
+    };
+    const hot = await sign();
+    const once = await sign();
+    for (let i = 0; i < 10_000; i++) {
+      await sign();
+      if (i % 1000 === 0) expect(manager.readWarm(http(hot)), `hot at ${i}`).toBeDefined();
+    }
+    expect(manager.readWarm(http(hot))).toBeDefined();
+    expect(manager.readWarm(http(once))).toBeUndefined();
+    // Evicted is not refused: the async read opens it again.
+    expect((await manager.read(http(once))).session).not.toBeNull();
+  }, 60_000);
+});
+
 describe('TransactionCookies', () => {
   const tx = (state: string) => ({
     state,

@@ -13,8 +13,8 @@
  * app.get('/me', auth.requiresAuth(), (req, res) => res.json(req.oidc.user));
  * ```
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { createOidcAuth, OidcError } from '@oin-oidc/core';
+import type { IncomingMessage } from 'node:http';
+import { createOidcAuth, fromHeaderMap, OidcError, sessionUser } from '@oin-oidc/core';
 import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -27,8 +27,8 @@ export type {
 export interface OidcRequestContext {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
-  user: Record<string, unknown> | undefined;
+  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
+  user: Readonly<Record<string, unknown>> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
   isAuthenticated: boolean;
@@ -90,7 +90,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
       if ('response' in result) return send(res, result.response);
       // The middleware, when it ran, already sent any re-issued session cookie.
       if (!req.oidc) appendCookies(res, result.setCookies);
-      req.oidc = sessionContext(result.session);
+      if (req.oidc?.session !== result.session) req.oidc = sessionContext(result.session);
       next();
     });
   };
@@ -111,7 +111,7 @@ function run(next: NextFunction, step: () => Promise<void>): void {
 function sessionContext(session: Session | null): OidcRequestContext {
   return {
     session,
-    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
   };
@@ -119,122 +119,7 @@ function sessionContext(session: Session | null): OidcRequestContext {
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */
 function toOidcRequest(req: Request): OidcRequest {
-  const target = req.originalUrl;
-  const origin = checkedOrigin(req.protocol, externalHost(req), target);
-  return new NodeOidcRequest(req.method.toUpperCase(), req.baseUrl, origin, target, req.headers, () => readBody(req));
-}
-
-/**
- * The request as core sees it. A class rather than an object literal with getters (V8 creates
- * those slowly): `url` and `headers` are built on first use, which most requests never reach
- * (core reads headers through `header()` and matches routes on `path`).
- */
-class NodeOidcRequest implements OidcRequest {
-  readonly path: string;
-  #url: URL | undefined;
-  #headers: Headers | undefined;
-  #body: Promise<string> | undefined;
-
-  constructor(
-    readonly method: string,
-    readonly basePath: string,
-    private readonly origin: string,
-    private readonly target: string,
-    private readonly native: IncomingHttpHeaders,
-    private readonly read: () => Promise<string>,
-  ) {
-    this.path = pathOf(target);
-  }
-
-  get url(): URL {
-    this.#url ??= externalUrl(this.origin, this.target);
-    return this.#url;
-  }
-
-  get headers(): Headers {
-    this.#headers ??= toHeaders(this.native);
-    return this.#headers;
-  }
-
-  header(name: string): string | null {
-    return nodeHeader(this.native, name);
-  }
-
-  readBody(): Promise<string> {
-    this.#body ??= this.read();
-    return this.#body;
-  }
-}
-
-/**
- * `req.host` of Express 5 (port included; `X-Forwarded-Host` only from a trusted proxy), written
- * out so Express 4, whose `req.host` drops the port, gets the same answer.
- */
-/** host[:port] as RFC 9110 §7.2 allows it: a reg-name or IP literal, nothing that could smuggle a path. */
-const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-/**
- * One header from Node's header map, as `Headers.get` would give it (repeated values joined with
- * `, `, surrounding whitespace trimmed), without building a `Headers` object per request.
- */
-function nodeHeader(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  if (value === undefined) return null;
-  const joined = Array.isArray(value) ? value.join(', ') : String(value);
-  return isWhitespace(joined.charCodeAt(0)) || isWhitespace(joined.charCodeAt(joined.length - 1)) ? joined.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : joined;
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-}
-
-/** The full Web `Headers`, built only when something reads `OidcRequest.headers` (an app's tenant function). */
-function toHeaders(native: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(native)) {
-    if (name.startsWith(':') || value === undefined) continue; // HTTP/2 pseudo-headers
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
-  return headers;
-}
-
-/** Origins (`scheme://host`) already known to parse: a request then parses its URL only if core reads it. */
-const knownOrigins = new Set<string>();
-const MAX_KNOWN_ORIGINS = 1024;
-
-/**
- * The external origin, checked now so a bad Host fails this request whether or not core reads the
- * URL. A missing or malformed Host (or scheme, or an absolute-form target) is the client's error:
- * 400 through the framework's error handling, never a 500 or a URL whose path the Host header rewrote.
- */
-function checkedOrigin(protocol: string, host: string | undefined, path: string): string {
-  if (host && path.startsWith('/')) {
-    const origin = `${protocol}://${host}`;
-    if (knownOrigins.has(origin)) return origin;
-    if (HOST.test(host) && /^https?$/.test(protocol) && URL.parse(`${origin}/`) !== null) {
-      if (knownOrigins.size >= MAX_KNOWN_ORIGINS) knownOrigins.clear();
-      knownOrigins.add(origin);
-      return origin;
-    }
-  }
-  throw invalidTarget();
-}
-
-function invalidTarget(): OidcError {
-  return new OidcError('ERR_OIDC_INVALID_REQUEST', 'The request has a missing or invalid Host header or target.');
-}
-
-/** The external URL from a checked origin and the request target (a path always parses after a valid origin). */
-function externalUrl(origin: string, path: string): URL {
-  const url = URL.parse(`${origin}${path}`);
-  if (url === null) throw invalidTarget();
-  return url;
-}
-
-/** The target's path, before any query: what core matches the auth routes against without a URL. */
-function pathOf(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
+  return fromHeaderMap({ method: req.method, basePath: req.baseUrl, protocol: req.protocol, host: externalHost(req), target: req.originalUrl, headers: req.headers, readBody: () => readBody(req) });
 }
 
 function externalHost(req: Request): string | undefined {

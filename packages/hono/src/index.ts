@@ -13,7 +13,7 @@
  * app.get('/me', auth.requiresAuth(), (c) => c.json(c.get('oidc').user));
  * ```
  */
-import { createOidcAuth, fromWebRequest, toWebResponse } from '@oin-oidc/core';
+import { createOidcAuth, fromWebRequest, sessionUser, toWebResponse } from '@oin-oidc/core';
 import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -28,8 +28,8 @@ export type {
 export interface OidcContext {
   /** The session, or `null` when not signed in. */
   session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`. The user is `(tenant, sub)`. */
-  user: Record<string, unknown> | undefined;
+  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
+  user: Readonly<Record<string, unknown>> | undefined;
   /** The tenant id of the session or of the bearer token. */
   tenant: string | undefined;
   isAuthenticated: boolean;
@@ -107,7 +107,7 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   };
   const context = (session: Session | null): OidcContext => ({
     session,
-    user: session ? { ...session.claims, sub: session.sub } : undefined,
+    user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
   });
@@ -129,7 +129,7 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
         if ('response' in result) return send(c, result.response);
         // The middleware, when it ran, already sent any re-issued session cookie.
         if (!c.get('oidc')) withCookies(c, result.setCookies);
-        c.set('oidc', context(result.session));
+        if (c.get('oidc')?.session !== result.session) c.set('oidc', context(result.session));
         return next();
       }),
     requireAccessToken: (guardOptions) =>

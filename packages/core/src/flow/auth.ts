@@ -15,10 +15,11 @@ import { type SessionRead, SessionManager } from '../session/session-manager';
 import { TransactionCookies } from '../session/transaction-cookie';
 import type { CookieContext } from '../session/types';
 import { MemoryCredentialStore } from '../tenant/credential-store';
-import { isLoopbackHost, type Tenant } from '../tenant/tenant';
+import type { Tenant } from '../tenant/tenant';
 import { resolveAuthOptions } from './options';
 import { errorResponse, headerOf, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
-import { resolveTenantId } from './tenant';
+import { isSecureRequest } from './request-origin';
+import { resolveTenantId, tenantIdOf } from './tenant';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
 
 type RouteName = 'login' | 'callback' | 'initiate' | 'logout';
@@ -80,8 +81,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
 
   function cookieContext(req: OidcRequest, cookieHeader: string | null = headerOf(req, 'cookie')): CookieContext {
     // Secure everywhere except plain http on a loopback host (development), where browsers refuse it.
-    const secure = !(req.url.protocol === 'http:' && isLoopbackHost(req.url.hostname));
-    return { cookieHeader, secure };
+    return { cookieHeader, secure: isSecureRequest(req) };
   }
 
   function basePathOf(req: OidcRequest): string {
@@ -305,7 +305,15 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       try {
         // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
         const cookie = headerOf(req, 'cookie');
-        read = cookie ? sessions.read(cookieContext(req, cookie)) : Promise.resolve({ session: null, setCookies: [] });
+        if (cookie) {
+          // A warm session (opened before, nothing to re-issue) is answered synchronously; only a
+          // first sight, a rolling extension or a server-side store takes the async read.
+          const context = cookieContext(req, cookie);
+          const warm = sessions.readWarm(context);
+          read = warm === undefined ? sessions.read(context) : Promise.resolve(warm);
+        } else {
+          read = Promise.resolve({ session: null, setCookies: [] });
+        }
       } catch (error) {
         read = Promise.reject(error);
       }
@@ -331,12 +339,23 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return prefersJson(req) || (req.method !== 'GET' && req.method !== 'HEAD');
   }
 
+  /** The tenant a guarded route names, if any; a malformed one names none (the session then does not count). */
+  function routeTenantOf(req: OidcRequest): string | undefined | Promise<string | undefined> {
+    if (typeof tenantMode === 'function') return resolveTenantId(tenantMode, req).catch(() => undefined);
+    try {
+      return tenantIdOf(tenantMode, req);
+    } catch {
+      return undefined;
+    }
+  }
+
   async function requireSession(req: OidcRequest) {
     let read: Awaited<ReturnType<typeof getSession>>;
     let routeTenant: string | undefined;
     try {
       read = await getSession(req);
-      routeTenant = await resolveTenantId(tenantMode, req).catch(() => undefined);
+      const tenant = routeTenantOf(req);
+      routeTenant = tenant instanceof Promise ? await tenant : tenant;
     } catch (error) {
       return { response: errorResponse(req, error, randomToken(9)) };
     }

@@ -32,6 +32,18 @@ export interface OidcRequest {
    * build `url` lazily (a getter). Any other path is matched through `url.pathname`.
    */
   path?: string;
+  /**
+   * Optional: the external origin, `scheme://host[:port]`, already checked by the adapter (the scheme
+   * and host `url` is built from). When present, core decides cookie security and `'host'` /
+   * `'subdomain'` tenants from it (parsed once per distinct origin) without reading `url`.
+   */
+  origin?: string;
+  /**
+   * Optional: the raw query of the request target, after `?` (without it), `''` when there is none.
+   * When it is plain printable ASCII without `#`, core reads `?tenant=` from it without reading `url`
+   * (the values decode exactly as `url.searchParams` would give them); anything else goes through `url`.
+   */
+  query?: string;
   /** The raw urlencoded body (an adapter may re-encode an already-parsed body). Capped by the adapter. */
   readBody(): Promise<string>;
 }

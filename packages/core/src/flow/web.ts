@@ -20,6 +20,8 @@ class WebOidcRequest implements OidcRequest {
   readonly method: string;
   readonly headers: Headers;
   readonly path: string | undefined;
+  readonly query: string | undefined;
+  readonly #origin: string | undefined;
   #url: URL | undefined;
   #body: Promise<string> | undefined;
 
@@ -29,13 +31,21 @@ class WebOidcRequest implements OidcRequest {
   ) {
     this.method = request.method.toUpperCase();
     this.headers = request.headers;
-    this.path = pathOf(request.url);
+    const parts = splitHref(request.url);
+    this.path = parts?.path;
+    this.query = parts?.query;
+    this.#origin = parts?.origin;
   }
 
   /** Parsed on first use: a request that is not for an auth route and carries no cookie never needs it. */
   get url(): URL {
     this.#url ??= new URL(this.request.url);
     return this.#url;
+  }
+
+  /** From the URL once it was read (an adapter may rewrite it from trusted proxy headers), else from the href. */
+  get origin(): string | undefined {
+    return this.#url !== undefined ? this.#url.origin : this.#origin;
   }
 
   header(name: string): string | null {
@@ -49,13 +59,25 @@ class WebOidcRequest implements OidcRequest {
   }
 }
 
-/** The path of a serialised absolute URL (`scheme://authority/path?query`), without parsing it. */
-function pathOf(href: string): string | undefined {
+/**
+ * Origin, path and query of a serialised absolute URL (`scheme://authority/path?query#fragment`),
+ * without parsing it. `undefined` when the href does not have that shape, or its authority carries
+ * credentials (core then reads everything through the parsed URL).
+ */
+function splitHref(href: string): { origin: string | undefined; path: string; query: string } | undefined {
   const authority = href.indexOf('//');
   const start = authority === -1 ? -1 : href.indexOf('/', authority + 2);
   if (start === -1) return undefined;
-  const end = href.search(/[?#]/);
-  return end === -1 ? href.slice(start) : end > start ? href.slice(start, end) : undefined;
+  const hash = href.indexOf('#', start);
+  const end = hash === -1 ? href.length : hash;
+  const mark = href.indexOf('?', start);
+  const pathEnd = mark === -1 || mark > end ? end : mark;
+  const origin = href.slice(0, start);
+  return {
+    origin: origin.includes('@') ? undefined : origin,
+    path: href.slice(start, pathEnd),
+    query: pathEnd === end ? '' : href.slice(pathEnd + 1, end),
+  };
 }
 
 async function readCapped(request: Request): Promise<string> {

@@ -5,3 +5,4 @@ export { TransactionCookies } from './transaction-cookie';
 export type { TakenTransaction } from './transaction-cookie';
 export { isSessionStore } from './types';
 export type { Session, SessionStore, CookieSealer, CookieContext } from './types';
+export { sessionUser } from './session-user';

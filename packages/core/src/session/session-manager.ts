@@ -88,6 +88,8 @@ interface Opened {
   until: number;
   /** Sealed with the current (first) secret; `undefined` until learned. */
   current: boolean | undefined;
+  /** When it was (re-)inserted into the cache, counted in insertions ({@link SessionManager.#touch}). */
+  seq: number;
 }
 
 export class SessionManager {
@@ -122,12 +124,20 @@ export class SessionManager {
    */
   readonly #opened = new Map<string, Opened>();
   #openedChars = 0;
+  /** Insertions into {@link #opened} so far. */
+  #seq = 0;
+  /** The entry {@link #isOpened} matched last: the session read that follows the cookie parse reuses it. */
+  #lastOpened: Opened | undefined;
+  /** Which cookie names are session cookies or chunks, for http (index 0) and https (index 1). */
+  readonly #accepts: readonly [(name: string) => boolean, (name: string) => boolean];
 
   constructor(options: SessionManagerOptions) {
     this.#sealer = options.sealer;
     this.#baseName = options.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
     this.#names = [this.#baseName, `__Host-${this.#baseName}`];
     this.#prefixes = [`${this.#names[0]}.`, `${this.#names[1]}.`];
+    const accept = (index: 0 | 1) => (candidate: string) => candidate === this.#names[index] || candidate.startsWith(this.#prefixes[index]);
+    this.#accepts = [accept(0), accept(1)];
     this.#rollingMs = (options.rollingSec ?? DEFAULT_ROLLING_SEC) * 1000;
     this.#absoluteMs = (options.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
     this.#store = options.store;
@@ -183,6 +193,28 @@ export class SessionManager {
     const extended: Session = { ...session, expiresAt: Math.min(now + this.#rollingMs, absoluteEnd) };
     const setCookies = await this.#write(extended, cookies, context.secure, now);
     return { session: extended, setCookies };
+  }
+
+  /**
+   * {@link read} without a promise, for the common case only: a cookie value opened before (cache
+   * hit, see {@link #opened}), sealed with the current secret, still live, with more than half of
+   * its rolling window left and no server-side store. `undefined` means "take {@link read}", which
+   * answers every other case (first sight, rolling extension, re-sealing, deletions, store reads).
+   */
+  readWarm(context: CookieContext): SessionRead | undefined {
+    if (this.#store !== undefined) return undefined;
+    const cookies = this.#parse(context);
+    if (cookies.size === 0) return { session: null, setCookies: [] };
+    // The parse already found the value in the cache (#isOpened) when it is warm.
+    const hit = this.#lastOpened;
+    if (hit === undefined || hit.current !== true || hit.payload.k !== 'session') return undefined;
+    const sealed = joinChunks(cookies, this.cookieName(context.secure));
+    const now = this.#now();
+    if (sealed !== hit.sealed || now >= hit.until) return undefined;
+    const session = this.#live(hit.payload.s, now);
+    if (session === null || session.expiresAt - now < this.#rollingMs / 2) return undefined;
+    this.#touch(sealed, hit);
+    return { session, setCookies: [] };
   }
 
   /**
@@ -257,9 +289,8 @@ export class SessionManager {
   }
 
   #parse(context: CookieContext): CookieMap {
-    const name = this.cookieName(context.secure);
-    const prefix = this.#prefixes[context.secure ? 1 : 0];
-    return parseCookies(context.cookieHeader, (candidate) => candidate === name || candidate.startsWith(prefix), this.#isOpened);
+    this.#lastOpened = undefined;
+    return parseCookies(context.cookieHeader, this.#accepts[context.secure ? 1 : 0], this.#isOpened);
   }
 
   async #open(sealed: string, now: number): Promise<Session | null> {
@@ -300,9 +331,7 @@ export class SessionManager {
     const hit = this.#opened.get(index);
     if (hit !== undefined && hit.sealed === sealed) {
       if (now < hit.until) {
-        // Most recently used goes last, so eviction drops the least recently used first.
-        this.#opened.delete(index);
-        this.#opened.set(index, hit);
+        this.#touch(sealed, hit);
         return hit;
       }
       this.#forget(sealed);
@@ -310,7 +339,7 @@ export class SessionManager {
     const payload = await this.#unsealChecked(sealed);
     if (payload === null) return null;
     const expiry = payload.k === 'ref' ? payload.exp : payload.s.expiresAt;
-    const opened: Opened = { sealed, payload: deepFreeze(payload), until: expiry - SEAL_EXP_SLACK_MS, current: undefined };
+    const opened: Opened = { sealed, payload: deepFreeze(payload), until: expiry - SEAL_EXP_SLACK_MS, current: undefined, seq: 0 };
     if (now < opened.until) this.#remember(sealed, opened);
     return opened;
   }
@@ -319,6 +348,7 @@ export class SessionManager {
     const index = indexOf(sealed);
     const previous = this.#opened.get(index);
     if (previous !== undefined) this.#forget(previous.sealed);
+    opened.seq = ++this.#seq;
     this.#opened.set(index, opened);
     this.#openedChars += sealed.length;
     for (const entry of this.#opened.values()) {
@@ -337,7 +367,25 @@ export class SessionManager {
   }
 
   /** True when `value` is, character for character, a value already opened and cached (so already validated). */
-  #isOpened = (value: string): boolean => this.#opened.get(indexOf(value))?.sealed === value;
+  #isOpened = (value: string): boolean => {
+    const entry = this.#opened.get(indexOf(value));
+    if (entry === undefined || entry.sealed !== value) return false;
+    this.#lastOpened = entry;
+    return true;
+  };
+
+  /**
+   * Keep a used entry from eviction. Eviction drops the oldest insertions first; an entry is
+   * re-inserted only once it has fallen into the older half, so a hot session costs no Map writes
+   * on most reads (an approximate LRU: a used entry always outlives half a cache of new ones).
+   */
+  #touch(sealed: string, entry: Opened): void {
+    if (this.#seq - entry.seq < this.#opened.size / 2) return;
+    const index = indexOf(sealed);
+    this.#opened.delete(index);
+    entry.seq = ++this.#seq;
+    this.#opened.set(index, entry);
+  }
 
   /** Expiry is checked here even though the sealed token has its own `exp`: the session clock is authoritative. */
   #live(session: Session, now: number): Session | null {

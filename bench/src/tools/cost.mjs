@@ -1,0 +1,62 @@
+/**
+ * Server CPU per request, side by side (a development tool for the §2.2/§2.3 misses): for one
+ * framework, starts the bare, session and bearer sides, signs in, loads each side with autocannon
+ * in rounds (order rotated) and prints the server process's own CPU time per request (user+system,
+ * µs) next to requests/s. CPU per request is steadier than requests/s on a shared 2-core machine,
+ * because it does not depend on how much CPU the load generator got.
+ *
+ *   node bench/src/tools/cost.mjs fastify [rounds=5] [seconds=2]
+ *
+ * VARIANTS=bare,oin picks the sides (default bare,oin,oin-bearer; the bearer side is sent no cookie).
+ * PIN=1 pins the load generator to CPU 0 and the servers to CPU 1 (taskset), which steadies the
+ * numbers on a 2-core machine. With BENCH_PROFILE_DIR set, each server writes a CPU profile; the
+ * pid and request count printed per side turn its sample times into µs per request.
+ */
+import { signInThrough } from '../lib/browser.mjs';
+import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, loadTesting, startOrg, tenantRecord } from '../lib/emulator.mjs';
+import { load } from '../lib/load.mjs';
+import { median } from '../lib/measure.mjs';
+import { spawnServer } from '../lib/servers.mjs';
+
+const [framework = 'fastify', roundsArg = '5', secondsArg = '2'] = process.argv.slice(2);
+const variants = (process.env.VARIANTS ?? 'bare,oin,oin-bearer').split(',');
+const testing = await loadTesting();
+const sides = await Promise.all(variants.map((v) => spawnServer(framework, v)));
+if (process.env.PIN) {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('taskset', ['-p', '-c', '0', String(process.pid)]);
+  for (const s of sides) execFileSync('taskset', ['-p', '-c', '1', String(s.child.pid)]);
+}
+const org = await startOrg(testing, sides.map((s) => `${s.baseUrl}/auth/callback`));
+try {
+  for (const side of sides) {
+    await side.configure({ issuer: org.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: SESSION_SECRET, tenants: [tenantRecord(org.issuer, [`${side.baseUrl}/auth/callback`])] });
+  }
+  const oin = sides.find((s) => s.variant === 'oin');
+  const cookie = oin ? await signInThrough(`${oin.baseUrl}/auth/login?tenant=bench`, testing.driveAuthorization) : undefined;
+  const bearer = `Bearer ${await org.control.issueAccessToken(CLIENT_ID, { scope: 'openid profile email' })}`;
+  const headersFor = (side) => ({ accept: 'application/json', ...(cookie && side.variant !== 'oin-bearer' ? { cookie } : {}), ...(side.variant === 'oin-bearer' ? { authorization: bearer } : {}) });
+  const warm = new Map();
+  for (const side of sides) warm.set(side.variant, (await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: 50, durationSec: 1 })).total);
+  const samples = new Map(sides.map((s) => [s.variant, { rps: [], us: [], total: warm.get(s.variant) }]));
+  for (let r = 0; r < Number(roundsArg); r++) {
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(r + k) % sides.length];
+      const before = await side.cpu();
+      const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: 50, durationSec: Number(secondsArg) });
+      const used = (await side.cpu()) - before;
+      samples.get(side.variant).rps.push(m.rps);
+      samples.get(side.variant).total = (samples.get(side.variant).total ?? 0) + m.total;
+      samples.get(side.variant).us.push(used / m.total);
+    }
+  }
+  const bare = samples.get('bare');
+  for (const [variant, s] of samples) {
+    const us = median(s.us);
+    const extra = bare ? ` (+${(us - median(bare.us)).toFixed(2)} µs vs bare, rps ratio ${(median(s.rps) / median(bare.rps)).toFixed(3)})` : '';
+    const pid = sides.find((x) => x.variant === variant).child.pid;
+    console.log(`${framework} ${variant.padEnd(10)} ${Math.round(median(s.rps)).toString().padStart(6)} req/s  ${us.toFixed(2)} µs CPU/req${extra}  [pid ${pid}, ${s.total} requests]`);
+  }
+} finally {
+  await Promise.all([...sides.map((s) => s.close()), org.close()]);
+}
