@@ -14,7 +14,7 @@
  * ```
  */
 import { createOidcAuth, fromWebRequest, sessionUser, toWebResponse } from '@oin-oidc/core';
-import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import type { ActiveToken, HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session, WebRequestOptions } from '@oin-oidc/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { basePath as routeBasePath } from 'hono/route';
@@ -65,6 +65,15 @@ export interface HonoOidc {
   requireAccessToken(options?: { tenantId?: string }): MiddlewareHandler;
 }
 
+/**
+ * On `@hono/node-server` the Node request is at `c.env.incoming`: core reads headers from its map,
+ * so the Web `Request` never builds (and re-validates) its `Headers` on a warm request.
+ */
+function nodeHeaders(c: Context): WebRequestOptions {
+  const headers = (c.env as { incoming?: { headers?: unknown } } | undefined)?.incoming?.headers;
+  return typeof headers === 'object' && headers !== null && !(headers instanceof Headers) ? { headerMap: headers as HeaderMap } : {};
+}
+
 /** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
 export function oidc(options: HonoOidcOptions): HonoOidc {
   const { trustProxy = false, ...authOptions } = options;
@@ -84,7 +93,10 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
     return req;
   };
   const buildRequest = (c: Context): OidcRequest => {
-    const req = fromWebRequest(c.req.raw, routeBasePath(c).replace(/\/+$/, ''));
+    // The mount path of the middleware running now; computed only if core reads it (auth routes,
+    // login redirects), so pinned to this middleware's route index, not the guard's.
+    const index = c.req.routeIndex;
+    const req = fromWebRequest(c.req.raw, () => routeBasePath(c, index).replace(/\/+$/, ''), nodeHeaders(c));
     if (trustProxy) {
       // URL setters parse what they are given: a host value cannot smuggle in a path or a scheme.
       const [proto, host] = ['x-forwarded-proto', 'x-forwarded-host'].map((name) => c.req.header(name)?.split(',')[0]?.trim());

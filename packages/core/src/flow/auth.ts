@@ -88,11 +88,21 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return req.basePath.endsWith('/') ? req.basePath.slice(0, -1) : req.basePath;
   }
 
+  const routeSuffixes = [routes.login, routes.callback, routes.initiate, routes.logout];
+  const loginSegment = `${routes.login}/`;
+  function endsWithRoute(path: string): boolean {
+    for (const route of routeSuffixes) if (path.endsWith(route)) return true;
+    return false;
+  }
+
   function match(req: OidcRequest): { route: RouteName; pathTenant?: string } | null {
-    const base = basePathOf(req);
     // A plain raw path is exactly what URL parsing would give (no dot segments, nothing to encode),
     // so most requests are matched by string comparison without parsing a URL.
     const path = req.path !== undefined && PLAIN_PATH.test(req.path) ? req.path : req.url.pathname;
+    // Every auth route's path ends with its route (or, in 'path' mode, holds `<login>/`): a request
+    // for any other path is answered without reading basePath, which some adapters compute lazily.
+    if (!endsWithRoute(path) && !(tenantMode === 'path' && path.includes(loginSegment))) return null;
+    const base = basePathOf(req);
     if (base !== '' && !path.startsWith(`${base}/`)) return null;
     const rest = path.slice(base.length);
     if (rest === routes.login) return { route: 'login' };

@@ -87,7 +87,7 @@ const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * One header from the map, as `Headers.get` would give it (repeated values joined with `, `,
  * surrounding whitespace trimmed), without building a `Headers` object per request.
  */
-function headerValue(headers: HeaderMap, name: string): string | null {
+export function headerValue(headers: HeaderMap, name: string): string | null {
   const value = headers[name];
   if (value === undefined) return null;
   const joined = typeof value === 'string' ? value : Array.isArray(value) ? value.join(', ') : String(value);

@@ -1,5 +1,6 @@
 /** Web `Request` / `Response` glue for Web-native frameworks (Hono, Bun, Deno, Workers). */
 import { OidcError } from '../errors';
+import { type HeaderMap, headerValue } from './header-map-request';
 import type { OidcRequest, OidcResponse } from './types';
 
 /** The largest body an auth route reads: a form_post callback is a few KiB (an ID token and state). */
@@ -11,26 +12,37 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * never read here). The body is read at most once, only by routes that need it, and capped at
  * {@link MAX_BODY_BYTES} (ERR_OIDC_PAYLOAD_TOO_LARGE).
  */
-export function fromWebRequest(request: Request, basePath = ''): OidcRequest {
-  return new WebOidcRequest(request, basePath);
+export function fromWebRequest(request: Request, basePath: string | (() => string) = '', options: WebRequestOptions = {}): OidcRequest {
+  return new WebOidcRequest(request, basePath, options.headerMap);
+}
+
+export interface WebRequestOptions {
+  /**
+   * The same request's headers as a Node-style map, when the runtime has one at hand (Hono on
+   * `@hono/node-server`: `c.env.incoming.headers`). Core then reads headers from it and never
+   * makes the `Request` build its `Headers` (the same values; a repeated Cookie header is joined
+   * with `; ` as Node does).
+   */
+  headerMap?: HeaderMap;
 }
 
 /** A class rather than an object literal with getters, which V8 creates slowly. */
 class WebOidcRequest implements OidcRequest {
   readonly method: string;
-  readonly headers: Headers;
   readonly path: string | undefined;
   readonly query: string | undefined;
   readonly #origin: string | undefined;
+  #basePath: string | (() => string);
   #url: URL | undefined;
   #body: Promise<string> | undefined;
 
   constructor(
     private readonly request: Request,
-    readonly basePath: string,
+    basePath: string | (() => string),
+    private readonly headerMap: HeaderMap | undefined,
   ) {
     this.method = request.method.toUpperCase();
-    this.headers = request.headers;
+    this.#basePath = basePath;
     const parts = splitHref(request.url);
     this.path = parts?.path;
     this.query = parts?.query;
@@ -48,8 +60,19 @@ class WebOidcRequest implements OidcRequest {
     return this.#url !== undefined ? this.#url.origin : this.#origin;
   }
 
+  /** Computed on first use when the adapter passed a function: only auth routes and login redirects read it. */
+  get basePath(): string {
+    if (typeof this.#basePath === 'function') this.#basePath = this.#basePath();
+    return this.#basePath;
+  }
+
+  /** The request's own Headers (some runtimes build them on first access). */
+  get headers(): Headers {
+    return this.request.headers;
+  }
+
   header(name: string): string | null {
-    return this.headers.get(name);
+    return this.headerMap === undefined ? this.request.headers.get(name) : headerValue(this.headerMap, name);
   }
 
   /** Read at most once, only by routes that need it. */
