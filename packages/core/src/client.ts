@@ -11,7 +11,7 @@ import { createDpopKeyPair, type DpopKeyPair } from './dpop/dpop';
 import { OidcError, isOidcError } from './errors';
 import { createTransport } from './http/transport';
 import { resolveInitiateLogin } from './initiate/initiate-login';
-import { type ActiveToken, createIntrospector } from './introspection/introspect';
+import { type ActiveToken, createIntrospector, type Introspector } from './introspection/introspect';
 import { createJwksRegistry } from './jwks/jwks-registry';
 import { buildLogoutUrl, type LogoutUrlOptions } from './logout/build-logout-url';
 import { type OidcClientOptions, resolveOptions } from './options';
@@ -74,6 +74,14 @@ const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
  * const result = await client.handleCallback(parseCallbackParams(request), transaction);
  * ```
  */
+/** Each client's introspector, for the flow layer's warm-token check (internal to core, not exported). */
+const introspectors = new WeakMap<OidcClient, Introspector>();
+
+/** Whether `token` is in this client's in-process cache of active introspection answers. */
+export function isWarmAccessToken(client: OidcClient, token: string): boolean {
+  return introspectors.get(client)?.isWarm(token) === true;
+}
+
 export function createOidcClient(options: OidcClientOptions): OidcClient {
   const resolved = resolveOptions(options);
   const { store, now, clockToleranceSec } = resolved;
@@ -133,7 +141,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     return tenant;
   }
 
-  return Object.freeze({
+  const client: OidcClient = Object.freeze({
     store,
     getTenant,
 
@@ -174,4 +182,6 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       return { tenant, claims, idToken: token };
     },
   });
+  introspectors.set(client, introspector);
+  return client;
 }

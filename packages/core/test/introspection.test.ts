@@ -213,6 +213,26 @@ describe('introspect against the Okta org emulator', () => {
     expect(org.control.counters().introspect).toBe(2);
   });
 
+  it('hands out the active answer deep-frozen, one object for concurrent and warm callers; isWarm knows only the exact active token', async () => {
+    const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+    const client = introspector({ cache: { maxTtlSec: 60 } });
+    expect(client.isWarm(token)).toBe(false);
+    const [a, b] = await Promise.all([client.introspect(tenant, token), client.introspect(tenant, token)]);
+    expect(a).toBe(b);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(() => {
+      (a as { sub?: string }).sub = 'mallory';
+    }).toThrow(TypeError);
+    expect(await client.introspect(tenant, token)).toBe(a);
+    expect(client.isWarm(token)).toBe(true);
+    expect(client.isWarm(`${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`)).toBe(false);
+    expect(client.isWarm(`${token} `)).toBe(false);
+    // Without a cache nothing is ever warm, and answers are still frozen.
+    const uncached = introspector({});
+    expect(Object.isFrozen(await uncached.introspect(tenant, token))).toBe(true);
+    expect(uncached.isWarm(token)).toBe(false);
+  });
+
   it('never serves a cached positive result past the token exp (IN-06)', async () => {
     let offsetMs = 0;
     const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 86_400 } });

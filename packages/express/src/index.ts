@@ -98,7 +98,11 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
     run(next, async () => {
       const result = await auth.requireAccessToken(requestOf(req), guardOptions);
       if ('response' in result) return send(res, result.response);
-      req.oidc = { ...(req.oidc ?? sessionContext(null)), tenant: result.tenant.id, accessToken: result.token };
+      // The context the middleware made for this request (or a new one): set in place.
+      const context = req.oidc ?? sessionContext(null);
+      context.tenant = result.tenant.id;
+      context.accessToken = result.token;
+      req.oidc = context;
       next();
     });
   return middleware;
@@ -114,6 +118,7 @@ function sessionContext(session: Session | null): OidcRequestContext {
     user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
+    accessToken: undefined,
   };
 }
 

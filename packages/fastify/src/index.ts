@@ -94,7 +94,11 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
     requireAccessToken: (guardOptions) => async (request, reply) => {
       const result = await auth.requireAccessToken(requestOf(request), guardOptions);
       if ('response' in result) return send(reply, result.response);
-      request.oidc = { ...(request.oidc ?? sessionContext(null)), tenant: result.tenant.id, accessToken: result.token };
+      // The context the onRequest hook made for this request (or a new one): set in place.
+      const context = request.oidc ?? sessionContext(null);
+      context.tenant = result.tenant.id;
+      context.accessToken = result.token;
+      request.oidc = context;
     },
   } satisfies FastifyOidc);
 
@@ -152,6 +156,7 @@ function sessionContext(session: Session | null): OidcRequestContext {
     user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
+    accessToken: undefined,
   };
 }
 

@@ -122,6 +122,7 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
     user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
+    accessToken: undefined,
   });
 
   return {
@@ -148,7 +149,11 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
       createMiddleware(async (c, next) => {
         const result = await auth.requireAccessToken(toOidcRequest(c), guardOptions);
         if ('response' in result) return send(c, result.response);
-        c.set('oidc', { ...(c.get('oidc') ?? context(null)), tenant: result.tenant.id, accessToken: result.token });
+        // The context the middleware made for this request (or a new one): set in place.
+        const oidcContext = c.get('oidc') ?? context(null);
+        oidcContext.tenant = result.tenant.id;
+        oidcContext.accessToken = result.token;
+        c.set('oidc', oidcContext);
         return next();
       }),
   };

@@ -104,7 +104,11 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
     requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {
       const result = await auth.requireAccessToken(requestOf(ctx), guardOptions);
       if ('response' in result) return send(ctx, result.response);
-      ctx.state.oidc = { ...(ctx.state.oidc ?? sessionState(null)), tenant: result.tenant.id, accessToken: result.token };
+      // The state the middleware made for this request (or a new one): set in place.
+      const state = ctx.state.oidc ?? sessionState(null);
+      state.tenant = result.tenant.id;
+      state.accessToken = result.token;
+      ctx.state.oidc = state;
       await next();
     },
   };
@@ -116,6 +120,7 @@ function sessionState(session: Session | null): OidcState {
     user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
+    accessToken: undefined,
   };
 }
 

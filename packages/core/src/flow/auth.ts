@@ -6,7 +6,7 @@
 import { sanitizeReturnTo } from '../authorize/return-to';
 import { TRANSACTION_TTL_SEC } from '../authorize/transaction';
 import { parseCallbackParams } from '../callback/parse-callback';
-import { type CallbackParams, createOidcClient, type OidcClient, type SignInResult } from '../client';
+import { type CallbackParams, createOidcClient, isWarmAccessToken, type OidcClient, type SignInResult } from '../client';
 import { createSealer } from '../crypto/seal';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
@@ -397,7 +397,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       return { response: bearerChallenge(new OidcError('ERR_OIDC_ACCESS_TOKEN_MISSING', 'A bearer access token is required.'), false) };
     }
     const token = space === -1 ? '' : header.slice(space + 1);
-    if (!isBearerTokenSyntax(token)) {
+    // A token this process already found active passed the syntax check then: skip the regex.
+    if (!isWarmAccessToken(client, token) && !isBearerTokenSyntax(token)) {
       return { response: bearerChallenge(new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The bearer access token is malformed.'), true) };
     }
     try {

@@ -6,6 +6,7 @@
  * `/oauth2/v1/introspect` is the only authority.
  */
 import { z } from 'zod';
+import { deepFreeze } from '../internal/deep-freeze';
 import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
 import { OidcError, type OidcErrorCode } from '../errors';
 import { encodeBase64url } from '../internal/base64url';
@@ -72,7 +73,12 @@ export interface Introspector {
    *   `retryAfter` (the local throttle is empty, no network call; catalogue IN-08), and the transport's
    *   `ERR_OIDC_RATE_LIMITED`, `ERR_OIDC_HTTP_TIMEOUT`, `ERR_OIDC_HTTP_ERROR`.
    */
-  introspect(tenant: Tenant, token: string): Promise<ActiveToken>;
+  introspect(tenant: Tenant, token: string): Promise<Readonly<ActiveToken>>;
+  /**
+   * Whether this exact token is in the in-process cache of active answers (so it already passed the
+   * syntax check). No network call and no tenant check: `introspect` still binds it to its tenant.
+   */
+  isWarm(token: string): boolean;
   /** Drop any cached result for this token (call it after revoking the token). */
   forget(tenant: Tenant, token: string): Promise<void>;
 }
@@ -412,7 +418,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     const index = hotIndex(token);
     const previous = hot.get(index);
     if (previous !== undefined) dropHot(previous.raw);
-    hot.set(index, { raw: token, issuer: tenant.issuer, clientId: tenant.clientId, token: active, until });
+    hot.set(index, { raw: token, issuer: tenant.issuer, clientId: tenant.clientId, token: deepFreeze(active), until });
     hotChars += token.length;
     for (const entry of hot.values()) {
       if (hot.size <= MAX_HOT_TOKENS && hotChars <= MAX_HOT_CHARS) break;
@@ -425,14 +431,19 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
       if (warm !== undefined && warm.raw === token) {
         if (deps.now() >= warm.until) dropHot(token);
-        else if (warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return { ...warm.token };
+        else if (warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return warm.token;
       }
       if (!isBearerTokenSyntax(token)) {
         throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
       }
       const verdict = await resolve(tenant, token);
       if (!verdict.active) throw refusalError(verdict.reason);
-      return { ...verdict.token };
+      // Shared by concurrent callers (single flight) and by the hot cache: frozen, never copied.
+      return deepFreeze(verdict.token);
+    },
+    isWarm(token) {
+      const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
+      return warm !== undefined && warm.raw === token;
     },
     async forget(tenant, token) {
       dropHot(token);

@@ -7,6 +7,7 @@
  * credential store; the session store is consulted only when one is configured.
  */
 import { decodeProtectedHeader } from 'jose';
+import { deepFreeze } from '../internal/deep-freeze';
 import { cookieValue, deleteCookie, INVALID_COOKIE, parseCookies, serializeCookie, type CookieMap } from '../cookies';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
@@ -522,14 +523,6 @@ function indexOf(sealed: string): string {
   return sealed.slice(sealed.lastIndexOf('.') + 1);
 }
 
-/** Freeze a JSON value and everything in it (cached payloads are shared between requests). */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
-}
 
 function isSession(value: unknown): value is Session {
   if (typeof value !== 'object' || value === null) return false;
