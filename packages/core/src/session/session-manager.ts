@@ -106,8 +106,8 @@ export class SessionManager {
   readonly #now: () => number;
   #currentKid: Promise<string | undefined> | undefined;
   /**
-   * Unsealed session cookies, found by the exact sealed value (all chunks joined), most recently
-   * used last. The map is indexed by the value's last JWE segment (the 128-bit AES-GCM tag: hashing
+   * Unsealed session cookies, found by the exact sealed value (all chunks joined), in use order
+   * (approximately: see {@link #touch}). The map is indexed by the value's last JWE segment (the 128-bit AES-GCM tag: hashing
    * 22 characters instead of ~1.5 KB is most of the saving), and a hit requires the whole stored
    * value to equal the presented one (`===`), so the index is only a shortcut. Why this is safe:
    * - the value is a JWE with AES-256-GCM (authenticated encryption): one ciphertext opens to one
@@ -206,12 +206,14 @@ export class SessionManager {
     if (this.#store !== undefined) return undefined;
     const cookies = this.#parse(context);
     if (cookies.size === 0) return { session: null, setCookies: [] };
-    // The parse already found the value in the cache (#isOpened) when it is warm.
+    // The parse already found the value in the cache (#isOpened) when it is warm. With exactly one
+    // session cookie (no chunks) that joins to a value, that value is the one #isOpened matched
+    // character for character, so the entry needs no second comparison.
     const hit = this.#lastOpened;
-    if (hit === undefined || hit.current !== true || hit.payload.k !== 'session') return undefined;
+    if (hit === undefined || hit.current !== true || hit.payload.k !== 'session' || cookies.size !== 1) return undefined;
     const sealed = joinChunks(cookies, this.cookieName(context.secure));
     const now = this.#now();
-    if (sealed !== hit.sealed || now >= hit.until) return undefined;
+    if (sealed === undefined || now >= hit.until) return undefined;
     const session = this.#live(hit.payload.s, now);
     if (session === null || session.expiresAt - now < this.#rollingMs / 2) return undefined;
     this.#touch(sealed, hit);
@@ -518,10 +520,16 @@ function joinChunks(cookies: CookieMap, name: string): string | undefined {
   return cookieValue(cookies, name) === undefined ? undefined : sealed;
 }
 
-/** Where {@link SessionManager}'s cache indexes a sealed value: its last JWE segment (the GCM tag). */
+/**
+ * Where {@link SessionManager}'s cache indexes a sealed value: its last 22 characters, which in a
+ * JWE we sealed are the whole last segment, the 128-bit GCM tag. A fixed-length tail rather than
+ * `lastIndexOf('.')`: a backward scan over the ~370-character ciphertext segment of a fresh header
+ * string cost ~0.2 µs per request. Only a shortcut: a hit still needs the whole value to be equal.
+ */
 function indexOf(sealed: string): string {
-  return sealed.slice(sealed.lastIndexOf('.') + 1);
+  return sealed.slice(-INDEX_CHARS);
 }
+const INDEX_CHARS = 22;
 
 
 function isSession(value: unknown): value is Session {
