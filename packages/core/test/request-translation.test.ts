@@ -12,6 +12,7 @@ import { isSecureRequest, originOf, queryValues } from '../src/flow/request-orig
 import { resolveTenantId } from '../src/flow/tenant';
 import type { OidcRequest } from '../src/flow/types';
 import { fromWebRequest } from '../src/flow/web';
+import { requestContext, withAccessToken } from '../src/flow/request-context';
 import { sessionUser } from '../src/session/session-user';
 import type { Session } from '../src/session/types';
 import { check, hostileString } from './support/properties';
@@ -146,5 +147,28 @@ describe('sessionUser', () => {
     expect(Object.isFrozen(user)).toBe(true);
     expect(sessionUser(session)).toBe(user);
     expect(sessionUser({ ...session })).not.toBe(user);
+  });
+});
+
+describe('requestContext and withAccessToken', () => {
+  const session: Session = Object.freeze({ id: 'i', tenant: 'acme', sub: '00u1', claims: Object.freeze({ name: 'Alice' }), issuedAt: 0, expiresAt: 1 });
+
+  it('describes the session, keeps the current context when it stands for the same session, and a new one otherwise', () => {
+    const signedOut = requestContext(null);
+    expect(signedOut).toEqual({ session: null, user: undefined, tenant: undefined, isAuthenticated: false, accessToken: undefined });
+    const context = requestContext(session);
+    expect(context).toEqual({ session, user: sessionUser(session), tenant: 'acme', isAuthenticated: true, accessToken: undefined });
+    expect(requestContext(session, context)).toBe(context);
+    expect(requestContext(session, signedOut)).not.toBe(signedOut);
+    expect(requestContext(null, context).session).toBeNull();
+  });
+
+  it('sets the bearer result on the request context in place, or on a new one', () => {
+    const tenant = { id: 'acme' } as Parameters<typeof withAccessToken>[1]['tenant'];
+    const token = Object.freeze({ active: true as const, client_id: 'c', sub: 'alice' });
+    const context = requestContext(null);
+    expect(withAccessToken(context, { tenant, token })).toBe(context);
+    expect(context).toMatchObject({ tenant: 'acme', accessToken: token, isAuthenticated: false });
+    expect(withAccessToken(undefined, { tenant, token })).toMatchObject({ tenant: 'acme', accessToken: token, session: null });
   });
 });

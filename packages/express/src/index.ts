@@ -14,8 +14,8 @@
  * ```
  */
 import type { IncomingMessage } from 'node:http';
-import { createOidcAuth, fromHeaderMap, OidcError, sessionUser } from '@oin-oidc/core';
-import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
@@ -24,17 +24,7 @@ export type {
 } from '@oin-oidc/core';
 
 /** What the adapter puts on `req.oidc`. */
-export interface OidcRequestContext {
-  /** The session, or `null` when not signed in. */
-  session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
-  user: Readonly<Record<string, unknown>> | undefined;
-  /** The tenant id of the session or of the bearer token. */
-  tenant: string | undefined;
-  isAuthenticated: boolean;
-  /** Set by {@link OidcMiddleware.requireAccessToken} once the bearer token was introspected as active. */
-  accessToken?: ActiveToken;
-}
+export type { OidcRequestContext } from '@oin-oidc/core';
 
 declare global {
   // Declaration merging is Express's own idiom for typing what middleware adds to `req`.
@@ -77,7 +67,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
       const response = await auth.handle(oidcReq);
       if (response) return send(res, response);
       const { session, setCookies } = await auth.getSession(oidcReq);
-      req.oidc = sessionContext(session);
+      req.oidc = requestContext(session);
       appendCookies(res, setCookies);
       next();
     });
@@ -90,7 +80,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
       if ('response' in result) return send(res, result.response);
       // The middleware, when it ran, already sent any re-issued session cookie.
       if (!req.oidc) appendCookies(res, result.setCookies);
-      if (req.oidc?.session !== result.session) req.oidc = sessionContext(result.session);
+      req.oidc = requestContext(result.session, req.oidc);
       next();
     });
   };
@@ -98,11 +88,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
     run(next, async () => {
       const result = await auth.requireAccessToken(requestOf(req), guardOptions);
       if ('response' in result) return send(res, result.response);
-      // The context the middleware made for this request (or a new one): set in place.
-      const context = req.oidc ?? sessionContext(null);
-      context.tenant = result.tenant.id;
-      context.accessToken = result.token;
-      req.oidc = context;
+      req.oidc = withAccessToken(req.oidc, result);
       next();
     });
   return middleware;
@@ -110,16 +96,6 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
 
 function run(next: NextFunction, step: () => Promise<void>): void {
   step().catch(next);
-}
-
-function sessionContext(session: Session | null): OidcRequestContext {
-  return {
-    session,
-    user: session ? sessionUser(session) : undefined,
-    tenant: session?.tenant,
-    isAuthenticated: session !== null,
-    accessToken: undefined,
-  };
 }
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */

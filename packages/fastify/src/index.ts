@@ -12,8 +12,8 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { createOidcAuth, fromHeaderMap, OidcError, sessionUser } from '@oin-oidc/core';
-import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -23,17 +23,7 @@ export type {
 } from '@oin-oidc/core';
 
 /** What the plugin puts on `request.oidc`. */
-export interface OidcRequestContext {
-  /** The session, or `null` when not signed in. */
-  session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
-  user: Readonly<Record<string, unknown>> | undefined;
-  /** The tenant id of the session or of the bearer token. */
-  tenant: string | undefined;
-  isAuthenticated: boolean;
-  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
-  accessToken?: ActiveToken;
-}
+export type { OidcRequestContext } from '@oin-oidc/core';
 
 /** `fastify.oidc`: the guards, as preHandler hooks. */
 export interface FastifyOidc {
@@ -89,23 +79,19 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
       if ('response' in result) return send(reply, result.response);
       // The onRequest hook, when it ran, already sent any re-issued session cookie.
       if (!request.oidc && result.setCookies.length > 0) reply.header('set-cookie', result.setCookies);
-      if (request.oidc?.session !== result.session) request.oidc = sessionContext(result.session);
+      request.oidc = requestContext(result.session, request.oidc);
     },
     requireAccessToken: (guardOptions) => async (request, reply) => {
       const result = await auth.requireAccessToken(requestOf(request), guardOptions);
       if ('response' in result) return send(reply, result.response);
-      // The context the onRequest hook made for this request (or a new one): set in place.
-      const context = request.oidc ?? sessionContext(null);
-      context.tenant = result.tenant.id;
-      context.accessToken = result.token;
-      request.oidc = context;
+      request.oidc = withAccessToken(request.oidc, result);
     },
   } satisfies FastifyOidc);
 
   fastify.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.oidcAuthRoute) return;
     const { session, setCookies } = await auth.getSession(requestOf(request));
-    request.oidc = sessionContext(session);
+    request.oidc = requestContext(session);
     if (setCookies.length > 0) reply.header('set-cookie', setCookies);
   });
 
@@ -149,16 +135,6 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
  */
 export const oidcPlugin: FastifyPluginAsync<OidcAuthOptions> = fp(plugin, { fastify: '5.x', name: '@oin-oidc/fastify' });
 export default oidcPlugin;
-
-function sessionContext(session: Session | null): OidcRequestContext {
-  return {
-    session,
-    user: session ? sessionUser(session) : undefined,
-    tenant: session?.tenant,
-    isAuthenticated: session !== null,
-    accessToken: undefined,
-  };
-}
 
 /** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
 function toOidcRequest(request: FastifyRequest, basePath: string, read: () => Promise<string> = () => formBody(request)): OidcRequest {

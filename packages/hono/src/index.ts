@@ -13,8 +13,8 @@
  * app.get('/me', auth.requiresAuth(), (c) => c.json(c.get('oidc').user));
  * ```
  */
-import { createOidcAuth, fromWebRequest, sessionUser, toWebResponse } from '@oin-oidc/core';
-import type { ActiveToken, HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session, WebRequestOptions } from '@oin-oidc/core';
+import { createOidcAuth, fromWebRequest, requestContext, toWebResponse, withAccessToken } from '@oin-oidc/core';
+import type { HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse, WebRequestOptions } from '@oin-oidc/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { basePath as routeBasePath } from 'hono/route';
@@ -25,17 +25,7 @@ export type {
 } from '@oin-oidc/core';
 
 /** What the middleware puts on `c.get('oidc')`. */
-export interface OidcContext {
-  /** The session, or `null` when not signed in. */
-  session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
-  user: Readonly<Record<string, unknown>> | undefined;
-  /** The tenant id of the session or of the bearer token. */
-  tenant: string | undefined;
-  isAuthenticated: boolean;
-  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
-  accessToken?: ActiveToken;
-}
+export type OidcContext = OidcRequestContext;
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -117,14 +107,6 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   const withCookies = (c: Context, setCookies: string[]) => {
     for (const cookie of setCookies) c.header('Set-Cookie', cookie, { append: true });
   };
-  const context = (session: Session | null): OidcContext => ({
-    session,
-    user: session ? sessionUser(session) : undefined,
-    tenant: session?.tenant,
-    isAuthenticated: session !== null,
-    accessToken: undefined,
-  });
-
   return {
     auth,
     middleware: createMiddleware(async (c, next) => {
@@ -132,7 +114,7 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
       const response = await auth.handle(req);
       if (response) return send(c, response);
       const { session, setCookies } = await auth.getSession(req);
-      c.set('oidc', context(session));
+      c.set('oidc', requestContext(session));
       withCookies(c, setCookies);
       return next();
     }),
@@ -142,18 +124,14 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
         if ('response' in result) return send(c, result.response);
         // The middleware, when it ran, already sent any re-issued session cookie.
         if (!c.get('oidc')) withCookies(c, result.setCookies);
-        if (c.get('oidc')?.session !== result.session) c.set('oidc', context(result.session));
+        c.set('oidc', requestContext(result.session, c.get('oidc')));
         return next();
       }),
     requireAccessToken: (guardOptions) =>
       createMiddleware(async (c, next) => {
         const result = await auth.requireAccessToken(toOidcRequest(c), guardOptions);
         if ('response' in result) return send(c, result.response);
-        // The context the middleware made for this request (or a new one): set in place.
-        const oidcContext = c.get('oidc') ?? context(null);
-        oidcContext.tenant = result.tenant.id;
-        oidcContext.accessToken = result.token;
-        c.set('oidc', oidcContext);
+        c.set('oidc', withAccessToken(c.get('oidc'), result));
         return next();
       }),
   };

@@ -14,8 +14,8 @@
  * ```
  */
 import type { IncomingMessage } from 'node:http';
-import { createOidcAuth, fromHeaderMap, OidcError, sessionUser } from '@oin-oidc/core';
-import type { ActiveToken, OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, Session } from '@oin-oidc/core';
+import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { Context, Middleware, Next } from 'koa';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
@@ -24,17 +24,7 @@ export type {
 } from '@oin-oidc/core';
 
 /** What the adapter puts on `ctx.state.oidc`. */
-export interface OidcState {
-  /** The session, or `null` when not signed in. */
-  session: Session | null;
-  /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
-  user: Readonly<Record<string, unknown>> | undefined;
-  /** The tenant id of the session or of the bearer token. */
-  tenant: string | undefined;
-  isAuthenticated: boolean;
-  /** Set by `requireAccessToken()` once the bearer token was introspected as active. */
-  accessToken?: ActiveToken;
-}
+export type OidcState = OidcRequestContext;
 
 declare module 'koa' {
   interface DefaultState {
@@ -89,7 +79,7 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
       const response = await auth.handle(req);
       if (response) return send(ctx, response);
       const { session, setCookies } = await auth.getSession(req);
-      ctx.state.oidc = sessionState(session);
+      ctx.state.oidc = requestContext(session);
       appendCookies(ctx, setCookies);
       await next();
     },
@@ -98,29 +88,15 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
       if ('response' in result) return send(ctx, result.response);
       // The middleware, when it ran, already sent any re-issued session cookie.
       if (!ctx.state.oidc) appendCookies(ctx, result.setCookies);
-      if (ctx.state.oidc?.session !== result.session) ctx.state.oidc = sessionState(result.session);
+      ctx.state.oidc = requestContext(result.session, ctx.state.oidc);
       await next();
     },
     requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {
       const result = await auth.requireAccessToken(requestOf(ctx), guardOptions);
       if ('response' in result) return send(ctx, result.response);
-      // The state the middleware made for this request (or a new one): set in place.
-      const state = ctx.state.oidc ?? sessionState(null);
-      state.tenant = result.tenant.id;
-      state.accessToken = result.token;
-      ctx.state.oidc = state;
+      ctx.state.oidc = withAccessToken(ctx.state.oidc, result);
       await next();
     },
-  };
-}
-
-function sessionState(session: Session | null): OidcState {
-  return {
-    session,
-    user: session ? sessionUser(session) : undefined,
-    tenant: session?.tenant,
-    isAuthenticated: session !== null,
-    accessToken: undefined,
   };
 }
 

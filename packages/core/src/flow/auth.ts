@@ -315,15 +315,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       try {
         // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
         const cookie = headerOf(req, 'cookie');
-        if (cookie) {
-          // A warm session (opened before, nothing to re-issue) is answered synchronously; only a
-          // first sight, a rolling extension or a server-side store takes the async read.
-          const context = cookieContext(req, cookie);
-          const warm = sessions.readWarm(context);
-          read = warm === undefined ? sessions.read(context) : Promise.resolve(warm);
-        } else {
-          read = Promise.resolve({ session: null, setCookies: [] });
-        }
+        read = cookie ? sessions.read(cookieContext(req, cookie)) : Promise.resolve({ session: null, setCookies: [] });
       } catch (error) {
         read = Promise.reject(error);
       }

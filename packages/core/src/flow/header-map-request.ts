@@ -4,6 +4,7 @@
  * JavaScript: no Node API, only the map's shape.
  */
 import { OidcError } from '../errors';
+import { parsedOrigin } from './request-origin';
 import type { OidcRequest } from './types';
 
 /** Lower-case header names to a value, or several values for a repeated header (Node's `IncomingHttpHeaders`). */
@@ -108,10 +109,6 @@ function toHeaders(native: HeaderMap): Headers {
   return headers;
 }
 
-/** Origins (`scheme://host`) already known to parse: a request then parses its URL only if core reads it. */
-const knownOrigins = new Set<string>();
-const MAX_KNOWN_ORIGINS = 1024;
-
 /** The origin checked last: most requests repeat it, and comparing two short strings beats hashing a new one. */
 let lastChecked = { protocol: '', host: '', origin: '' };
 
@@ -119,13 +116,8 @@ function checkedOrigin(protocol: string, host: string | undefined, target: strin
   if (host && target.charCodeAt(0) === 0x2f /* / */) {
     if (host === lastChecked.host && protocol === lastChecked.protocol) return lastChecked.origin;
     const origin = `${protocol}://${host}`;
-    if (knownOrigins.has(origin)) {
-      lastChecked = { protocol, host, origin };
-      return origin;
-    }
-    if (HOST.test(host) && /^https?$/.test(protocol) && URL.parse(`${origin}/`) !== null) {
-      if (knownOrigins.size >= MAX_KNOWN_ORIGINS) knownOrigins.clear();
-      knownOrigins.add(origin);
+    // The syntax checks are cheap; the URL parse behind them happens once per distinct origin.
+    if (HOST.test(host) && /^https?$/.test(protocol) && parsedOrigin(origin) !== undefined) {
       lastChecked = { protocol, host, origin };
       return origin;
     }

@@ -6,3 +6,5 @@ export { fromHeaderMap } from './header-map-request';
 export type { HeaderMap, HeaderMapRequestInit } from './header-map-request';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution } from './types';
 export type { Session, SessionStore } from '../session/types';
+export { requestContext, withAccessToken } from './request-context';
+export type { OidcRequestContext } from './request-context';

@@ -19,15 +19,16 @@ interface ParsedOrigin extends OriginParts {
 const parsedOrigins = new Map<string, ParsedOrigin>();
 const MAX_PARSED_ORIGINS = 1024;
 
-/** `protocol` (`'https:'`) and `hostname` of the request's external URL. */
-export function originOf(req: OidcRequest): OriginParts {
-  const origin = req.origin;
-  if (origin === undefined) return req.url;
+/**
+ * An origin (`scheme://host[:port]`) parsed once and remembered (bounded); `undefined` when it
+ * does not parse. The one per-origin cache of core: `fromHeaderMap` checks Host headers through it,
+ * and the URL-free fast paths below read it.
+ */
+export function parsedOrigin(origin: string): ParsedOrigin | undefined {
   let parts = parsedOrigins.get(origin);
   if (parts === undefined) {
     const url = URL.parse(`${origin}/`);
-    // Adapters check the origin before they give it; one that does not parse is read from `url`.
-    if (url === null) return req.url;
+    if (url === null) return undefined;
     parts = { protocol: url.protocol, hostname: url.hostname, secure: isSecureOrigin(url) };
     if (parsedOrigins.size >= MAX_PARSED_ORIGINS) parsedOrigins.clear();
     parsedOrigins.set(origin, parts);
@@ -35,14 +36,19 @@ export function originOf(req: OidcRequest): OriginParts {
   return parts;
 }
 
+/** `protocol` (`'https:'`) and `hostname` of the request's external URL. */
+export function originOf(req: OidcRequest): OriginParts {
+  // Adapters check the origin before they give it; one that does not parse is read from `url`.
+  return (req.origin === undefined ? undefined : parsedOrigin(req.origin)) ?? req.url;
+}
+
 /**
  * Whether cookies for this request must be `Secure`: everywhere except plain http on a loopback
  * host (development), where browsers refuse `Secure` cookies.
  */
 export function isSecureRequest(req: OidcRequest): boolean {
-  const origin = req.origin;
-  const parts = origin === undefined ? undefined : parsedOrigins.get(origin);
-  return parts !== undefined ? parts.secure : isSecureOrigin(originOf(req));
+  const parts = req.origin === undefined ? undefined : parsedOrigin(req.origin);
+  return parts !== undefined ? parts.secure : isSecureOrigin(req.url);
 }
 
 function isSecureOrigin({ protocol, hostname }: OriginParts): boolean {

@@ -170,11 +170,21 @@ export class SessionManager {
    * expired one → `null` plus deletions (catalogue CK-04, CK-08). When less than half of the rolling
    * window is left, the session is extended and the cookie re-issued; otherwise nothing is written.
    */
-  async read(context: CookieContext): Promise<SessionRead> {
-    const name = this.cookieName(context.secure);
-    const cookies = this.#parse(context);
+  read(context: CookieContext): Promise<SessionRead> {
+    try {
+      const cookies = this.#parse(context);
+      // A warm value (see readWarm) is answered from the parse alone, with no async step; every
+      // other case (first sight, rolling, re-sealing, deletions, a session store) reads on.
+      const warm = this.#warm(cookies, context);
+      return warm !== undefined ? Promise.resolve(warm) : this.#readParsed(cookies, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #readParsed(cookies: CookieMap, context: CookieContext): Promise<SessionRead> {
     if (cookies.size === 0) return { session: null, setCookies: [] };
-    const sealed = joinChunks(cookies, name);
+    const sealed = joinChunks(cookies, this.cookieName(context.secure));
     if (sealed === undefined) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
     const now = this.#now();
     const opened = await this.#openCached(sealed, now);
@@ -203,8 +213,12 @@ export class SessionManager {
    * answers every other case (first sight, rolling extension, re-sealing, deletions, store reads).
    */
   readWarm(context: CookieContext): SessionRead | undefined {
+    return this.#warm(this.#parse(context), context);
+  }
+
+  /** {@link readWarm} on cookies {@link #parse} has just read (it relies on {@link #lastOpened}). */
+  #warm(cookies: CookieMap, context: CookieContext): SessionRead | undefined {
     if (this.#store !== undefined) return undefined;
-    const cookies = this.#parse(context);
     if (cookies.size === 0) return { session: null, setCookies: [] };
     // The parse already found the value in the cache (#isOpened) when it is warm. With exactly one
     // session cookie (no chunks) that joins to a value, that value is the one #isOpened matched
