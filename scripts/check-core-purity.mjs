@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Keeps @oin-oidc/core runnable on any Web-standard runtime (Workers, Deno, Bun, browsers):
 // no `node:` built-ins, no Node globals, no framework in its built output (jose's "bundle bleed" check).
+// The one exception is the opt-in `@oin-oidc/core/node` entry (dist/node.*), which must import
+// node:crypto; the check makes sure no other output file loads it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,16 +14,19 @@ const forbidden = [
   [/["'](?:express|fastify|hono|koa|@hono\/[\w-]+|@koa\/[\w-]+)["']/, 'a framework import'],
 ];
 const allowedDependencies = new Set(['jose', 'zod']);
+const NODE_ENTRY = /^node\.(c?js|d\.c?ts)$/;
 
 const problems = [];
 for (const file of readdirSync(dist, { recursive: true })) {
   if (!/\.(c?js|d\.c?ts)$/.test(String(file))) continue;
+  if (NODE_ENTRY.test(String(file))) continue;
   // Declaration files carry JSDoc examples (which may mention process.env); only their imports count.
   const raw = readFileSync(join(dist, String(file)), 'utf8');
   const text = /\.d\.c?ts$/.test(String(file)) ? raw.replace(/\/\*[\s\S]*?\*\//g, '') : raw;
   for (const [pattern, what] of forbidden) {
     if (pattern.test(text)) problems.push(`${file}: contains ${what}`);
   }
+  if (/["']\.\/node(?:\.c?js)?["']/.test(text)) problems.push(`${file}: loads the Node-only entry (dist/node.*)`);
   for (const match of text.matchAll(/(?:from\s*|require\()["']([^"'.][^"']*)["']/g)) {
     const name = match[1].startsWith('@') ? match[1].split('/').slice(0, 2).join('/') : match[1].split('/')[0];
     if (!allowedDependencies.has(name)) problems.push(`${file}: imports "${match[1]}" (core depends on jose and zod only)`);

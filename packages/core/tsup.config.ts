@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: { index: "src/index.ts", node: "src/node/index.ts" },
   format: ['esm', 'cjs'],
-  dts: true,
+  // The protocol path compiles without Node's types (tsconfig.json); only src/node may use them.
+  dts: { compilerOptions: { types: ['node'] } },
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // Keep `node:crypto` as written: Deno and Bun resolve the prefixed form.
+  removeNodeProtocol: false,
 });

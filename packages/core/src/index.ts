@@ -45,6 +45,8 @@ export { createJwksRegistry } from './jwks/jwks-registry';
 export type { JwksRegistry, JwksOptions, JwksEvent, JwksFetchReason } from './jwks/jwks-registry';
 export { validateIdToken } from './tokens/validate-id-token';
 export type { IdTokenClaims, IdTokenExpectations, ValidateIdTokenDeps } from './tokens/validate-id-token';
+export { webCryptoVerifier } from './tokens/signature-verifier';
+export type { SignatureVerifier, SignatureAlgorithm } from './tokens/signature-verifier';
 export { createDiscoveryCache, discover, discoveryUrl } from './discovery/discover';
 export type { DiscoveryCache, DiscoveryOptions } from './discovery/discover';
 export type { ProviderMetadata } from './discovery/metadata';

@@ -9,6 +9,7 @@ import type { HttpClient } from './http/http-client';
 import type { RateLimitEvent } from './http/types';
 import type { JwksEvent } from './jwks/jwks-registry';
 import { isCredentialStore, type CredentialStore } from './tenant/credential-store';
+import type { SignatureVerifier } from './tokens/signature-verifier';
 import { isTtlStore, type TtlStore } from './ttl-store';
 
 /** Options of `createOidcClient`. Only `store` is required. */
@@ -49,6 +50,12 @@ export interface OidcClientOptions {
    * token `iss` check remains the defence). A present `iss` is always compared.
    */
   requireIssParameter?: boolean | 'discovery';
+  /**
+   * Checks ID token signatures; every other check stays in core. Default: Web Crypto, on every
+   * runtime. On Node, `nodeSignatureVerifier` from `@oin-oidc/core/node` is about twice as fast
+   * (the Express, Fastify and Koa adapters use it unless this option is set).
+   */
+  verifySignature?: SignatureVerifier;
 }
 
 /** Options after validation and defaults. Internal. */
@@ -66,6 +73,7 @@ export interface ResolvedOidcClientOptions {
   readonly introspectionThrottle: { ratePerSec?: number; burst?: number } | false;
   readonly replayStore: TtlStore | undefined;
   readonly requireIssParameter: boolean | 'discovery';
+  readonly verifySignature: SignatureVerifier | undefined;
 }
 
 const fn = <T>(message: string) => z.custom<T>((value) => typeof value === 'function', message);
@@ -102,6 +110,7 @@ const schema = z.strictObject({
     .default({}),
   replayStore: ttlStore.optional(),
   requireIssParameter: z.union([z.boolean(), z.literal('discovery')]).default('discovery'),
+  verifySignature: fn<SignatureVerifier>('must be a function (alg, key, signature, signingInput) => boolean').optional(),
 });
 
 /** A printable, bounded rendering of an option path for messages (keys are programmer input). */
@@ -147,5 +156,6 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     introspectionThrottle: value.introspectionThrottle === false ? false : Object.freeze({ ...value.introspectionThrottle }),
     replayStore: value.replayStore,
     requireIssParameter: value.requireIssParameter,
+    verifySignature: value.verifySignature,
   });
 }

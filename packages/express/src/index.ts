@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -53,7 +54,8 @@ const MAX_BODY_BYTES = 64 * 1024;
  * Options are validated once, here; invalid options throw `ERR_OIDC_INVALID_OPTIONS`.
  */
 export function oidc(options: OidcAuthOptions): OidcMiddleware {
-  const auth = createOidcAuth(options);
+  // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
+  const auth = createOidcAuth(withNodeSignatureVerifier(options));
   // Per instance: the guards reuse what this instance's middleware built (its mount path above all).
   // On the native request under this instance's own symbol: cheaper than a WeakMap entry per request.
   const OIDC_REQUEST = Symbol('oin-oidc.request');

@@ -13,6 +13,7 @@
  * ```
  */
 import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -55,7 +56,8 @@ const FORM = 'application/x-www-form-urlencoded';
 const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => {
   // Fastify hands its own register options to the plugin too; core refuses unknown keys.
   const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...authOptions } = options as OidcAuthOptions & Record<string, unknown>;
-  const auth = createOidcAuth(authOptions);
+  // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
+  const auth = createOidcAuth(withNodeSignatureVerifier(authOptions));
   // The plugin shares its parent's scope (fastify-plugin), so this is the prefix it was registered under.
   const basePath = fastify.prefix;
   // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.

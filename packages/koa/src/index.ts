@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -59,7 +60,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
 export function oidc(options: KoaOidcOptions): KoaOidc {
   const { basePath, ...authOptions } = options;
-  const auth = createOidcAuth(authOptions);
+  // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
+  const auth = createOidcAuth(withNodeSignatureVerifier(authOptions));
   // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
   const OIDC_REQUEST = Symbol('oin-oidc.request');
   type Carrier = { [OIDC_REQUEST]?: OidcRequest };

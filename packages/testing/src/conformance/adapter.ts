@@ -17,7 +17,7 @@
  * });
  * ```
  */
-import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
+import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, setCookiesOf } from './http';
@@ -101,8 +101,16 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     let sub: App;
     let proxied: App;
     let formPost: App;
+    /** An app whose options bring their own ID token signature verifier (`client.verifySignature`). */
+    let ownVerifier: App;
     /** Added to the apps' clock (core's `client.now`), to age sessions without waiting. */
     let clockOffsetMs = 0;
+    /** What `ownVerifier`'s verifier saw and whether it refuses every signature. */
+    const verifier = { calls: 0, refuse: false };
+    const countingVerifier: SignatureVerifier = (alg, key, signature, signingInput) => {
+      verifier.calls++;
+      return verifier.refuse ? false : webCryptoVerifier(alg, key, signature, signingInput);
+    };
 
     async function start(basePath: string, trustProxy: boolean, extra: Partial<OidcAuthOptions> = {}): Promise<App> {
       const store = createMemoryCredentialStore();
@@ -136,7 +144,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       sub = await start('/app', false);
       proxied = await start('', true);
       formPost = await start('', false, { responseMode: 'form_post' });
-      const apps = [plain, sub, proxied, formPost];
+      ownVerifier = await start('', false, { client: { now: () => Date.now() + clockOffsetMs, verifySignature: countingVerifier } });
+      const apps = [plain, sub, proxied, formPost, ownVerifier];
       // One org holding two instances of the app, and a second org (issue 4 §6).
       const client = (id: TenantId, tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post') => ({
         ...CLIENTS[id],
@@ -155,7 +164,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     });
 
     afterAll(async () => {
-      const apps = [plain, sub, proxied, formPost];
+      const apps = [plain, sub, proxied, formPost, ownVerifier];
       await Promise.allSettled([...apps.map((app) => app?.mounted.close()), acmeOrg?.close(), globexOrg?.close()]);
     });
 
@@ -298,6 +307,27 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expect(acmeOrg.control.counters().token).toBe(tokenCalls);
       const me = await b.fetch(plain.url('/me'), { headers: { accept: 'application/json' } });
       expect(me.status).toBe(401);
+    });
+
+    it(t("the options' own client.verifySignature checks the ID token: accepted signs in, refused answers 400 with no session"), async () => {
+      verifier.calls = 0;
+      verifier.refuse = false;
+      const accepted = await signIn(ownVerifier, 'acme');
+      expect(accepted.response.status).toBe(302);
+      expect(verifier.calls).toBe(1);
+      verifier.refuse = true;
+      try {
+        const { b, response } = await signIn(ownVerifier, 'acme');
+        expect(response.status).toBe(400);
+        expect(await bodyOf(response)).toContain('ERR_OIDC_ID_TOKEN_INVALID');
+        expectNoSession(response);
+        expect(verifier.calls).toBe(2);
+        expect((await b.fetch(ownVerifier.url('/me'), { headers: { accept: 'application/json' } })).status).toBe(401);
+      } finally {
+        verifier.refuse = false;
+      }
+      // The app keeps serving.
+      expect((await ownVerifier.browser().fetch(ownVerifier.url('/'))).status).toBe(200);
     });
 
     it(t('a callback without its transaction cookie is refused without calling /token'), async () => {

@@ -1,0 +1,34 @@
+/**
+ * The one step of ID token validation that touches key material: checking a JWS signature over
+ * its signing input (RFC 7515 §5.2 step 8). Core does it with Web Crypto, which every runtime has.
+ * A runtime with a faster primitive can supply its own verifier: `@oin-oidc/core/node` has one on
+ * `node:crypto`, which the Express, Fastify and Koa adapters use (docs/benchmarks.md: Node's
+ * `crypto.subtle.verify` spends about 60 µs per call in promise and thread-pool hops; the
+ * synchronous `crypto.verify` of the same key about 30 µs in total).
+ *
+ * Everything else (token structure, header allowlist, key selection, key strength, claims) stays
+ * in core and runs before and after the verifier, whichever verifier it is.
+ */
+
+/** The JWS algorithms core validates. Okta signs ID tokens with RS256 only. */
+export type SignatureAlgorithm = 'RS256';
+
+/**
+ * Verify `signature` over `signingInput` with `key`, an RSASSA-PKCS1-v1_5 / SHA-256 public key of
+ * at least 2048 bits that core imported from the issuer's JWKS and has already checked. Return (or
+ * resolve to) `true` only for a valid signature; `false` or a throw rejects the token. Both byte
+ * arrays belong to the verifier for the duration of the call and may be kept.
+ */
+export type SignatureVerifier = (
+  alg: SignatureAlgorithm,
+  key: CryptoKey,
+  signature: Uint8Array,
+  signingInput: Uint8Array,
+) => boolean | Promise<boolean>;
+
+/** RS256 = RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3); the hash is bound to the imported key. */
+const RSASSA_PKCS1_V1_5 = { name: 'RSASSA-PKCS1-v1_5' } as const;
+
+/** The default: the platform's Web Crypto (`crypto.subtle.verify`), available on every runtime. */
+export const webCryptoVerifier: SignatureVerifier = (_alg, key, signature, signingInput) =>
+  crypto.subtle.verify(RSASSA_PKCS1_V1_5, key, signature as Uint8Array<ArrayBuffer>, signingInput as Uint8Array<ArrayBuffer>);
