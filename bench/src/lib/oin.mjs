@@ -13,13 +13,26 @@ export async function loadCore() {
   }
 }
 
-export async function makeOinValidator(core, tenantRecord) {
+/** `@oin-oidc/core/node`, when this build has it (null before it existed). */
+export async function loadCoreNode() {
+  try {
+    return await import('@oin-oidc/core/node');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * ID-token validation through a client. `verifySignature` is passed on when given: the Express,
+ * Fastify and Koa adapters use `nodeSignatureVerifier`; core's own default is Web Crypto.
+ */
+export async function makeOinValidator(core, tenantRecord, { verifySignature, kind = 'createOidcClient().validateIdToken' } = {}) {
   if (!core) return null;
   const store = core.createMemoryCredentialStore([tenantRecord]);
   const tenant = await store.get(tenantRecord.id);
   if (typeof core.createOidcClient === 'function') {
-    const client = core.createOidcClient({ store });
-    return { kind: 'createOidcClient().validateIdToken', validate: (token, expected) => client.validateIdToken(tenant, token, expected), client, tenant };
+    const client = core.createOidcClient({ store, ...(verifySignature ? { verifySignature } : {}) });
+    return { kind, validate: (token, expected) => client.validateIdToken(tenant, token, expected), client, tenant };
   }
   if (typeof core.validateIdToken === 'function' && typeof core.createJwksRegistry === 'function' && typeof core.createTransport === 'function') {
     const deps = { jwks: core.createJwksRegistry(core.createTransport()), now: Date.now, clockToleranceSec: 30 };

@@ -11,7 +11,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { interleave } from '../lib/measure.mjs';
 import { mintIdToken, rsaKey, startJwksServer } from '../lib/keys.mjs';
-import { loadCore, makeOinValidator, tenantRecordFor } from '../lib/oin.mjs';
+import { loadCore, loadCoreNode, makeOinValidator, tenantRecordFor } from '../lib/oin.mjs';
 
 const require = createRequire(import.meta.url);
 const CLIENT_ID = '0oa1benchclient';
@@ -37,7 +37,16 @@ export async function buildIdTokenContenders({ concurrency }) {
 
   const contenders = [];
   const core = await loadCore();
-  const oin = await makeOinValidator(core, tenantRecordFor(issuer, CLIENT_ID));
+  // The subject is what a Node app runs: the Express, Fastify and Koa adapters pass core the
+  // node:crypto verifier. Core's portable default (Web Crypto, also Hono's) is measured beside it.
+  const coreNode = await loadCoreNode();
+  const record = tenantRecordFor(issuer, CLIENT_ID);
+  const oin = coreNode
+    ? await makeOinValidator(core, record, {
+        verifySignature: coreNode.nodeSignatureVerifier,
+        kind: 'createOidcClient({ verifySignature: nodeSignatureVerifier }).validateIdToken',
+      })
+    : await makeOinValidator(core, record);
   if (oin) {
     const next = cursor();
     contenders.push({
@@ -46,6 +55,18 @@ export async function buildIdTokenContenders({ concurrency }) {
       fn: () => {
         const { token, nonce } = next();
         return oin.validate(token, { nonce });
+      },
+    });
+  }
+  const portable = coreNode ? await makeOinValidator(core, record, { kind: 'createOidcClient().validateIdToken (Web Crypto)' }) : null;
+  if (portable) {
+    const next = cursor();
+    contenders.push({
+      name: 'oin-webcrypto',
+      label: `oin-oidc ${portable.kind}`,
+      fn: () => {
+        const { token, nonce } = next();
+        return portable.validate(token, { nonce });
       },
     });
   }
@@ -151,6 +172,21 @@ export async function runIdToken(results, { quick }) {
       }
       if (!oin) continue;
       const s = medians.get('oin-oidc').median;
+      const x = concurrency > 1 ? ` x${concurrency}` : '';
+      const webCrypto = contenders.find((c) => c.name === 'oin-webcrypto');
+      if (webCrypto) {
+        // Core's portable path against the peers that matter for it (jose, the fastest peer).
+        for (const peer of ['jose-local', 'aws']) {
+          results.add({
+            id: `idtoken.${mode}.webcrypto-vs-${peer}`,
+            subject: webCrypto.label + x,
+            baseline: contenders.find((c) => c.name === peer).label + x,
+            subjectValue: medians.get('oin-webcrypto').median,
+            baselineValue: medians.get(peer).median,
+            unit: 'ops/s',
+          });
+        }
+      }
       for (const c of contenders) {
         if (c.name === 'oin-oidc') continue;
         results.add({
