@@ -36,7 +36,7 @@ function callbackUri(side) {
 }
 
 /** Start the sides of one framework, one emulator org for them, configure and sign in. */
-async function startGroup(results, framework, variants, testing) {
+export async function startGroup(results, framework, variants, testing) {
   const sides = [];
   try {
     // Spawned together: node start-up dominates set-up time on a busy machine.
@@ -68,7 +68,8 @@ async function startGroup(results, framework, variants, testing) {
   }
 }
 
-async function credentials(side, org, testing) {
+/** What a signed-in client of `side` sends: a session cookie or a bearer token (bare: nothing). */
+export async function credentials(side, org, testing) {
   switch (side.variant) {
     case 'oin':
       return { cookie: await signInThrough(`${side.baseUrl}/auth/login?tenant=bench`, testing.driveAuthorization) };
@@ -86,6 +87,18 @@ async function credentials(side, org, testing) {
     default:
       return {};
   }
+}
+
+/**
+ * The request headers per side. The bare side is sent the subject's credentials too, so both
+ * sides parse the same bytes and only the checking differs.
+ */
+export function requestHeaders(creds, subjectVariant) {
+  const shared = creds.get(subjectVariant) ?? {};
+  return (side) => {
+    const c = side.variant === 'bare' ? shared : (creds.get(side.variant) ?? {});
+    return { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.authorization ? { authorization: c.authorization } : {}), accept: 'application/json' };
+  };
 }
 
 async function check(url, headers) {
@@ -139,11 +152,7 @@ async function runMode(results, { quick }, mode) {
         }
       }
       const subjectVariant = mode === 'session' ? 'oin' : 'oin-bearer';
-      const shared = creds.get(subjectVariant) ?? {};
-      const headersFor = (side) => {
-        const c = side.variant === 'bare' ? shared : (creds.get(side.variant) ?? {});
-        return { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.authorization ? { authorization: c.authorization } : {}), accept: 'application/json' };
-      };
+      const headersFor = requestHeaders(creds, subjectVariant);
       const sides = [];
       for (const side of group.sides) {
         if (side.variant !== 'bare' && !creds.has(side.variant)) continue;

@@ -12,30 +12,27 @@
  * numbers on a 2-core machine. With BENCH_PROFILE_DIR set, each server writes a CPU profile; the
  * pid and request count printed per side turn its sample times into µs per request.
  */
-import { signInThrough } from '../lib/browser.mjs';
-import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, loadTesting, startOrg, tenantRecord } from '../lib/emulator.mjs';
+import { loadTesting } from '../lib/emulator.mjs';
 import { load } from '../lib/load.mjs';
 import { median } from '../lib/measure.mjs';
-import { spawnServer } from '../lib/servers.mjs';
+import { credentials, requestHeaders, startGroup } from '../suites/http.mjs';
 
 const [framework = 'fastify', roundsArg = '5', secondsArg = '2'] = process.argv.slice(2);
 const variants = (process.env.VARIANTS ?? 'bare,oin,oin-bearer').split(',');
 const testing = await loadTesting();
-const sides = await Promise.all(variants.map((v) => spawnServer(framework, v)));
+// The same start-up, configuration and sign-in as the http suites (a side that fails is left out).
+const group = await startGroup({ note: (text) => console.warn(text) }, framework, variants, testing);
+const { sides, org } = group;
 if (process.env.PIN) {
   const { execFileSync } = await import('node:child_process');
   execFileSync('taskset', ['-p', '-c', '0', String(process.pid)]);
   for (const s of sides) execFileSync('taskset', ['-p', '-c', '1', String(s.child.pid)]);
 }
-const org = await startOrg(testing, sides.map((s) => `${s.baseUrl}/auth/callback`));
 try {
-  for (const side of sides) {
-    await side.configure({ issuer: org.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: SESSION_SECRET, tenants: [tenantRecord(org.issuer, [`${side.baseUrl}/auth/callback`])] });
-  }
-  const oin = sides.find((s) => s.variant === 'oin');
-  const cookie = oin ? await signInThrough(`${oin.baseUrl}/auth/login?tenant=bench`, testing.driveAuthorization) : undefined;
-  const bearer = `Bearer ${await org.control.issueAccessToken(CLIENT_ID, { scope: 'openid profile email' })}`;
-  const headersFor = (side) => ({ accept: 'application/json', ...(cookie && side.variant !== 'oin-bearer' ? { cookie } : {}), ...(side.variant === 'oin-bearer' ? { authorization: bearer } : {}) });
+  const creds = new Map();
+  for (const side of sides) creds.set(side.variant, await credentials(side, org, testing));
+  // Bare is sent the session cookie when there is a session side, else the bearer token.
+  const headersFor = requestHeaders(creds, creds.has('oin') ? 'oin' : 'oin-bearer');
   const warm = new Map();
   for (const side of sides) warm.set(side.variant, (await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: 50, durationSec: 1 })).total);
   const samples = new Map(sides.map((s) => [s.variant, { rps: [], us: [], total: warm.get(s.variant) }]));
@@ -58,5 +55,5 @@ try {
     console.log(`${framework} ${variant.padEnd(10)} ${Math.round(median(s.rps)).toString().padStart(6)} req/s  ${us.toFixed(2)} µs CPU/req${extra}  [pid ${pid}, ${s.total} requests]`);
   }
 } finally {
-  await Promise.all([...sides.map((s) => s.close()), org.close()]);
+  await group.close();
 }

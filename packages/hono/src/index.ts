@@ -84,9 +84,10 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   };
   const buildRequest = (c: Context): OidcRequest => {
     // The mount path of the middleware running now; computed only if core reads it (auth routes,
-    // login redirects), so pinned to this middleware's route index, not the guard's.
+    // login redirects), so pinned to this middleware's route index, not the guard's. Core drops the
+    // trailing '/' of a root mount ('/'), as it does for every adapter.
     const index = c.req.routeIndex;
-    const req = fromWebRequest(c.req.raw, () => routeBasePath(c, index).replace(/\/+$/, ''), nodeHeaders(c));
+    const req = fromWebRequest(c.req.raw, () => routeBasePath(c, index), nodeHeaders(c));
     if (trustProxy) {
       // URL setters parse what they are given: a host value cannot smuggle in a path or a scheme.
       const [proto, host] = ['x-forwarded-proto', 'x-forwarded-host'].map((name) => c.req.header(name)?.split(',')[0]?.trim());
