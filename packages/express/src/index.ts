@@ -13,9 +13,8 @@
  * app.get('/me', auth.requiresAuth(), (req, res) => res.json(req.oidc.user));
  * ```
  */
-import type { IncomingMessage } from 'node:http';
-import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
-import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
+import { createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -45,9 +44,6 @@ export interface OidcMiddleware extends RequestHandler {
   /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
   requireAccessToken(options?: { tenantId?: string }): RequestHandler;
 }
-
-/** Largest urlencoded body read from the stream (the callback's form_post body is far smaller). */
-const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Mount oin-oidc on an Express app (Express 5, and 4.21+).
@@ -102,59 +98,13 @@ function run(next: NextFunction, step: () => Promise<void>): void {
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */
 function toOidcRequest(req: Request): OidcRequest {
-  return fromHeaderMap({ method: req.method, basePath: req.baseUrl, protocol: req.protocol, host: externalHost(req), target: req.originalUrl, headers: req.headers, readBody: () => readBody(req) });
+  return fromHeaderMap({ method: req.method, basePath: req.baseUrl, protocol: req.protocol, host: externalHost(req), target: req.originalUrl, headers: req.headers, readBody: () => readNodeRequestBody(req, req.body) });
 }
 
 function externalHost(req: Request): string | undefined {
   const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean;
   const forwarded = req.get('x-forwarded-host');
   return forwarded && trust(req.socket.remoteAddress, 0) ? forwarded.split(',')[0]!.trim() : req.get('host');
-}
-
-/** A body parser that already ran leaves `req.body`; otherwise the raw stream is read, capped. */
-async function readBody(req: Request): Promise<string> {
-  const parsed: unknown = req.body;
-  if (typeof parsed === 'string') return parsed;
-  if (parsed instanceof Uint8Array) return new TextDecoder().decode(parsed);
-  if (parsed !== null && typeof parsed === 'object' && isStreamConsumed(req)) {
-    const form = new URLSearchParams();
-    for (const [name, value] of Object.entries(parsed)) {
-      // Repeated names stay repeated, so core still refuses duplicate parameters.
-      for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
-    }
-    return form.toString();
-  }
-  return readStream(req);
-}
-
-function isStreamConsumed(req: IncomingMessage): boolean {
-  return req.readableEnded || req.readableDidRead;
-}
-
-/**
- * Read the raw body, refusing more than {@link MAX_BODY_BYTES} with 413 (ERR_OIDC_PAYLOAD_TOO_LARGE).
- * Listeners rather than `for await`: leaving an async iterator destroys the socket, and the 413
- * could then never be sent.
- */
-function readStream(req: IncomingMessage): Promise<string> {
-  const tooLarge = () => new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (error?: unknown) => {
-      req.off('data', onData).off('end', onEnd).off('error', done);
-      if (error === undefined) resolve(Buffer.concat(chunks).toString('utf8'));
-      else reject(error);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else done(tooLarge());
-    };
-    const onEnd = () => done();
-    req.on('data', onData).on('end', onEnd).on('error', done);
-  });
 }
 
 function appendCookies(res: Response, setCookies: string[]): void {

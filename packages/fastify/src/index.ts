@@ -12,7 +12,7 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { createOidcAuth, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
 import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -49,8 +49,6 @@ declare module 'fastify' {
   }
 }
 
-/** Largest urlencoded body accepted on the auth routes (the callback's form_post body is far smaller). */
-const MAX_BODY_BYTES = 64 * 1024;
 const FORM = 'application/x-www-form-urlencoded';
 
 const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => {

@@ -13,9 +13,8 @@
  * app.use(auth.requiresAuth()); // everything below needs a session
  * ```
  */
-import type { IncomingMessage } from 'node:http';
-import { createOidcAuth, fromHeaderMap, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
-import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
+import { createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -53,9 +52,6 @@ export interface KoaOidc {
   /** A guard for bearer APIs: introspects the `Authorization: Bearer` token (RFC 6750); 401 with `WWW-Authenticate` otherwise. */
   requireAccessToken(options?: { tenantId?: string }): Middleware;
 }
-
-/** Largest urlencoded body read from the stream (the callback's form_post body is far smaller). */
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
 export function oidc(options: KoaOidcOptions): KoaOidc {
@@ -105,48 +101,7 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
 /** The request as the browser sent it; `ctx.protocol`/`ctx.host` honour `app.proxy` and nothing else does. */
 function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest {
   const base = basePath ?? (ctx as { mountPath?: string }).mountPath ?? '';
-  return fromHeaderMap({ method: ctx.method, basePath: base, protocol: ctx.protocol, host: ctx.host, target: ctx.originalUrl, headers: ctx.req.headers, readBody: () => readBody(ctx) });
-}
-
-/** A body parser that already ran leaves `ctx.request.body`; otherwise the raw stream is read, capped. */
-async function readBody(ctx: Context): Promise<string> {
-  const parsed = (ctx.request as { body?: unknown }).body;
-  if (typeof parsed === 'string') return parsed;
-  if (parsed !== null && typeof parsed === 'object' && (ctx.req.readableEnded || ctx.req.readableDidRead)) {
-    const form = new URLSearchParams();
-    for (const [name, value] of Object.entries(parsed)) {
-      // Repeated names stay repeated, so core still refuses duplicate parameters.
-      for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
-    }
-    return form.toString();
-  }
-  return readStream(ctx.req);
-}
-
-/**
- * Read the raw body, refusing more than {@link MAX_BODY_BYTES} with 413 (ERR_OIDC_PAYLOAD_TOO_LARGE).
- * Listeners rather than `for await`: leaving an async iterator destroys the socket, and the 413
- * could then never be sent.
- */
-function readStream(req: IncomingMessage): Promise<string> {
-  const tooLarge = () => new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (error?: unknown) => {
-      req.off('data', onData).off('end', onEnd).off('error', done);
-      if (error === undefined) resolve(Buffer.concat(chunks).toString('utf8'));
-      else reject(error);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else done(tooLarge());
-    };
-    const onEnd = () => done();
-    req.on('data', onData).on('end', onEnd).on('error', done);
-  });
+  return fromHeaderMap({ method: ctx.method, basePath: base, protocol: ctx.protocol, host: ctx.host, target: ctx.originalUrl, headers: ctx.req.headers, readBody: () => readNodeRequestBody(ctx.req, (ctx.request as { body?: unknown }).body) });
 }
 
 function appendCookies(ctx: Context, setCookies: string[]): void {
