@@ -356,12 +356,17 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   async function resolve(tenant: Tenant, token: string): Promise<Verdict> {
-    const key = await cacheKey(tenant, token);
-    const pending = inFlight.get(key);
+    // Single flight, joined before any await: keyed by the raw token in memory (held only while
+    // the call is in flight, never stored), not by the cache key, whose SHA-256 is asynchronous.
+    // Keyed by the digest, a caller whose digest finished after the first caller's call settled
+    // started a second call to Okta (seen as a flaky test under CI load).
+    const flightKey = `${tenant.issuer}\n${tenant.clientId}\n${token}`;
+    const pending = inFlight.get(flightKey);
     if (pending) return pending;
     // Registered synchronously (no await between the check and the set), so every concurrent
     // caller after this one joins the same promise, including those still reading the cache.
     const promise = (async () => {
+      const key = await cacheKey(tenant, token);
       const cached = await readCache(key, tenant);
       if (cached) return cached;
       // A call that reaches Okta is paid for up front and refunded when the token proves active
@@ -383,11 +388,11 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       if (verdict.active) rememberHot(tenant, token, verdict.token, askedAt);
       return verdict;
     })();
-    inFlight.set(key, promise);
+    inFlight.set(flightKey, promise);
     try {
       return await promise;
     } finally {
-      if (inFlight.get(key) === promise) inFlight.delete(key);
+      if (inFlight.get(flightKey) === promise) inFlight.delete(flightKey);
     }
   }
 
