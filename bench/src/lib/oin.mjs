@@ -13,15 +13,6 @@ export async function loadCore() {
   }
 }
 
-/** `@oin-oidc/core/node`, when this build has it (null before it existed). */
-export async function loadCoreNode() {
-  try {
-    return await import('@oin-oidc/core/node');
-  } catch {
-    return null;
-  }
-}
-
 /**
  * ID-token validation through a client. `verifySignature` is passed on when given: the Express,
  * Fastify and Koa adapters use `nodeSignatureVerifier`; core's own default is Web Crypto.

@@ -11,7 +11,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { interleave } from '../lib/measure.mjs';
 import { mintIdToken, rsaKey, startJwksServer } from '../lib/keys.mjs';
-import { loadCore, loadCoreNode, makeOinValidator, tenantRecordFor } from '../lib/oin.mjs';
+import { nodeSignatureVerifier } from '@oin-oidc/core/node';
+import { loadCore, makeOinValidator, tenantRecordFor } from '../lib/oin.mjs';
 
 const require = createRequire(import.meta.url);
 const CLIENT_ID = '0oa1benchclient';
@@ -39,14 +40,11 @@ export async function buildIdTokenContenders({ concurrency }) {
   const core = await loadCore();
   // The subject is what a Node app runs: the Express, Fastify and Koa adapters pass core the
   // node:crypto verifier. Core's portable default (Web Crypto, also Hono's) is measured beside it.
-  const coreNode = await loadCoreNode();
   const record = tenantRecordFor(issuer, CLIENT_ID);
-  const oin = coreNode
-    ? await makeOinValidator(core, record, {
-        verifySignature: coreNode.nodeSignatureVerifier,
-        kind: 'createOidcClient({ verifySignature: nodeSignatureVerifier }).validateIdToken',
-      })
-    : await makeOinValidator(core, record);
+  const oin = await makeOinValidator(core, record, {
+    verifySignature: nodeSignatureVerifier,
+    kind: 'createOidcClient({ verifySignature: nodeSignatureVerifier }).validateIdToken',
+  });
   if (oin) {
     const next = cursor();
     contenders.push({
@@ -58,7 +56,7 @@ export async function buildIdTokenContenders({ concurrency }) {
       },
     });
   }
-  const portable = coreNode ? await makeOinValidator(core, record, { kind: 'createOidcClient().validateIdToken (Web Crypto)' }) : null;
+  const portable = await makeOinValidator(core, record, { kind: 'createOidcClient().validateIdToken (Web Crypto)' });
   if (portable) {
     const next = cursor();
     contenders.push({

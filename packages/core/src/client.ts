@@ -96,12 +96,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const jwks = createJwksRegistry(transport, { now, ...(resolved.onJwks ? { onJwks: resolved.onJwks } : {}) });
   const discovery = createDiscoveryCache(transport, { now });
   // One deps object for the client's lifetime: validation runs per sign-in and allocates nothing it can share.
-  const idTokenDeps = Object.freeze({
-    jwks,
-    now,
-    clockToleranceSec,
-    ...(resolved.verifySignature ? { verifySignature: resolved.verifySignature } : {}),
-  });
+  const idTokenDeps = Object.freeze({ jwks, now, clockToleranceSec, verifySignature: resolved.verifySignature });
   const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
     validateIdToken(idTokenDeps, tenant, idToken, expected);
   const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache, throttle: resolved.introspectionThrottle });

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOidcError } from '../src/errors';
-import { MAX_BODY_BYTES } from '../src/flow/web';
+import { MAX_BODY_BYTES } from '../src/flow/body-limit';
 import { readNodeRequestBody } from '../src/node/read-body';
 
 const require = createRequire(import.meta.url);

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CALLBACK_SIZE, MAX_CALLBACK_VALUE_LENGTH, parseCallbackParams } from '../src/callback/parse-callback';
 import { INVALID_COOKIE, MAX_COOKIE_HEADER_LENGTH, parseCookies } from '../src/cookies';
 import type { OidcErrorCode } from '../src/errors';
-import { fromWebRequest, MAX_BODY_BYTES } from '../src/flow/web';
+import { MAX_BODY_BYTES } from '../src/flow/body-limit';
+import { fromWebRequest } from '../src/flow/web';
 import { isConcurrentLimit, parseRateLimitHeaders, RETRY_AFTER_MAX_SEC, RETRY_AFTER_MIN_SEC, retryAfterSeconds } from '../src/http/rate-limit';
 import { check, hostileString, outcome, printRunCounts, rateLimitValue, sometimesHuge, tally } from './support/properties';
 

@@ -1,6 +1,7 @@
 /** The framework-neutral flow layer adapters call (issue 4). Re-exported from the package index. */
 export { createOidcAuth } from './auth';
-export { fromWebRequest, toWebResponse, MAX_BODY_BYTES } from './web';
+export { fromWebRequest, toWebResponse } from './web';
+export { MAX_BODY_BYTES } from './body-limit';
 export type { WebRequestOptions } from './web';
 export { fromHeaderMap } from './header-map-request';
 export type { HeaderMap, HeaderMapRequestInit } from './header-map-request';

@@ -1,10 +1,7 @@
 /** Web `Request` / `Response` glue for Web-native frameworks (Hono, Bun, Deno, Workers). */
-import { OidcError } from '../errors';
+import { MAX_BODY_BYTES, payloadTooLarge } from './body-limit';
 import { type HeaderMap, headerValue } from './header-map-request';
 import type { OidcRequest, OidcResponse } from './types';
-
-/** The largest body an auth route reads: a form_post callback is a few KiB (an ID token and state). */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Build an {@link OidcRequest} from a Web `Request`. `request.url` must already be the external URL
@@ -105,7 +102,7 @@ function splitHref(href: string): { origin: string | undefined; path: string; qu
 
 async function readCapped(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_BODY_BYTES) throw payloadTooLarge();
   if (request.body === null) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -116,7 +113,7 @@ async function readCapped(request: Request): Promise<string> {
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw payloadTooLarge();
     }
     chunks.push(value);
   }
@@ -129,9 +126,6 @@ async function readCapped(request: Request): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
-function tooLarge(): OidcError {
-  return new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-}
 
 /** Turn an {@link OidcResponse} into a Web `Response`, one `Set-Cookie` header per cookie. */
 export function toWebResponse(response: OidcResponse): Response {

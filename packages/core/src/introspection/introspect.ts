@@ -357,9 +357,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
 
   async function resolve(tenant: Tenant, token: string): Promise<Verdict> {
     // Single flight, joined before any await: keyed by the raw token in memory (held only while
-    // the call is in flight, never stored), not by the cache key, whose SHA-256 is asynchronous.
-    // Keyed by the digest, a caller whose digest finished after the first caller's call settled
-    // started a second call to Okta (seen as a flaky test under CI load).
+    // the call is in flight, never stored), not by the cache key, whose SHA-256 is asynchronous:
+    // a caller whose digest finished after the first call had settled would call Okta again.
     const flightKey = `${tenant.issuer}\n${tenant.clientId}\n${token}`;
     const pending = inFlight.get(flightKey);
     if (pending) return pending;

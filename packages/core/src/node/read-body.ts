@@ -5,8 +5,7 @@
  * ERR_OIDC_PAYLOAD_TOO_LARGE (413, catalogue DS-02).
  */
 import type { IncomingMessage } from 'node:http';
-import { OidcError } from '../errors';
-import { MAX_BODY_BYTES } from '../flow/web';
+import { MAX_BODY_BYTES, payloadTooLarge } from '../flow/body-limit';
 
 /**
  * The body as text. A body parser that already ran leaves its result (`parsedBody`): a string or
@@ -27,16 +26,12 @@ export async function readNodeRequestBody(req: IncomingMessage, parsedBody?: unk
   return readStream(req);
 }
 
-function tooLarge(): OidcError {
-  return new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-}
-
 /**
  * Listeners rather than `for await`: leaving an async iterator destroys the socket, and the 413
  * could then never be sent.
  */
 function readStream(req: IncomingMessage): Promise<string> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.reject(payloadTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -48,7 +43,7 @@ function readStream(req: IncomingMessage): Promise<string> {
     const onData = (chunk: Buffer) => {
       size += chunk.byteLength;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else done(tooLarge());
+      else done(payloadTooLarge());
     };
     const onEnd = () => done();
     req.on('data', onData).on('end', onEnd).on('error', done);

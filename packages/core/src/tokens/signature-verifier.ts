@@ -27,8 +27,8 @@ export type SignatureVerifier = (
 ) => boolean | Promise<boolean>;
 
 /** RS256 = RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3); the hash is bound to the imported key. */
-const RSASSA_PKCS1_V1_5 = { name: 'RSASSA-PKCS1-v1_5' } as const;
+export const RS256_KEY_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5' } as const;
 
 /** The default: the platform's Web Crypto (`crypto.subtle.verify`), available on every runtime. */
 export const webCryptoVerifier: SignatureVerifier = (_alg, key, signature, signingInput) =>
-  crypto.subtle.verify(RSASSA_PKCS1_V1_5, key, signature as Uint8Array<ArrayBuffer>, signingInput as Uint8Array<ArrayBuffer>);
+  crypto.subtle.verify(RS256_KEY_ALGORITHM, key, signature as Uint8Array<ArrayBuffer>, signingInput as Uint8Array<ArrayBuffer>);

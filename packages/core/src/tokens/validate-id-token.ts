@@ -19,7 +19,7 @@ import { OidcError } from '../errors';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import type { Tenant } from '../tenant/tenant';
 import { verifyTokenHash } from './at-hash';
-import { type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
+import { RS256_KEY_ALGORITHM, type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
 
 /** Larger ID tokens are refused before any parsing (DS-01). Okta's are 1–2 KiB. */
 export const MAX_ID_TOKEN_LENGTH = 16 * 1024;
@@ -30,8 +30,6 @@ const MAX_SUB_LENGTH = 255;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 /** A compact JWS: three non-empty base64url segments (RFC 7515 §7.1). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** RS256 keys are RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3); the hash is bound to the imported key. */
-const RSASSA_PKCS1_V1_5 = 'RSASSA-PKCS1-v1_5';
 /** RFC 7518 §3.3. */
 const MIN_RSA_BITS = 2048;
 /** Claims that must be present (Core §2), checked in the order jose checked them. */
@@ -40,12 +38,6 @@ const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 /** Octets above 0x7f in a binary string from atob (which yields only U+0000..U+00FF). */
 const NON_ASCII = /[\x80-\xff]/;
-/**
- * The signing input is encoded into this buffer instead of a fresh one per call. Safe to share:
- * `subtle.verify` takes "a copy of the bytes held by the data parameter" before it returns its
- * promise (Web Crypto §14.3.5 step 4), and the token length is capped at MAX_ID_TOKEN_LENGTH.
- */
-const signingInputScratch = new Uint8Array(MAX_ID_TOKEN_LENGTH);
 /**
  * Headers that passed {@link checkHeader}, by their encoded form: every ID token an org signs with
  * one key carries the same header, so it is parsed once per key rather than once per token. The
@@ -165,7 +157,7 @@ function checkKey(key: CryptoKey): void {
   const algorithm = key.algorithm as RsaHashedKeyAlgorithm;
   if (
     key.type !== 'public' ||
-    algorithm.name !== RSASSA_PKCS1_V1_5 ||
+    algorithm.name !== RS256_KEY_ALGORITHM.name ||
     algorithm.hash?.name !== 'SHA-256' ||
     !(algorithm.modulusLength >= MIN_RSA_BITS) ||
     !key.usages.includes('verify')
@@ -238,17 +230,10 @@ export async function validateIdToken(
   let verified: boolean;
   try {
     // RFC 7515 §5.2 step 8: the signing input is the ASCII of `header.payload` (ASCII by COMPACT_JWS).
-    const signingInput = idToken.slice(0, signatureDot);
-    const verify = deps.verifySignature;
-    if (verify === undefined) {
-      const { written } = encoder.encodeInto(signingInput, signingInputScratch);
-      verified = await webCryptoVerifier(alg, key, signature, signingInputScratch.subarray(0, written));
-    } else {
-      // A verifier of the caller's may keep the bytes it is given, so it gets its own copy.
-      const result = verify(alg, key, signature, encoder.encode(signingInput));
-      // A synchronous verifier's answer is used as is: no promise turn on the warm path.
-      verified = typeof result === 'boolean' ? result : await result;
-    }
+    // Fresh bytes per call: a verifier may keep what it is given (SignatureVerifier).
+    const result = (deps.verifySignature ?? webCryptoVerifier)(alg, key, signature, encoder.encode(idToken.slice(0, signatureDot)));
+    // A synchronous verifier's answer is used as is: no promise turn on the warm path.
+    verified = typeof result === 'boolean' ? result : await result;
   } catch (cause) {
     throw invalid('signature', 'the signature does not verify', cause);
   }
