@@ -129,6 +129,53 @@ describe('parseTenant', () => {
     expect(codeOf(() => parseTenant('acme'))).toBe('ERR_OIDC_INVALID_TENANT');
   });
 
+  it('refuses the tenant ids "." and "..", which URL parsing removes from /auth/login/ID (path mode)', () => {
+    for (const id of ['.', '..']) {
+      expect(codeOf(() => parseTenant({ ...base, id }))).toBe('ERR_OIDC_INVALID_TENANT');
+      expect(messageOf(() => parseTenant({ ...base, id }))).toMatch(/must not be "\." or "\.\."/);
+    }
+    // Dots are still fine inside an id.
+    expect(parseTenant({ ...base, id: '...' }).id).toBe('...');
+    expect(parseTenant({ ...base, id: 'acme.eu' }).id).toBe('acme.eu');
+    expect(new URL('https://app.example.com/auth/login/..').pathname).toBe('/auth/');
+  });
+
+  it('normalises, deduplicates and freezes oktaOrigins, sharing the frozen empty list', () => {
+    const plain = parseTenant(base);
+    expect(plain.oktaOrigins).toEqual([]);
+    expect(plain.oktaOrigins).toBe(parseTenant({ ...base, id: 'other', oktaOrigins: [] }).oktaOrigins);
+    expect(Object.isFrozen(plain.oktaOrigins)).toBe(true);
+    const tenant = parseTenant({
+      ...base,
+      oktaOrigins: ['https://LOGIN.Acme.com', 'https://login.acme.com:443/', 'https://login.acme.com', 'https://sso.acme.com:8443', 'http://127.0.0.1:4101'],
+    });
+    expect(tenant.oktaOrigins).toEqual(['https://login.acme.com', 'https://sso.acme.com:8443', 'http://127.0.0.1:4101']);
+    expect(Object.isFrozen(tenant.oktaOrigins)).toBe(true);
+    expect(() => (tenant.oktaOrigins as string[]).push('https://evil.example')).toThrow(TypeError);
+  });
+
+  it.each([
+    'https://login.acme.com/path',
+    'https://login.acme.com/?',
+    'https://login.acme.com?x=1',
+    'https://login.acme.com#x',
+    'https://u:p@login.acme.com',
+    'http://login.acme.com',
+    'ftp://login.acme.com',
+    'login.acme.com',
+    'null',
+    '',
+    'https://login.acme.com\\evil',
+  ])('refuses the Okta origin %j', (origin) => {
+    expect(codeOf(() => parseTenant({ ...base, oktaOrigins: [origin] }))).toBe('ERR_OIDC_INVALID_TENANT');
+    expect(messageOf(() => parseTenant({ ...base, oktaOrigins: [origin] }))).toContain('oktaOrigins.0');
+  });
+
+  it('refuses more than ten Okta origins', () => {
+    const many = Array.from({ length: 11 }, (_, i) => `https://login${i}.acme.com`);
+    expect(codeOf(() => parseTenant({ ...base, oktaOrigins: many }))).toBe('ERR_OIDC_INVALID_TENANT');
+  });
+
   it('derives org and custom authorization server endpoints the way Okta lays them out', () => {
     expect(tenantEndpoints('https://a.okta.com').introspection).toBe('https://a.okta.com/oauth2/v1/introspect');
     expect(tenantEndpoints('https://a.okta.com/oauth2/default').endSession).toBe('https://a.okta.com/oauth2/default/v1/logout');
@@ -211,6 +258,12 @@ describe('MemoryCredentialStore', () => {
     const store = new MemoryCredentialStore(records);
     const copy = new MemoryCredentialStore(await store.list());
     expect(await copy.get('a1')).toEqual(await store.get('a1'));
+  });
+
+  it('keeps oktaOrigins when an already-parsed tenant is re-validated (toRecord)', async () => {
+    const store = new MemoryCredentialStore([{ ...base, oktaOrigins: ['https://login.acme.com'] }]);
+    const copy = new MemoryCredentialStore(await store.list());
+    expect((await copy.get('acme'))?.oktaOrigins).toEqual(['https://login.acme.com']);
   });
 });
 

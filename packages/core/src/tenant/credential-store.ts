@@ -116,6 +116,7 @@ export function toRecord(value: TenantRecord | Tenant): TenantRecord {
     allowSimplifiedFlow: tenant.allowSimplifiedFlow,
     dpop: tenant.dpop,
     profile: tenant.profile,
+    ...(tenant.oktaOrigins.length > 0 ? { oktaOrigins: [...tenant.oktaOrigins] } : {}),
   };
 }
 

@@ -64,6 +64,13 @@ export interface TenantRecord {
    * `offline_access`, custom scopes).
    */
   profile?: 'oin' | 'custom';
+  /**
+   * Origins Okta may post from for this tenant besides the issuer's own origin: an Okta custom
+   * domain (`https://login.acme.com`) when the issuer is the okta.com domain, or the reverse.
+   * Each is an origin (`https://host[:port]`, no path, query or fragment; `http` only for loopback
+   * hosts). The simplified flow's `Origin` check accepts these beside the issuer's origin.
+   */
+  oktaOrigins?: string[];
 }
 
 /** The endpoints of a tenant's authorization server. */
@@ -95,6 +102,8 @@ export interface Tenant {
   readonly allowSimplifiedFlow: boolean;
   readonly dpop: boolean;
   readonly profile: 'oin' | 'custom';
+  /** Normalised origins (`URL.origin`, deduplicated, frozen) Okta may post from besides the issuer's own; often empty. */
+  readonly oktaOrigins: readonly string[];
   readonly endpoints: TenantEndpoints;
 }
 
@@ -113,10 +122,34 @@ const absoluteUrl = z.string().refine(
   { message: 'must be an absolute https URL without a fragment (http only for loopback hosts)' },
 );
 
+/** At most this many extra Okta origins per tenant (a custom domain or two; a long list is a mistake). */
+const MAX_OKTA_ORIGINS = 10;
+
+/**
+ * An origin as browsers send it in `Origin` (RFC 6454 §6.1): scheme://host[:port]. One trailing
+ * `/` is tolerated (it is what copying a URL bar gives) and dropped by normalisation.
+ */
+const originSchema = z.string().max(2048).refine(
+  (value) => {
+    const url = URL.parse(value);
+    if (url === null || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return false;
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) return false;
+    // No path: the parsed path is '/' for both `https://h` and `https://h/`; anything else in the input is a path, `?` or `#`.
+    return url.pathname === '/' && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(value);
+  },
+  { message: 'must be an origin: https://host[:port] with no path, query or fragment (http only for loopback hosts)' },
+);
+
 const secretSchema = z.strictObject({ value: z.string().min(1), active: z.boolean() });
 
 const recordSchema = z.strictObject({
-  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'must use only A-Z a-z 0-9 . _ ~ -'),
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._~-]+$/, 'must use only A-Z a-z 0-9 . _ ~ -')
+    // `.` and `..` are dot-segments (RFC 3986 §5.2.4): path mode builds `/auth/login/..`, which URL parsing collapses.
+    .refine((id) => id !== '.' && id !== '..', { message: 'must not be "." or ".." (URL parsing removes these path segments)' }),
   issuer: z.string().min(1),
   clientId: z.string().min(1).max(256),
   clientSecret: z.string().min(1).optional(),
@@ -130,6 +163,7 @@ const recordSchema = z.strictObject({
   allowSimplifiedFlow: z.boolean().optional(),
   dpop: z.boolean().optional(),
   profile: z.enum(['oin', 'custom']).optional(),
+  oktaOrigins: z.array(originSchema).max(MAX_OKTA_ORIGINS).optional(),
 });
 
 function invalid(tenantId: unknown, field: string, message: string): OidcError {
@@ -237,6 +271,7 @@ class FrozenTenant implements Tenant {
   readonly allowSimplifiedFlow: boolean;
   readonly dpop: boolean;
   readonly profile: 'oin' | 'custom';
+  readonly oktaOrigins: readonly string[];
 
   constructor(fields: Omit<Tenant, 'endpoints'>) {
     this.id = fields.id;
@@ -250,6 +285,7 @@ class FrozenTenant implements Tenant {
     this.allowSimplifiedFlow = fields.allowSimplifiedFlow;
     this.dpop = fields.dpop;
     this.profile = fields.profile;
+    this.oktaOrigins = fields.oktaOrigins;
     Object.freeze(this);
   }
 
@@ -324,5 +360,7 @@ export function parseTenant(input: unknown): Tenant {
     allowSimplifiedFlow: record.allowSimplifiedFlow ?? false,
     dpop: record.dpop ?? false,
     profile,
+    // URL.origin lower-cases the host and drops a default port, so the values compare byte for byte with `Origin`.
+    oktaOrigins: frozenStrings([...new Set((record.oktaOrigins ?? EMPTY).map((origin) => new URL(origin).origin))]),
   });
 }
