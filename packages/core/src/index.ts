@@ -72,7 +72,7 @@ export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
 export type { GrantTokens } from './custom-profile/grants';
 
 // The framework-neutral flow layer adapters call (issue 4)
-export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, MAX_BODY_BYTES } from './flow/index';
+export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES } from './flow/index';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext } from './flow/index';
 export { isSessionStore } from './session/types';
 export { sessionUser } from './session/session-user';

@@ -42,7 +42,8 @@ describe('catalogue: error responses and form_post (CB-06, FP-04, FP-06)', () =>
     expect(response.status).toBe(400);
     expect(errorCode(response)).toBe('ERR_OIDC_STATE_MISMATCH');
     expect(sessionCookies(response)).toEqual([]);
-    expect(browser.has('oin_tx_')).toBe(false);
+    // The transaction the forged state does not name stays for the real response (SA-08).
+    expect(browser.has('oin_tx_')).toBe(true);
     expect(h.org.control.counters().token).toBe(0);
   });
 
@@ -94,7 +95,7 @@ describe('catalogue: no login loops (AR-08)', () => {
 });
 
 describe('catalogue: initiation over an existing session (TP-09)', () => {
-  it('TP-09: an Okta-initiated login for another tenant starts a fresh transaction and replaces the session on completion', async () => {
+  it('TP-09/SA-13: an Okta-initiated login for another tenant starts a fresh transaction and replaces the session once confirmed', async () => {
     const auth = h.auth();
     const browser = new Browser(auth);
     const first = await browser.send('GET', `${APP}/auth/login?tenant=acme`);
@@ -110,7 +111,15 @@ describe('catalogue: initiation over an existing session (TP-09)', () => {
     expect(authorize.searchParams.get('client_id')).not.toBe(CLIENT_ID);
     expect(initiate.setCookies.some((c) => /^oin_tx_/.test(c))).toBe(true);
     const cb2 = await driveAuthorization(authorize);
-    const done2 = await browser.send(cb2.method, cb2.url);
+    const held = await browser.send(cb2.method, cb2.url);
+    // Another tenant's session is not replaced silently (SA-13): the app's own page confirms.
+    expect(held.status).toBe(409);
+    expect((await auth.getSession(browser.request('GET', `${APP}/`))).session?.id).toBe(before?.id);
+    const value = /name="oin_switch" value="([^"]+)"/.exec(held.body ?? '')?.[1] ?? '';
+    const done2 = await browser.send('POST', `${APP}/auth/callback`, {
+      body: new URLSearchParams({ oin_switch: value, oin_decision: 'continue' }).toString(),
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
     expect(done2.status).toBe(302);
     const after = (await auth.getSession(browser.request('GET', `${APP}/`))).session;
     expect(after?.tenant).toBe('other');

@@ -6,12 +6,18 @@ import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testin
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isOidcError } from '../src/errors';
 import { createOidcAuth } from '../src/flow/auth';
-import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from '../src/flow/types';
+import type { OidcAuth, OidcAuthOptions } from '../src/flow/types';
 import { fromWebRequest, toWebResponse } from '../src/flow/web';
 import type { Session, SessionStore } from '../src/session/types';
 import type { TenantRecord } from '../src/tenant/tenant';
+import { FlowBrowser, errorCode, SAME_ORIGIN, sessionCookies } from './support/flow-browser';
 
 const APP = 'http://127.0.0.1:4000';
+class Browser extends FlowBrowser {
+  constructor(auth: OidcAuth, basePath = '') {
+    super(auth, APP, basePath);
+  }
+}
 const HTTPS_APP = 'https://app.example.com';
 const SECRET = 'flow-test-secret-0123456789-0123456789';
 const USER = { login: 'alice@acme.example', password: 'pw', claims: { name: 'Alice Doe', email: 'alice@acme.example', given_name: 'Alice' } };
@@ -69,63 +75,6 @@ function makeAuth(extra: Partial<OidcAuthOptions> = {}): OidcAuth {
   return createOidcAuth({ store: tenants, session: { secret: SECRET }, client: { httpTimeoutMs: 2_000 }, ...extra });
 }
 
-/** A browser: a cookie jar (our cookies all use Path=/) that sends requests through handle(). */
-class Browser {
-  readonly cookies = new Map<string, string>();
-
-  constructor(
-    readonly auth: OidcAuth,
-    readonly basePath = '',
-  ) {}
-
-  request(method: string, url: string | URL, options: { body?: string; headers?: Record<string, string> } = {}): OidcRequest {
-    const headers = new Headers(options.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; '));
-    if (options.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
-    return { method, url: new URL(url), basePath: this.basePath, headers, readBody: async () => options.body ?? '' };
-  }
-
-  apply(setCookies: string[]): void {
-    for (const header of setCookies) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      if (/;\s*Max-Age=0(;|$)/.test(header)) this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  }
-
-  async send(method: string, url: string | URL, options: { body?: string; headers?: Record<string, string> } = {}): Promise<OidcResponse> {
-    const response = await this.auth.handle(this.request(method, url, options));
-    if (response === null) throw new Error(`not an auth route: ${url}`);
-    this.apply(response.setCookies);
-    return response;
-  }
-
-  /** Follow a login (or initiate) response through the emulator and deliver the callback. */
-  async complete(loginResponse: OidcResponse): Promise<OidcResponse> {
-    expect(loginResponse.status).toBe(302);
-    const callback = await driveAuthorization(loginResponse.headers['Location']!);
-    return this.send(callback.method, callback.url, callback.body === undefined ? {} : { body: callback.body });
-  }
-
-  async signIn(tenant = 'acme', returnTo?: string): Promise<OidcResponse> {
-    const query = new URLSearchParams({ tenant, ...(returnTo ? { returnTo } : {}) });
-    return this.complete(await this.send('GET', `${APP}/auth/login?${query}`));
-  }
-
-  has(prefix: string): boolean {
-    return [...this.cookies.keys()].some((name) => name.startsWith(prefix));
-  }
-}
-
-function sessionCookies(response: OidcResponse): string[] {
-  return response.setCookies.filter((c) => /^(__Host-)?oin_session(\.\d+)?=[^;]/.test(c));
-}
-
-function errorCode(response: OidcResponse): string | undefined {
-  return /ERR_OIDC_[A-Z_]+/.exec(response.body ?? '')?.[0];
-}
-
 describe('login', () => {
   it('redirects to the tenant authorize endpoint with PKCE, state, nonce, and a transaction cookie', async () => {
     const browser = new Browser(makeAuth());
@@ -163,11 +112,13 @@ describe('login', () => {
     expect(done.headers['Location']).toBe('/');
   });
 
-  it('on https sets the transaction cookie SameSite=None; Secure with the __Host- prefix, and the session Secure; SameSite=Lax (FP-01, CK-05)', async () => {
+  it('on https sets the transaction cookie Secure with the __Host- prefix (SameSite=None only for form_post), and the session Secure; SameSite=Lax (FP-01, CK-05, SA-08)', async () => {
+    const formPost = await new Browser(makeAuth({ responseMode: 'form_post' })).send('GET', `${HTTPS_APP}/auth/login?tenant=acme`);
+    expect(formPost.setCookies).toEqual([expect.stringMatching(/^__Host-oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=None$/)]);
     const browser = new Browser(makeAuth());
     const login = await browser.send('GET', `${HTTPS_APP}/auth/login?tenant=acme`);
     expect(new URL(login.headers['Location']!).searchParams.get('redirect_uri')).toBe(`${HTTPS_APP}/auth/callback`);
-    expect(login.setCookies).toEqual([expect.stringMatching(/^__Host-oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=None$/)]);
+    expect(login.setCookies).toEqual([expect.stringMatching(/^__Host-oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/)]);
     const done = await browser.complete(login);
     expect(done.status).toBe(302);
     expect(sessionCookies(done)).toEqual([expect.stringMatching(/^__Host-oin_session=[^;]+; Path=\/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax$/)]);
@@ -223,24 +174,31 @@ describe('callback', () => {
     expect([...browser.cookies.keys()].filter((n) => n.startsWith('oin_tx_'))).toHaveLength(2);
     const doneSecond = await browser.complete(second);
     expect(doneSecond.headers['Location']).toBe('/two');
-    const doneFirst = await browser.complete(first);
+    // The first tab's sign-in would replace the second's session of another tenant: confirmed first (SA-13).
+    const held = await browser.complete(first);
+    expect(held.status).toBe(409);
+    const doneFirst = await browser.decideSwitch(held, 'continue');
     expect(doneFirst.headers['Location']).toBe('/one');
     const { session } = await browser.auth.getSession(browser.request('GET', `${APP}/`));
     expect(session?.tenant).toBe('acme');
   });
 
-  it('refuses a state mismatch: no session cookie, transaction cookies deleted, no token request (CB-01)', async () => {
+  it('refuses a state mismatch: no session cookie, no token request, and the login in flight is left alone (CB-01, SA-08)', async () => {
     const browser = new Browser(makeAuth());
     const login = await browser.send('GET', `${APP}/auth/login?tenant=acme`);
     const callback = await driveAuthorization(login.headers['Location']!);
+    const real = new URL(callback.url);
     callback.url.searchParams.set('state', 'A'.repeat(43));
     const response = await browser.send('GET', callback.url);
     expect(response.status).toBe(400);
     expect(errorCode(response)).toBe('ERR_OIDC_STATE_MISMATCH');
     expect(sessionCookies(response)).toEqual([]);
-    expect(response.setCookies.every((c) => /Max-Age=0/.test(c))).toBe(true);
-    expect(browser.has('oin_tx_')).toBe(false);
+    // A forged callback consumes nothing: the transaction its state does not name stays.
+    expect(response.setCookies).toEqual([]);
+    expect(browser.has('oin_tx_')).toBe(true);
     expect(org.control.counters().token).toBe(0);
+    // The real callback still completes.
+    expect((await browser.send('GET', real)).status).toBe(302);
   });
 
   it('refuses a callback without its transaction cookie, and one without state (CB-02, CB-03, CB-04)', async () => {
@@ -258,7 +216,7 @@ describe('callback', () => {
     const noState = await starter.send('GET', callback.url);
     expect(noState.status).toBe(400);
     expect(errorCode(noState)).toBe('ERR_OIDC_STATE_MISSING');
-    expect(starter.has('oin_tx_')).toBe(false); // deleted anyway
+    expect(starter.has('oin_tx_')).toBe(true); // no state names no cookie: nothing is deleted (SA-08)
     expect(org.control.counters().token).toBe(0);
   });
 
@@ -341,7 +299,7 @@ describe('callback', () => {
     await browser.signIn('acme');
     const first = (await auth.getSession(browser.request('GET', `${APP}/`))).session!;
     expect(browser.cookies.get('oin_session')).not.toBe('planted.value');
-    await browser.signIn('beta');
+    await browser.decideSwitch(await browser.signIn('beta'), 'continue');
     const second = (await auth.getSession(browser.request('GET', `${APP}/`))).session!;
     expect(second.id).not.toBe(first.id);
     expect(second.tenant).toBe('beta');
@@ -353,13 +311,13 @@ describe('simplified flow', () => {
     const browser = new Browser(makeAuth());
     const { fields } = await org.control.simplifiedSignIn('app-simple');
     const body = new URLSearchParams(fields).toString();
-    const done = await browser.send('POST', `${APP}/auth/callback`, { body });
+    const done = await browser.send('POST', `${APP}/auth/callback`, { body, headers: { origin: org.issuer } });
     expect(done.status).toBe(302);
     expect(done.headers['Location']).toBe('/');
     expect(sessionCookies(done)).toHaveLength(1);
     expect((await browser.auth.getSession(browser.request('GET', `${APP}/`))).session?.tenant).toBe('simple');
 
-    const replay = await new Browser(browser.auth).send('POST', `${APP}/auth/callback`, { body });
+    const replay = await new Browser(browser.auth).send('POST', `${APP}/auth/callback`, { body, headers: { origin: org.issuer } });
     expect(replay.status).toBe(400);
     expect(errorCode(replay)).toBe('ERR_OIDC_ID_TOKEN_REPLAYED');
     expect(sessionCookies(replay)).toEqual([]);
@@ -368,7 +326,7 @@ describe('simplified flow', () => {
   it('refuses it for a tenant that does not allow it', async () => {
     const browser = new Browser(makeAuth());
     const { fields } = await org.control.simplifiedSignIn('app-acme');
-    const response = await browser.send('POST', `${APP}/auth/callback`, { body: new URLSearchParams(fields).toString() });
+    const response = await browser.send('POST', `${APP}/auth/callback`, { body: new URLSearchParams(fields).toString(), headers: { origin: org.issuer } });
     expect(response.status).toBe(400);
     expect(errorCode(response)).toBe('ERR_OIDC_SIMPLIFIED_FLOW_DISABLED');
     expect(sessionCookies(response)).toEqual([]);
@@ -412,7 +370,7 @@ describe('logout', () => {
     const browser = new Browser(auth);
     await browser.signIn('acme');
     const idToken = (await auth.getSession(browser.request('GET', `${APP}/`))).session!.idToken!;
-    const response = await browser.send('GET', `${APP}/auth/logout?post_logout_redirect_uri=https://evil.example`);
+    const response = await browser.send('GET', `${APP}/auth/logout?post_logout_redirect_uri=https://evil.example`, { headers: SAME_ORIGIN });
     expect(response.status).toBe(302);
     expect(response.headers['Cache-Control']).toBe('no-store');
     const location = new URL(response.headers['Location']!);
@@ -454,7 +412,7 @@ describe('server-side session store', () => {
     expect((await auth.getSession(browser.request('GET', `${APP}/`))).session).toEqual(stored);
 
     const stolen = browser.request('GET', `${APP}/`);
-    const out = await browser.send('GET', `${APP}/auth/logout`);
+    const out = await browser.send('GET', `${APP}/auth/logout`, { headers: SAME_ORIGIN });
     expect(new URL(out.headers['Location']!).searchParams.get('id_token_hint')).toBe(stored!.idToken);
     expect(entries.size).toBe(0);
     expect((await auth.getSession(stolen)).session).toBeNull(); // the old cookie no longer works anywhere

@@ -257,6 +257,10 @@ describe('session cookie', () => {
     k: fc.oneof({ weight: 4, arbitrary: fc.constant('session') }, { weight: 1, arbitrary: fc.constantFrom('ref', 'tx', 'Session', undefined) }),
     id: field(fc.string({ minLength: 1, maxLength: 10 })),
     tenant: field(fc.constant('acme')),
+    // The tenant record's issuer and client id, or another org's / app's (SA-14: never accepted).
+    // Mostly right, so enough near-sessions open for the distribution check below.
+    issuer: fc.oneof({ weight: 12, arbitrary: fc.constant({ v: 'ISSUER' as unknown }) }, { weight: 1, arbitrary: fc.constantFrom({ v: 'https://other.okta.example' }, { v: undefined }, { v: 7 }) }),
+    clientId: fc.oneof({ weight: 12, arbitrary: fc.constant({ v: 'app-acme' as unknown }) }, { weight: 1, arbitrary: fc.constantFrom({ v: 'app-other' }, { v: undefined }, { v: null }) }),
     sub: field(fc.string({ minLength: 1, maxLength: 10 })),
     claims: field(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 })),
     issuedAt: field(fc.integer({ min: -10 * 24 * HOUR, max: HOUR }).map((d) => Date.now() + d)),
@@ -270,16 +274,17 @@ describe('session cookie', () => {
       'session cookie: other-purpose, foreign and random sealed payloads',
       fc.asyncProperty(nearSession, fc.constantFrom('session', 'transaction', 'foreign'), fc.integer({ min: 1, max: 40 * 3600 }), async (near, purpose, ttl) => {
         const s: Record<string, unknown> = {};
-        for (const key of ['id', 'tenant', 'sub', 'claims', 'issuedAt', 'expiresAt', 'idToken'] as const) {
+        for (const key of ['id', 'tenant', 'issuer', 'clientId', 'sub', 'claims', 'issuedAt', 'expiresAt', 'idToken'] as const) {
           const { v } = near[key] as { v: unknown };
-          if (v !== undefined) s[key] = v;
+          if (v !== undefined) s[key] = v === 'ISSUER' ? org.issuer : v;
         }
         const payload = { k: near.k, s };
         const sealed = purpose === 'foreign' ? await foreignSealer.seal(payload, 'session', ttl) : await sealer.seal(payload, purpose, ttl);
         const read = await withTimeout(auth.getSession(req(`__Host-oin_session=${sealed}`)));
         const now = Date.now();
         const wellTyped =
-          typeof s['id'] === 'string' && typeof s['tenant'] === 'string' && typeof s['sub'] === 'string' &&
+          typeof s['id'] === 'string' && s['tenant'] === 'acme' && typeof s['sub'] === 'string' &&
+          s['issuer'] === org.issuer && s['clientId'] === 'app-acme' &&
           typeof s['claims'] === 'object' && s['claims'] !== null && !Array.isArray(s['claims']) &&
           typeof s['issuedAt'] === 'number' && typeof s['expiresAt'] === 'number' && (s['idToken'] === undefined || typeof s['idToken'] === 'string');
         const live = wellTyped && (s['expiresAt'] as number) > now + 2_000 && now - (s['issuedAt'] as number) < 7 * 24 * HOUR - 2_000;

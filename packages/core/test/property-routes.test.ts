@@ -38,7 +38,9 @@ beforeAll(async () => {
   // A genuine simplified-flow token, replayed many times below: only its first use could sign in,
   // and the property never sends it first (the replay cache is primed here).
   simplifiedIdToken = (await org.control.simplifiedSignIn('app-acme')).fields.id_token;
-  const first = await auth.handle(request('POST', `${APP}/auth/callback?tenant=acme`, new URLSearchParams({ id_token: simplifiedIdToken }).toString(), 'application/x-www-form-urlencoded'));
+  const first = await auth.handle(
+    request('POST', `${APP}/auth/callback?tenant=acme`, new URLSearchParams({ id_token: simplifiedIdToken }).toString(), 'application/x-www-form-urlencoded', { origin: org.issuer }),
+  );
   expect(first?.status).toBe(302);
 });
 afterAll(async () => {
@@ -83,6 +85,7 @@ const generalArb = fc.record({
     { weight: 3, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom('__Host-oin_session', '__Host-oin_tx_AAAAAAAA', '__Host-oin_session.1', 'x'), fc.stringMatching(/^[A-Za-z0-9_.-]{0,30}$/)), { maxLength: 3 }).map((p) => p.map(([n, v]) => `${n}=${v}`).join('; ')) },
   ),
+  origin: fc.constantFrom(undefined, undefined, undefined, 'ISSUER', 'https://evil.example', 'null'),
 });
 
 /** Okta simplified-flow shaped posts: an id_token (random, forged or replayed) and no state. */
@@ -94,6 +97,8 @@ const simplifiedArb = fc.record({
   contentType: fc.constant('application/x-www-form-urlencoded'),
   accept: fc.constantFrom(undefined, 'application/json'),
   cookie: fc.constant(undefined),
+  // Okta's page posts from the org; other origins (or none) are refused before any validation (SA-04).
+  origin: fc.oneof({ weight: 4, arbitrary: fc.constant('ISSUER') }, { weight: 1, arbitrary: fc.constantFrom(undefined, 'https://evil.example', 'null') }),
 });
 const requestArb = fc.oneof({ weight: 5, arbitrary: generalArb }, { weight: 1, arbitrary: simplifiedArb });
 
@@ -109,6 +114,7 @@ describe('auth routes (handle) under arbitrary requests', () => {
           req = request(r.method, url, r.body, r.contentType, {
             ...(r.accept === undefined ? {} : { accept: r.accept }),
             ...(r.cookie === undefined ? {} : { cookie: r.cookie }),
+            ...(r.origin === undefined ? {} : { origin: r.origin === 'ISSUER' ? org.issuer : r.origin }),
           });
         } catch {
           return; // not a request a server could receive
@@ -143,7 +149,9 @@ describe('auth routes (handle) under arbitrary requests', () => {
       }),
       2000,
     );
-    for (const key of ['redirect', 'ERR_OIDC_TENANT_UNKNOWN', 'ERR_OIDC_METHOD_NOT_ALLOWED', 'ERR_OIDC_STATE_MISSING', 'ERR_OIDC_ID_TOKEN_INVALID', 'ERR_OIDC_ID_TOKEN_REPLAYED']) expect(seen.get(key) ?? 0, key).toBeGreaterThan(5);
+    for (const key of ['redirect', 'ERR_OIDC_TENANT_UNKNOWN', 'ERR_OIDC_METHOD_NOT_ALLOWED', 'ERR_OIDC_STATE_MISSING', 'ERR_OIDC_ID_TOKEN_INVALID', 'ERR_OIDC_ID_TOKEN_REPLAYED', 'ERR_OIDC_ORIGIN_NOT_ALLOWED']) {
+      expect(seen.get(key) ?? 0, key).toBeGreaterThan(5);
+    }
   });
 });
 

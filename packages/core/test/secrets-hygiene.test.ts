@@ -474,13 +474,15 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
       const { fields } = await org.control.simplifiedSignIn('app-basic');
       secret('id-token', fields.id_token);
       const b = new RecordingBrowser(auth, 'simplified');
-      expect((await b.send('POST', `${CALLBACK}?tenant=basic`, { body: new URLSearchParams(fields).toString() })).status).toBe(302);
+      // Okta's auto-submitted page posts from the org's origin (SA-04).
+      const fromOkta = { origin: org.issuer };
+      expect((await b.send('POST', `${CALLBACK}?tenant=basic`, { body: new URLSearchParams(fields).toString(), headers: fromOkta })).status).toBe(302);
       const replay = new RecordingBrowser(auth, 'simplified-replay');
-      expect((await replay.send('POST', `${CALLBACK}?tenant=basic`, { body: new URLSearchParams(fields).toString() })).status).toBe(400);
+      expect((await replay.send('POST', `${CALLBACK}?tenant=basic`, { body: new URLSearchParams(fields).toString(), headers: fromOkta })).status).toBe(400);
       const refused = new RecordingBrowser(auth, 'simplified-refused');
       const other = await org.control.issueIdToken('app-post');
       secret('id-token', other);
-      expect((await refused.send('POST', `${CALLBACK}?tenant=post`, { body: new URLSearchParams({ id_token: other }).toString() })).status).toBe(400);
+      expect((await refused.send('POST', `${CALLBACK}?tenant=post`, { body: new URLSearchParams({ id_token: other }).toString(), headers: fromOkta })).status).toBe(400);
       const init = new RecordingBrowser(auth, 'initiate');
       expect((await init.send('GET', `${APP}/auth/initiate?iss=${encodeURIComponent(org.issuer)}&tenant=basic&target_link_uri=${encodeURIComponent(`${APP}/x`)}`)).status).toBe(302);
     }
@@ -512,7 +514,8 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
 
     // 6. Logout: local session gone, redirect to Okta with id_token_hint.
     {
-      const out = await basic.send('GET', `${APP}/auth/logout`);
+      // The app's own sign-out link (SA-06: only a same-origin request ends the Okta session).
+      const out = await basic.send('GET', `${APP}/auth/logout`, { headers: { 'sec-fetch-site': 'same-origin' } });
       expect(out.status).toBe(302);
       expect(new URL(out.headers['Location']!).searchParams.get('id_token_hint')).toBeTruthy();
       expect((await basic.send('GET', `${APP}/auth/logout`)).headers['Location']).toBe('/');

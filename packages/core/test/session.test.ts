@@ -70,6 +70,8 @@ function countingSetup(options: { store?: SessionStore; claims?: string[]; rolli
 
 const SIGN_IN = {
   tenant: 'acme',
+  issuer: 'https://acme.okta.com',
+  clientId: '0oa-acme',
   sub: '00u1',
   claims: { sub: '00u1', name: 'Alice', email: 'alice@example.com', groups: ['a'], nonce: 'n', iss: 'https://acme.okta.com' },
   idToken: 'eyJ.header.sig',
@@ -483,13 +485,72 @@ describe('TransactionCookies', () => {
     createdAt: Date.UTC(2026, 0, 1),
   });
 
-  it('uses one cookie per state: SameSite=None; Secure on https, Lax on loopback http; 10 minutes (FP-01, CK-09)', async () => {
+  it('uses one cookie per state: SameSite=None; Secure on https for form_post, Lax on loopback http; 10 minutes (FP-01, CK-09)', async () => {
     const c = clock();
     const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
     const secure = await transactions.create(tx('a'.repeat(43)), true);
     expect(secure).toMatch(/^__Host-oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=None$/);
     const loopback = await transactions.create(tx('b'.repeat(43)), false);
     expect(loopback).toMatch(/^oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('makes a query-mode transaction SameSite=Lax on https: only form_post needs None (SA-08)', async () => {
+    const c = clock();
+    const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
+    const { responseMode: _mode, ...query } = tx('a'.repeat(43));
+    expect(await transactions.create(query, true)).toMatch(/^__Host-oin_tx_[A-Za-z0-9_-]{8}=[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/);
+    expect(await transactions.create({ ...query, responseMode: 'query' }, true)).toMatch(/SameSite=Lax$/);
+  });
+
+  it('derives the cookie prefix from the session cookie name, so two apps on one host keep their logins apart (SA-08)', async () => {
+    const c = clock();
+    const first = new TransactionCookies(createSealer([NEW], { now: c.now }));
+    const second = new TransactionCookies(createSealer([OLD], { now: c.now }), { cookieName: 'billing' });
+    expect(second.prefix(false)).toBe('billing_tx_');
+    expect(second.prefix(true)).toBe('__Host-billing_tx_');
+    expect(new TransactionCookies(createSealer([NEW]), { cookieName: 'oin_session' }).prefix(false)).toBe('oin_tx_');
+    const jar = new Jar();
+    const [a, b] = ['a'.repeat(43), 'b'.repeat(43)];
+    jar.apply([await first.create(tx(a), false), await second.create(tx(b), false)]);
+    // Each app sees only its own cookie: a callback of one never touches the other's.
+    expect(await first.take({ cookieHeader: jar.header(), secure: false }, b)).toMatchObject({ status: 'missing', others: true, setCookies: [] });
+    const taken = await second.take({ cookieHeader: jar.header(), secure: false }, b);
+    expect(taken.status).toBe('ok');
+    jar.apply(taken.setCookies);
+    expect((await first.take({ cookieHeader: jar.header(), secure: false }, a)).status).toBe('ok');
+  });
+
+  it("never prunes a cookie it cannot open (another app's under the same prefix), and deletes only its own expired ones (SA-08)", async () => {
+    const c = clock();
+    const ours = new TransactionCookies(createSealer([NEW], { now: c.now }));
+    const theirs = new TransactionCookies(createSealer([OLD], { now: c.now }));
+    const jar = new Jar();
+    const states = Array.from({ length: MAX_CONCURRENT_TRANSACTIONS }, (_, i) => String.fromCharCode(97 + i).repeat(43));
+    // Another app with the same (default) prefix but another secret has five logins in flight.
+    for (const state of states) jar.apply([await theirs.create(tx(state), false)]);
+    expect(await ours.prune({ cookieHeader: jar.header(), secure: false })).toEqual([]);
+    const mine = 'z'.repeat(43);
+    jar.apply([await ours.create(tx(mine), false)]);
+    c.t += 601_000;
+    const pruned = await ours.prune({ cookieHeader: jar.header(), secure: false });
+    // Only our own expired cookie goes; theirs (expired or not, we cannot tell) stay for their app.
+    expect(pruned).toEqual([expect.stringMatching(new RegExp(`^${await ours.name(mine, false)}=;`))]);
+  });
+
+  it('makes room with logins started cross-site first, so cross-site navigations cannot push the own login out (SA-08)', async () => {
+    const c = clock();
+    const transactions = new TransactionCookies(createSealer([NEW], { now: c.now }));
+    const jar = new Jar();
+    const own = 'o'.repeat(43);
+    jar.apply([await transactions.create({ ...tx(own), createdAt: c.t }, false)]);
+    for (let i = 0; i < 12; i++) {
+      const state = `${i}`.padStart(43, 'x');
+      jar.apply(await transactions.prune({ cookieHeader: jar.header(), secure: false }));
+      jar.apply([await transactions.create({ ...tx(state), createdAt: c.t + 1 + i }, false, { crossSite: true })]);
+      expect(jar.cookies.size).toBeLessThanOrEqual(MAX_CONCURRENT_TRANSACTIONS);
+    }
+    expect(jar.cookies.has(await transactions.name(own, false))).toBe(true);
+    expect((await transactions.take({ cookieHeader: jar.header(), secure: false }, own)).status).toBe('ok');
   });
 
   it('keeps concurrent logins apart, consumes only the matching one, and reports others/missing/expired (AR-09, CB-03)', async () => {
@@ -509,7 +570,8 @@ describe('TransactionCookies', () => {
 
     const unknown = await transactions.take({ cookieHeader: jar.header(), secure: false }, 'c'.repeat(43));
     expect(unknown).toMatchObject({ status: 'missing', others: true });
-    expect(unknown.setCookies).toHaveLength(1); // every transaction cookie is deleted
+    // A callback whose state names no cookie deletes nothing: the other login stays (SA-08).
+    expect(unknown.setCookies).toEqual([]);
     expect(await transactions.take({ cookieHeader: null, secure: false }, a)).toMatchObject({ status: 'missing', others: false });
 
     c.t += 601_000;

@@ -3,6 +3,7 @@
  * keeps the login transaction and the session in sealed cookies, and turns every outcome into a
  * plain {@link OidcResponse}. Adapters only translate requests and responses.
  */
+import { decodeJwt } from 'jose';
 import { sanitizeReturnTo } from '../authorize/return-to';
 import { TRANSACTION_TTL_SEC } from '../authorize/transaction';
 import { parseCallbackParams } from '../callback/parse-callback';
@@ -11,15 +12,20 @@ import { createSealer } from '../crypto/seal';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
 import { isBearerTokenSyntax } from '../introspection/token-syntax';
-import { type SessionRead, SessionManager } from '../session/session-manager';
+import { DEFAULT_ABSOLUTE_SEC, type NewSession, type SessionRead, SessionManager } from '../session/session-manager';
 import { TransactionCookies } from '../session/transaction-cookie';
-import type { CookieContext } from '../session/types';
+import type { CookieContext, Session } from '../session/types';
 import { MemoryCredentialStore } from '../tenant/credential-store';
 import type { Tenant } from '../tenant/tenant';
+import { emitWarning, type OidcWarning } from '../warnings';
+import { configuredCookieSecurity, cookieSecurity } from './cookie-security';
+import { isCrossSiteRequest, isSameOriginRequest, originHeader } from './fetch-metadata';
 import { resolveAuthOptions } from './options';
 import { errorResponse, headerOf, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
-import { isSecureRequest } from './request-origin';
-import { resolveTenantId, tenantIdOf } from './tenant';
+import { createSessionRevocations } from './session-revocations';
+import { DECISION_FIELD, SessionSwitch, SWITCH_FIELD } from './session-switch';
+import { createTenantBinding } from './tenant-binding';
+import { type RouteTenant, resolveTenantId, routeTenantOf } from './tenant';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
 
 type RouteName = 'login' | 'callback' | 'initiate' | 'logout';
@@ -63,7 +69,12 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   const store = Array.isArray(resolved.store) ? new MemoryCredentialStore(resolved.store) : resolved.store;
   const client: OidcClient = createOidcClient({ ...(resolved.client ?? {}), store });
   const now = resolved.client?.now ?? Date.now;
+  const onWarning = (resolved.client as { onWarning?: (warning: OidcWarning) => void } | undefined)?.onWarning;
+  const warn = (code: string, message: string, tenantId?: string) => emitWarning(onWarning, { code, message, ...(tenantId === undefined ? {} : { tenantId }) });
   const sealer = createSealer(resolved.secrets, { now });
+  const absoluteMs = (resolved.session.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
+  const revocations = createSessionRevocations({ ...(resolved.session.revocationStore ? { store: resolved.session.revocationStore } : {}), now });
+  const binding = createTenantBinding(store, now);
   const sessions = new SessionManager({
     sealer,
     cookieName: resolved.session.cookieName,
@@ -72,16 +83,31 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     store: resolved.session.store,
     claims: resolved.session.claims,
     now,
+    // Every read, the warm one included: not logged out (item 5), and still the tenant it was signed in with (item 14).
+    accept: (session) => {
+      const revoked = revocations.isRevoked(session.id);
+      if (revoked === true) return false;
+      if (revoked === false) return binding.holds(session);
+      return revoked.then((yes) => (yes ? false : binding.holds(session)));
+    },
   });
-  const transactions = new TransactionCookies(sealer);
+  const transactions = new TransactionCookies(sealer, { cookieName: resolved.session.cookieName });
+  const switches = new SessionSwitch(sealer, resolved.session.cookieName);
   const { routes, tenant: tenantMode, afterLogoutPath, responseMode, onError } = resolved;
-  // Derive both purposes' keys now rather than on the first request (HKDF through Web Crypto is async).
+  const isSecure = cookieSecurity(configuredCookieSecurity(resolved.baseUrl, Array.isArray(resolved.store) ? resolved.store : undefined));
+  // Derive the purposes' keys now rather than on the first request (HKDF through Web Crypto is async).
   sessions.warm();
   sealer.seal({}, 'transaction', 1).catch(() => {});
 
   function cookieContext(req: OidcRequest, cookieHeader: string | null = headerOf(req, 'cookie')): CookieContext {
-    // Secure everywhere except plain http on a loopback host (development), where browsers refuse it.
-    return { cookieHeader, secure: isSecureRequest(req) };
+    // From configuration when it says (baseUrl, or records that are all https or all loopback http);
+    // else secure everywhere except plain http on a loopback host (development).
+    return { cookieHeader, secure: isSecure(req) };
+  }
+
+  /** The app's external origin: the configured `baseUrl`'s, else the request's. */
+  function appOrigin(req: OidcRequest): string {
+    return resolved.baseUrl?.origin ?? req.origin ?? req.url.origin;
   }
 
   function basePathOf(req: OidcRequest): string {
@@ -132,10 +158,30 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
 
   /** The registered redirect URI that points at this callback route, else the tenant's first. */
   function redirectUriFor(tenant: Tenant, req: OidcRequest): string | undefined {
-    const own = `${req.url.origin}${basePathOf(req)}${routes.callback}`;
+    const own = `${appOrigin(req)}${basePathOf(req)}${routes.callback}`;
     return tenant.redirectUris.find((uri) => uri === own) ?? tenant.redirectUris[0];
   }
 
+  /** The origins Okta posts from for `tenant`: its issuer's, and any custom domain the record lists. */
+  function oktaOriginsOf(tenant: Tenant): Set<string> {
+    return new Set([new URL(tenant.issuer).origin, ...((tenant as { oktaOrigins?: readonly string[] }).oktaOrigins ?? [])]);
+  }
+
+  /**
+   * A cross-site POST from Okta (a form_post callback, an auto-submitted initiate form) that carries
+   * an `Origin` must carry one of the tenant's Okta origins (issue 17 item 4): a second layer over
+   * state and PKCE. Browsers send `Origin` on every cross-origin POST; `null` (a sandboxed frame, a
+   * redirect chain) is refused; no `Origin` at all (a non-browser client) is left to the protocol checks.
+   */
+  function checkPostOrigin(req: OidcRequest, tenant: Tenant): void {
+    const origin = originHeader(req);
+    if (req.method !== 'POST' || origin === undefined) return;
+    if (origin === 'null' || !oktaOriginsOf(tenant).has(origin)) {
+      throw new OidcError('ERR_OIDC_ORIGIN_NOT_ALLOWED', "This sign-in request was not sent by the organisation's Okta sign-in page.", { details: { tenantId: tenant.id } });
+    }
+  }
+
+  const warnedInsecure = new Set<string>();
   async function startLogin(req: OidcRequest, tenant: Tenant, returnTo: string, loginHint: string | undefined): Promise<OidcResponse> {
     const hint = loginHint !== undefined && loginHint !== '' && loginHint.length <= MAX_LOGIN_HINT_LENGTH && !CONTROL.test(loginHint) ? loginHint : undefined;
     const redirectUri = redirectUriFor(tenant, req);
@@ -147,8 +193,14 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       ...(responseMode === 'form_post' ? { responseMode } : {}),
     });
     const context = cookieContext(req);
+    // Development cookies for a tenant registered on https: cookie security followed the Host
+    // header, which a proxy may have rewritten (item 19). Said once per tenant.
+    if (!context.secure && redirectUri?.startsWith('https:') && !warnedInsecure.has(tenant.id) && warnedInsecure.size < 1000) {
+      warnedInsecure.add(tenant.id);
+      warn('WARN_OIDC_COOKIES_NOT_SECURE', `Tenant "${tenant.id}" registers https redirect URIs, but this request arrived as plain http on a loopback host, so its cookies are not Secure. Set baseUrl to the app's https origin (or configure trust-proxy).`, tenant.id);
+    }
     const pruned = await transactions.prune(context);
-    const cookie = await transactions.create(transaction, context.secure);
+    const cookie = await transactions.create(transaction, context.secure, { crossSite: isCrossSiteRequest(req) });
     return redirect(url.href, [...pruned, cookie]);
   }
 
@@ -159,38 +211,119 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return startLogin(req, tenant, sanitizeReturnTo(params.get('returnTo') ?? undefined, '/'), params.get('login_hint') ?? undefined);
   }
 
-  async function signIn(req: OidcRequest, result: SignInResult, returnTo: string, pending: string[]): Promise<OidcResponse> {
-    const { setCookies } = await sessions.create(cookieContext(req), {
+  function newSessionOf(result: SignInResult): NewSession {
+    return {
       tenant: result.tenant.id,
+      issuer: result.tenant.issuer,
+      clientId: result.tenant.clientId,
       sub: result.claims.sub,
-      claims: result.claims,
+      claims: sessions.pickClaims(result.claims),
       idToken: result.idToken,
-    });
+    };
+  }
+
+  /** The live session this browser holds now, if any (any failure to read it counts as none). */
+  async function liveSession(context: CookieContext): Promise<Session | null> {
+    if (context.cookieHeader === null) return null;
+    try {
+      return (await sessions.read(context)).session;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Start the session, ending (and revoking) the one it replaces. */
+  async function startSession(context: CookieContext, input: NewSession, returnTo: string, pending: string[], replaced: Session | null): Promise<OidcResponse> {
+    if (replaced !== null) await revocations.revoke(replaced.id, replaced.issuedAt + absoluteMs);
+    const { setCookies } = await sessions.create(context, input);
     return redirect(sanitizeReturnTo(returnTo, '/'), [...pending, ...setCookies]);
+  }
+
+  async function signIn(req: OidcRequest, result: SignInResult, returnTo: string, pending: string[]): Promise<OidcResponse> {
+    binding.remember(result.tenant);
+    const context = cookieContext(req);
+    const input = newSessionOf(result);
+    const current = await liveSession(context);
+    // Another tenant's or another user's live session is not replaced silently: a malicious tenant
+    // could otherwise sign the victim into the attacker's account (item 13). Same user, same
+    // tenant: a plain re-login.
+    if (current !== null && (current.tenant !== input.tenant || current.sub !== input.sub)) {
+      if (prefersJson(req)) {
+        const error = new OidcError('ERR_OIDC_SESSION_CONFLICT', 'This browser is signed in as another user; sign out first.');
+        return json(409, error.toJSON(), pending);
+      }
+      const held = await switches.hold(input, returnTo, context.secure);
+      return switches.page(`${basePathOf(req)}${routes.callback}`, current, input, held.value, [...pending, held.cookie]);
+    }
+    return startSession(context, input, returnTo, pending, current);
+  }
+
+  /** The confirmation page's POST: switch to the held sign-in, or keep the current session. */
+  async function confirmSwitch(req: OidcRequest, params: CallbackParams, pending: string[]): Promise<OidcResponse> {
+    // Only the app's own page may confirm (a cross-site form could otherwise press the button).
+    if (!isSameOriginRequest(req, appOrigin(req))) {
+      throw new OidcError('ERR_OIDC_ORIGIN_NOT_ALLOWED', 'Confirm the account switch from this application.');
+    }
+    const context = cookieContext(req);
+    const taken = await switches.take(context, params[SWITCH_FIELD] ?? '');
+    pending.push(...taken.setCookies);
+    if (taken.pending === undefined) {
+      throw new OidcError('ERR_OIDC_SESSION_CONFLICT', 'The account switch expired or was already answered; sign in again.');
+    }
+    if (params[DECISION_FIELD] !== 'continue') return redirect('/', pending);
+    const { session: input, returnTo } = taken.pending;
+    const tenant = await client.getTenant(input.tenant);
+    // The record may have changed in the minutes the page was open (item 14).
+    if (tenant.issuer !== input.issuer || tenant.clientId !== input.clientId) throw new OidcError('ERR_OIDC_SESSION_CONFLICT', 'The organisation changed since this sign-in; sign in again.');
+    return startSession(context, input, returnTo, pending, await liveSession(context));
+  }
+
+  /**
+   * The Okta simplified flow's form post must come from the org (item 4): browsers always send
+   * `Origin` on a cross-origin POST, and Okta's auto-submitted page has the org's origin (or a
+   * custom domain the tenant lists). Checked before any key fetch or validation. The allowed set
+   * is built from the token's unverified `iss` alone (and the tenants of that issuer), so an
+   * unknown issuer is not told apart from a known one here.
+   */
+  async function checkSimplifiedOrigin(req: OidcRequest, idToken: string): Promise<void> {
+    const origin = originHeader(req);
+    const refuse = () => new OidcError('ERR_OIDC_ORIGIN_NOT_ALLOWED', "The ID token was not posted by the organisation's Okta sign-in page.");
+    if (origin === undefined || origin === 'null') throw refuse();
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(idToken).iss;
+    } catch {
+      return; // not a JWT: the simplified flow refuses it with its own error
+    }
+    const issuerOrigin = typeof issuer === 'string' ? URL.parse(issuer)?.origin : undefined;
+    if (issuerOrigin === undefined) return;
+    if (origin === issuerOrigin) return;
+    const tenants = await client.store.findByIssuer(issuer as string).catch(() => []);
+    if (!tenants.some((tenant) => oktaOriginsOf(tenant).has(origin))) throw refuse();
   }
 
   async function callback(req: OidcRequest, pending: string[]): Promise<OidcResponse> {
     const context = cookieContext(req);
-    let params: CallbackParams;
-    try {
-      const contentType = headerOf(req, 'content-type');
-      params = parseCallbackParams({
-        method: req.method,
-        url: req.url,
-        ...(req.method === 'POST' ? { body: await req.readBody() } : {}),
-        ...(contentType === null ? {} : { contentType }),
-      });
-    } catch (error) {
-      pending.push(...transactions.deleteAll(context));
-      throw error;
-    }
+    const contentType = headerOf(req, 'content-type');
+    // A request that does not parse consumes nothing: the logins in flight stay (item 8).
+    const params: CallbackParams = parseCallbackParams({
+      method: req.method,
+      url: req.url,
+      ...(req.method === 'POST' ? { body: await req.readBody() } : {}),
+      ...(contentType === null ? {} : { contentType }),
+    });
+
+    if (req.method === 'POST' && params[SWITCH_FIELD] !== undefined) return confirmSwitch(req, params, pending);
 
     // Okta simplified flow: an ID token form_posted with no state and no code (catalogue FP-03).
     // The client refuses it unless the tenant has allowSimplifiedFlow, validates it fully and
     // records it in the replay cache (FP-07). No transaction is involved, so none is touched.
     if (req.method === 'POST' && params['id_token'] !== undefined && params['state'] === undefined && params['code'] === undefined) {
-      const tenantId = await resolveTenantId(tenantMode, req).catch(() => undefined);
-      const result = await client.handleSimplifiedFlow(params['id_token'], tenantId === undefined ? undefined : { tenantId });
+      await checkSimplifiedOrigin(req, params['id_token']);
+      const route = await routeTenantOf(tenantMode, req);
+      if (route.error !== undefined) throw route.error;
+      const result = await client.handleSimplifiedFlow(params['id_token'], route.id === undefined ? undefined : { tenantId: route.id });
+      checkPostOrigin(req, result.tenant);
       return signIn(req, result, '/', pending);
     }
 
@@ -200,10 +333,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     if (taken.status !== 'ok') {
       // A stale (back button) or replayed callback while signed in: go home, reprocess nothing and
       // call Okta for nothing (catalogue CB-03, CB-08).
-      if (state !== undefined) {
-        const current = await sessions.read(context).catch(() => ({ session: null }));
-        if (current.session) return redirect('/', pending);
-      }
+      if (state !== undefined && (await liveSession(context)) !== null) return redirect('/', pending);
       if (state === undefined) throw new OidcError('ERR_OIDC_STATE_MISSING', 'The sign-in response carries no state.');
       if (taken.status === 'invalid') {
         throw new OidcError(taken.code, taken.code === 'ERR_OIDC_TRANSACTION_EXPIRED' ? 'The sign-in took too long; start again.' : 'The sign-in transaction is invalid; start again.');
@@ -219,6 +349,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     }
     // The sealer enforces the TTL with the same clock; this also covers transactions from a longer-TTL sealer.
     if (now() - transaction.createdAt > TRANSACTION_TTL_SEC * 1000) throw new OidcError('ERR_OIDC_TRANSACTION_EXPIRED', 'The sign-in took too long; start again.');
+    checkPostOrigin(req, await client.getTenant(transaction.tenantId));
     const result = await client.handleCallback(params, transaction);
     return signIn(req, result, transaction.returnTo, pending);
   }
@@ -226,7 +357,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   async function initiate(req: OidcRequest): Promise<OidcResponse> {
     const params = req.method === 'POST' ? new URLSearchParams(await req.readBody()) : req.url.searchParams;
     toParams(params); // refuses duplicated parameters
-    const { tenant, loginHint, returnTo } = await client.resolveInitiateLogin(params, req.url.origin);
+    const { tenant, loginHint, returnTo } = await client.resolveInitiateLogin(params, appOrigin(req));
+    checkPostOrigin(req, tenant);
     return startLogin(req, tenant, sanitizeReturnTo(returnTo, '/'), loginHint);
   }
 
@@ -236,8 +368,13 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     pending.push(...sessions.deletions(context));
     const { session } = await sessions.destroy(context);
     if (!session) return redirect(afterLogoutPath, pending);
+    // A copy of the cookie taken before logout no longer opens a session (item 5).
+    await revocations.revoke(session.id, session.issuedAt + absoluteMs);
     // Without an ID token Okta's /logout shows an error page (catalogue LO-02): stay local.
     if (session.idToken === undefined) return redirect(afterLogoutPath, pending);
+    // Ending the user's Okta session ends it for every app of that customer: only when the app's
+    // own page asked (item 6). A cross-site link or form logs out of this app only.
+    if (!isSameOriginRequest(req, appOrigin(req))) return redirect(afterLogoutPath, pending);
     let tenant: Tenant;
     try {
       tenant = await client.getTenant(session.tenant);
@@ -245,7 +382,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       return redirect(afterLogoutPath, pending); // the tenant was removed since sign-in
     }
     // Only a registered URI, never one from the request (catalogue LO-03).
-    const own = new URL(afterLogoutPath, req.url.origin).href;
+    const own = new URL(afterLogoutPath, appOrigin(req)).href;
     const postLogoutRedirectUri = tenant.postLogoutRedirectUris.find((uri) => uri === own) ?? tenant.postLogoutRedirectUris[0];
     const url = client.buildLogoutUrl(tenant, {
       idTokenHint: session.idToken,
@@ -306,23 +443,59 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   // Kept on the request object under this instance's own symbol (a WeakMap entry per request costs
   // ~0.2 µs in ephemeron bookkeeping and GC); a frozen request object falls back to the WeakMap.
   const READ = Symbol('oin-oidc.session-read');
-  const sessionReads = new WeakMap<OidcRequest, Promise<SessionRead>>();
-  type Memo = { [READ]?: Promise<SessionRead> };
+  type RequestSession = { read: Promise<SessionRead>; route: RouteTenant | Promise<RouteTenant> | undefined };
+  const sessionReads = new WeakMap<OidcRequest, RequestSession>();
+  type Memo = { [READ]?: RequestSession };
+  const NO_SESSION: Promise<SessionRead> = Promise.resolve(Object.freeze({ session: null, setCookies: Object.freeze([]) as unknown as string[] }));
+
+  function memoOf(req: OidcRequest): RequestSession {
+    let memo = (req as Memo)[READ] ?? sessionReads.get(req);
+    if (memo === undefined) {
+      memo = { read: NO_SESSION, route: undefined };
+      // No Cookie header, no session: answered without the URL (the cookie name depends on its
+      // scheme) and without resolving the route's tenant (a tenant function runs only when needed).
+      const cookie = headerOf(req, 'cookie');
+      if (cookie) {
+        try {
+          const route = routeOf(req, memo);
+          const read = sessions.read(cookieContext(req, cookie));
+          // Most requests name no tenant: the session needs no second look, and no promise is added.
+          memo.read = route instanceof Promise || route.error !== undefined || route.id !== undefined ? forRoute(read, route) : read;
+        } catch (error) {
+          memo.read = Promise.reject(error);
+        }
+      }
+      if (Object.isExtensible(req)) (req as Memo)[READ] = memo;
+      else sessionReads.set(req, memo);
+    }
+    return memo;
+  }
+
+  /** The tenant the request's route names, resolved at most once per request. */
+  function routeOf(req: OidcRequest, memo: RequestSession): RouteTenant | Promise<RouteTenant> {
+    memo.route ??= routeTenantOf(tenantMode, req);
+    return memo.route;
+  }
+
+  /**
+   * The request's session as this route may see it: a session of another tenant than the one the
+   * route names, or on a route whose tenant cannot be resolved, reads as signed out (catalogue
+   * MT-08, items 3 and 15); its cookie is kept, since it is valid on its own tenant's routes.
+   */
+  function sessionOf(req: OidcRequest): { read: Promise<SessionRead>; route: RouteTenant | Promise<RouteTenant> } {
+    const memo = memoOf(req);
+    return { read: memo.read, route: routeOf(req, memo) };
+  }
+
+  async function forRoute(read: Promise<SessionRead>, route: RouteTenant | Promise<RouteTenant>): Promise<SessionRead> {
+    const [result, tenant] = await Promise.all([read, route]);
+    if (result.session === null) return result;
+    if (tenant.error !== undefined || (tenant.id !== undefined && tenant.id !== result.session.tenant)) return { session: null, setCookies: result.setCookies };
+    return result;
+  }
 
   function getSession(req: OidcRequest): Promise<SessionRead> {
-    let read = (req as Memo)[READ] ?? sessionReads.get(req);
-    if (read === undefined) {
-      try {
-        // No Cookie header, no session: answered without the URL (the cookie name depends on its scheme).
-        const cookie = headerOf(req, 'cookie');
-        read = cookie ? sessions.read(cookieContext(req, cookie)) : Promise.resolve({ session: null, setCookies: [] });
-      } catch (error) {
-        read = Promise.reject(error);
-      }
-      if (Object.isExtensible(req)) (req as Memo)[READ] = read;
-      else sessionReads.set(req, read);
-    }
-    return read;
+    return memoOf(req).read;
   }
 
   function loginLocation(req: OidcRequest, tenantId: string | undefined): string {
@@ -341,35 +514,25 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return prefersJson(req) || (req.method !== 'GET' && req.method !== 'HEAD');
   }
 
-  /** The tenant a guarded route names, if any; a malformed one names none (the session then does not count). */
-  function routeTenantOf(req: OidcRequest): string | undefined | Promise<string | undefined> {
-    if (typeof tenantMode === 'function') return resolveTenantId(tenantMode, req).catch(() => undefined);
-    try {
-      return tenantIdOf(tenantMode, req);
-    } catch {
-      return undefined;
-    }
-  }
-
   async function requireSession(req: OidcRequest) {
-    let read: Awaited<ReturnType<typeof getSession>>;
-    let routeTenant: string | undefined;
+    let read: SessionRead;
+    let route: RouteTenant;
     try {
-      read = await getSession(req);
-      const tenant = routeTenantOf(req);
-      routeTenant = tenant instanceof Promise ? await tenant : tenant;
+      const memo = sessionOf(req);
+      read = await memo.read;
+      route = await memo.route;
     } catch (error) {
       return { response: errorResponse(req, error, randomToken(9)) };
     }
-    // A session belongs to one tenant: on another tenant's route it does not count (catalogue MT-08).
-    if (read.session && (routeTenant === undefined || routeTenant === read.session.tenant)) {
-      return { session: read.session, setCookies: read.setCookies };
-    }
+    // A route whose tenant cannot be resolved is refused, never treated as naming none (item 15).
+    if (route.error !== undefined) return { response: errorResponse(req, route.error, randomToken(9), read.setCookies) };
+    // sessionOf already dropped a session of another tenant than the route's (catalogue MT-08).
+    if (read.session) return { session: read.session, setCookies: read.setCookies };
     if (isApiRequest(req)) {
       const error = new OidcError('ERR_OIDC_SESSION_MISSING', 'Sign in first.');
       return { response: json(401, error.toJSON(), read.setCookies) };
     }
-    return { response: redirect(loginLocation(req, routeTenant), read.setCookies) };
+    return { response: redirect(loginLocation(req, route.id), read.setCookies) };
   }
 
   function bearerChallenge(error: OidcError, invalidToken: boolean): OidcResponse {

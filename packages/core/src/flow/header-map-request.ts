@@ -24,6 +24,8 @@ export interface HeaderMapRequestInit {
   headers: HeaderMap;
   /** Reads the raw urlencoded body; called at most once, only by routes that need it. */
   readBody: () => Promise<string>;
+  /** The client's address after the framework's trust-proxy rules (see {@link OidcRequest.clientAddress}). */
+  clientAddress?: string | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface HeaderMapRequestInit {
  */
 export function fromHeaderMap(init: HeaderMapRequestInit): OidcRequest {
   const origin = checkedOrigin(init.protocol, init.host, init.target);
-  return new HeaderMapRequest(init.method.toUpperCase(), init.basePath, origin, init.target, init.headers, init.readBody);
+  return new HeaderMapRequest(init.method.toUpperCase(), init.basePath, origin, init.target, init.headers, init.readBody, init.clientAddress);
 }
 
 /**
@@ -55,6 +57,7 @@ class HeaderMapRequest implements OidcRequest {
     private readonly target: string,
     private readonly native: HeaderMap,
     private readonly read: () => Promise<string>,
+    readonly clientAddress: string | undefined,
   ) {
     const mark = target.indexOf('?');
     this.path = mark === -1 ? target : target.slice(0, mark);

@@ -8,4 +8,5 @@ export type { HeaderMap, HeaderMapRequestInit } from './header-map-request';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution } from './types';
 export type { Session, SessionStore } from '../session/types';
 export { requestContext, withAccessToken } from './request-context';
+export { cacheControlForCookies } from './cache-control';
 export type { OidcRequestContext } from './request-context';

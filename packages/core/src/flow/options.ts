@@ -9,6 +9,8 @@ import { OidcError } from '../errors';
 import { isSessionStore, type SessionStore } from '../session/types';
 import { isCredentialStore, type CredentialStore } from '../tenant/credential-store';
 import type { TenantRecord } from '../tenant/tenant';
+import { isTtlStore, type TtlStore } from '../ttl-store';
+import { parseBaseUrl } from './cookie-security';
 import type { OidcAuthOptions, OidcRequest, TenantResolution } from './types';
 
 const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
@@ -49,7 +51,9 @@ const schema = z.strictObject({
       .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/))
       .max(64)
       .optional(),
+    revocationStore: z.custom<TtlStore>(isTtlStore, 'must be a TtlStore (get, set, delete, setIfAbsent, take)').optional(),
   }),
+  baseUrl: z.string().max(2048).optional(),
   routes: z
     .strictObject({ login: routePath.optional(), callback: routePath.optional(), initiate: routePath.optional(), logout: routePath.optional() })
     .optional(),
@@ -76,7 +80,15 @@ export interface ResolvedRoutes {
 export interface ResolvedAuthOptions {
   store: CredentialStore | TenantRecord[];
   secrets: string[];
-  session: { cookieName: string | undefined; rollingSec: number | undefined; absoluteSec: number | undefined; store: SessionStore | undefined; claims: string[] | undefined };
+  session: {
+    cookieName: string | undefined;
+    rollingSec: number | undefined;
+    absoluteSec: number | undefined;
+    store: SessionStore | undefined;
+    claims: string[] | undefined;
+    revocationStore: TtlStore | undefined;
+  };
+  baseUrl: URL | undefined;
   routes: ResolvedRoutes;
   tenant: TenantResolution;
   afterLogoutPath: string;
@@ -120,7 +132,9 @@ export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOption
       absoluteSec: session.absoluteSec,
       store: session.store,
       claims: session.claims ? [...session.claims] : undefined,
+      revocationStore: session.revocationStore,
     },
+    baseUrl: options.baseUrl === undefined ? undefined : parseBaseUrl(options.baseUrl),
     routes,
     tenant: options.tenant ?? 'query',
     afterLogoutPath: options.afterLogoutPath ?? '/',

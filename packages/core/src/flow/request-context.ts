@@ -12,11 +12,17 @@ export interface OidcRequestContext {
   session: Session | null;
   /** The claims kept in the session (a subset of the ID token's), with `sub`; frozen, one object per session. The user is `(tenant, sub)`. */
   user: Readonly<Record<string, unknown>> | undefined;
-  /** The tenant id of the session or of the bearer token. */
+  /** The tenant id of the session (only a session of the route's tenant counts: another tenant's reads as signed out). */
   tenant: string | undefined;
   isAuthenticated: boolean;
   /** Set by the `requireAccessToken()` guard once the bearer token was introspected as active. */
   accessToken?: ActiveToken;
+  /**
+   * The tenant the bearer token was introspected for, set with {@link accessToken}. Kept apart from
+   * {@link tenant}: a request can carry a session cookie and a bearer token of different tenants,
+   * and neither may stand for the other (issue 17 item 3).
+   */
+  accessTokenTenant?: string;
 }
 
 /**
@@ -30,8 +36,9 @@ export function requestContext(session: Session | null, current?: OidcRequestCon
     user: session ? sessionUser(session) : undefined,
     tenant: session?.tenant,
     isAuthenticated: session !== null,
-    // Always present, so setting it later keeps the object's shape.
+    // Always present, so setting them later keeps the object's shape.
     accessToken: undefined,
+    accessTokenTenant: undefined,
   };
 }
 
@@ -41,7 +48,7 @@ export function requestContext(session: Session | null, current?: OidcRequestCon
  */
 export function withAccessToken(current: OidcRequestContext | null | undefined, result: { tenant: Tenant; token: ActiveToken }): OidcRequestContext {
   const context = current ?? requestContext(null);
-  context.tenant = result.tenant.id;
+  context.accessTokenTenant = result.tenant.id;
   context.accessToken = result.token;
   return context;
 }

@@ -1,5 +1,5 @@
 /** Finding the tenant of a request (issue 4 §3: query parameter, host, subdomain, path, or a function). */
-import { OidcError } from '../errors';
+import { isOidcError, OidcError } from '../errors';
 import { originOf, queryValues } from './request-origin';
 import type { OidcRequest, TenantResolution } from './types';
 
@@ -45,4 +45,57 @@ function checkedTenantId(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !TENANT_ID.test(value)) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'The requested tenant does not exist.');
   return value;
+}
+
+/** The tenant a guarded request names: an id, none (`undefined`), or why it cannot be told. */
+export type RouteTenant = { readonly id: string | undefined; readonly error?: undefined } | { readonly id?: undefined; readonly error: OidcError };
+
+const NO_ROUTE_TENANT: RouteTenant = Object.freeze({ id: undefined });
+
+/**
+ * The tenant a request for an app page names, for the session checks (catalogue MT-08). Unlike
+ * {@link resolveTenantId} it never throws: a tenant that cannot be resolved (a duplicated or empty
+ * `?tenant=`, an id outside the syntax, a resolver that throws) comes back as an `error`, which
+ * the guard answers with and the request context reads as signed out. Treating it as "no tenant"
+ * would let any tenant's session through while the app, reading the first value, serves the
+ * named one (issue 17 item 15).
+ */
+export function routeTenantOf(mode: TenantResolution, req: OidcRequest): RouteTenant | Promise<RouteTenant> {
+  if (typeof mode === 'function') {
+    let resolved: unknown;
+    try {
+      resolved = mode(req);
+    } catch (error) {
+      return { error: unresolved(error) };
+    }
+    return Promise.resolve(resolved).then(
+      (value) => {
+        try {
+          const id = checkedTenantId(value);
+          return id === undefined ? NO_ROUTE_TENANT : { id };
+        } catch (error) {
+          return { error: unresolved(error) };
+        }
+      },
+      (error: unknown) => ({ error: unresolved(error) }),
+    );
+  }
+  try {
+    if (mode === 'query') {
+      const values = queryValues(req, 'tenant');
+      if (values.length === 1 && values[0] === '') {
+        return { error: new OidcError('ERR_OIDC_INVALID_REQUEST', 'The tenant parameter is empty.', { details: { parameter: 'tenant' } }) };
+      }
+    }
+    // 'path' mode names a tenant only on the login route itself.
+    const id = mode === 'path' ? undefined : tenantIdOf(mode, req);
+    return id === undefined ? NO_ROUTE_TENANT : { id };
+  } catch (error) {
+    return { error: unresolved(error) };
+  }
+}
+
+function unresolved(error: unknown): OidcError {
+  if (isOidcError(error)) return error;
+  return new OidcError('ERR_OIDC_INVALID_REQUEST', 'The tenant of this request could not be determined.', { cause: error });
 }

@@ -7,6 +7,7 @@ import type { OidcError } from '../errors';
 import type { Session, SessionStore } from '../session/types';
 import type { CredentialStore } from '../tenant/credential-store';
 import type { Tenant, TenantRecord } from '../tenant/tenant';
+import type { TtlStore } from '../ttl-store';
 
 /** A request as the flow layer sees it. Adapters build one per request (see `fromWebRequest`). */
 export interface OidcRequest {
@@ -44,6 +45,13 @@ export interface OidcRequest {
    * (the values decode exactly as `url.searchParams` would give them); anything else goes through `url`.
    */
   query?: string;
+  /**
+   * Optional: the client's network address as the framework reports it after its own trust-proxy
+   * rules (Express `req.ip`, Fastify `request.ip`, Koa `ctx.ip`). Only used to give each caller its
+   * own small budget of introspections for tokens only Okta can judge (issue 17 item 1); never
+   * logged, never part of a message.
+   */
+  clientAddress?: string;
   /** The raw urlencoded body (an adapter may re-encode an already-parsed body). Capped by the adapter. */
   readBody(): Promise<string>;
 }
@@ -87,7 +95,20 @@ export interface OidcAuthOptions {
     store?: SessionStore;
     /** ID token claims kept in the session. Default `name email preferred_username given_name family_name`. */
     claims?: string[];
+    /**
+     * Where logged-out session ids are remembered until their absolute expiry, so a copy of the
+     * cookie taken before logout opens nothing. Default: this process only; share one store (Redis…)
+     * across a fleet so a logout on one instance holds on all (docs/sessions.md, "What logout ends").
+     */
+    revocationStore?: TtlStore;
   };
+  /**
+   * The app's external origin (`https://app.example.com`). When set, cookie security (`Secure`,
+   * `__Host-`), the callback's redirect URI and same-origin checks follow it rather than each
+   * request's `Host`, which a proxy can rewrite. Without it, records given as an array decide
+   * cookie security when their redirect URIs are all https (or all loopback http).
+   */
+  baseUrl?: string;
   /** Route paths under the adapter's mount point. Defaults `/auth/login`, `/auth/callback`, `/auth/initiate`, `/auth/logout`. */
   routes?: { login?: string; callback?: string; initiate?: string; logout?: string };
   /** Default `'query'`. */

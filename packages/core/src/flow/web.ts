@@ -10,7 +10,7 @@ import type { OidcRequest, OidcResponse } from './types';
  * {@link MAX_BODY_BYTES} (ERR_OIDC_PAYLOAD_TOO_LARGE).
  */
 export function fromWebRequest(request: Request, basePath: string | (() => string) = '', options: WebRequestOptions = {}): OidcRequest {
-  return new WebOidcRequest(request, basePath, options.headerMap);
+  return new WebOidcRequest(request, basePath, options.headerMap, options.clientAddress);
 }
 
 export interface WebRequestOptions {
@@ -21,6 +21,8 @@ export interface WebRequestOptions {
    * with `; ` as Node does).
    */
   headerMap?: HeaderMap;
+  /** The client's address as the runtime reports it (see {@link OidcRequest.clientAddress}). */
+  clientAddress?: string | undefined;
 }
 
 /** A class rather than an object literal with getters, which V8 creates slowly. */
@@ -37,6 +39,7 @@ class WebOidcRequest implements OidcRequest {
     private readonly request: Request,
     basePath: string | (() => string),
     private readonly headerMap: HeaderMap | undefined,
+    readonly clientAddress: string | undefined,
   ) {
     this.method = request.method.toUpperCase();
     this.#basePath = basePath;

@@ -39,11 +39,21 @@ export interface SessionManagerOptions {
   claims?: readonly string[];
   /** Milliseconds clock (injectable for tests). */
   now?: () => number;
+  /**
+   * Consulted on every read of a live session, the warm path included: `false` (or a promise of it)
+   * ends the session (it reads as signed out and its cookies are deleted); a throw fails the read.
+   * The flow layer checks the tenant record and the logout deny-list here. Keep it synchronous on
+   * the common path: a promise per request costs the warm path its speed.
+   */
+  accept?: (session: Session) => boolean | Promise<boolean>;
 }
 
 /** What a sign-in contributes to a new session. */
 export interface NewSession {
   tenant: string;
+  /** The tenant's issuer and client id, checked against the record on every read. */
+  issuer: string;
+  clientId: string;
   sub: string;
   /** The validated ID token claims; only the configured subset is kept. */
   claims: Record<string, unknown>;
@@ -104,6 +114,7 @@ export class SessionManager {
   readonly #store: SessionStore | undefined;
   readonly #claims: readonly string[];
   readonly #now: () => number;
+  readonly #accept: ((session: Session) => boolean | Promise<boolean>) | undefined;
   #currentKid: Promise<string | undefined> | undefined;
   /**
    * Unsealed session cookies, found by the exact sealed value (all chunks joined), in use order
@@ -144,6 +155,7 @@ export class SessionManager {
     this.#store = options.store;
     this.#claims = Object.freeze([...(options.claims ?? DEFAULT_SESSION_CLAIMS)]);
     this.#now = options.now ?? Date.now;
+    this.#accept = options.accept;
   }
 
   /**
@@ -176,10 +188,27 @@ export class SessionManager {
       // A warm value (see readWarm) is answered from the parse alone, with no async step; every
       // other case (first sight, rolling, re-sealing, deletions, a session store) reads on.
       const warm = this.#warm(cookies, context);
-      return warm !== undefined ? Promise.resolve(warm) : this.#readParsed(cookies, context);
+      if (warm === undefined) return this.#readParsed(cookies, context);
+      if (warm.session === null || this.#accept === undefined) return Promise.resolve(warm);
+      const verdict = this.#accept(warm.session);
+      if (verdict === true) return Promise.resolve(warm);
+      return this.#afterVerdict(verdict, warm, cookies, context);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The warm read once {@link SessionManagerOptions.accept} answered something other than a plain `true`. */
+  async #afterVerdict(verdict: boolean | Promise<boolean>, warm: SessionRead, cookies: CookieMap, context: CookieContext): Promise<SessionRead> {
+    if ((await verdict) === true) return warm;
+    return this.#refuse(cookies, context);
+  }
+
+  /** A session {@link SessionManagerOptions.accept} refused: dropped from the cache, its cookies deleted. */
+  #refuse(cookies: CookieMap, context: CookieContext): SessionRead {
+    const sealed = joinChunks(cookies, this.cookieName(context.secure));
+    if (sealed !== undefined) this.#forget(sealed);
+    return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
   }
 
   async #readParsed(cookies: CookieMap, context: CookieContext): Promise<SessionRead> {
@@ -190,6 +219,7 @@ export class SessionManager {
     const opened = await this.#openCached(sealed, now);
     const session = opened === null ? null : await this.#resolve(opened.payload, now);
     if (opened === null || session === null) return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
+    if (this.#accept !== undefined && (await this.#accept(session)) !== true) return this.#refuse(cookies, context);
 
     const absoluteEnd = session.issuedAt + this.#absoluteMs;
     const remaining = session.expiresAt - now;
@@ -246,6 +276,8 @@ export class SessionManager {
     const session: Session = {
       id: randomToken(SESSION_ID_OCTETS),
       tenant: input.tenant,
+      issuer: input.issuer,
+      clientId: input.clientId,
       sub: input.sub,
       claims: this.pickClaims(input.claims),
       issuedAt: now,
@@ -552,6 +584,10 @@ function isSession(value: unknown): value is Session {
   return (
     typeof s['id'] === 'string' &&
     typeof s['tenant'] === 'string' &&
+    // Sessions sealed before issuer and client id were kept cannot be checked against their tenant
+    // record: they are not accepted (issue 17 item 14; a one-time sign-out after the upgrade).
+    typeof s['issuer'] === 'string' &&
+    typeof s['clientId'] === 'string' &&
     typeof s['sub'] === 'string' &&
     typeof s['claims'] === 'object' &&
     s['claims'] !== null &&

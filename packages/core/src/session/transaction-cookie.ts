@@ -9,25 +9,38 @@
  *   entry, and the last response would win. The callback finds its cookie from the `state` it
  *   carries; the hash keeps the state itself out of the cookie name, and the sealed transaction's own
  *   `state` is still compared by `handleCallback`, so a name collision cannot pass.
- * - **Cross-site form_post.** Okta's `response_mode=form_post` (and the simplified flow) arrive as a
- *   cross-site top-level POST, on which browsers do not send `SameSite=Lax` cookies (catalogue FP-01).
- *   On https the cookie is therefore `SameSite=None; Secure`. Plain http is allowed only on loopback
+ * - **SameSite follows the response mode.** A `response_mode=query` callback is a top-level GET
+ *   navigation, which carries `SameSite=Lax` cookies, so those transactions are `Lax` (a cross-site
+ *   subresource cannot then set or send them). Okta's `response_mode=form_post` arrives as a
+ *   cross-site top-level POST, on which browsers do not send `Lax` cookies (catalogue FP-01): on
+ *   https those transactions are `SameSite=None; Secure`. Plain http is allowed only on loopback
  *   hosts, where `Secure` is impossible (and `SameSite=None` without `Secure` is rejected), so there
- *   it is `SameSite=Lax`; that works because the Okta emulator and the app are both on the loopback
+ *   it is always `Lax`; that works because the Okta emulator and the app are both on the loopback
  *   host and cookies' "site" ignores the port, so the POST is same-site.
+ * - **Several apps on one host.** The name prefix derives from the session cookie name
+ *   (`oin_tx_` for the default `oin_session`, `<cookieName>_tx_` otherwise), and this class only
+ *   ever deletes a transaction cookie it can open or the one a callback's `state` names: another
+ *   app's logins in flight on the same host are never touched (issue 17 item 8).
  * - On https the name carries the `__Host-` prefix (so `Path=/`): a sibling subdomain cannot toss in
  *   its own transaction cookie to force a login CSRF (catalogue CK-05).
- * - Single use: the callback deletes it whatever the outcome (catalogue CB-08); `Max-Age` bounds the
- *   rest, so cookies of abandoned logins disappear on their own.
+ * - Single use: the callback deletes the cookie its `state` names whatever the outcome (catalogue
+ *   CB-08), and nothing else: a forged callback with another state cannot wipe the logins in flight.
+ *   `Max-Age` bounds the rest, so cookies of abandoned logins disappear on their own.
+ * - **Logins started cross-site** (`Sec-Fetch-Site: cross-site`: another site navigating the browser
+ *   to `/auth/login`, or Okta's third-party-initiated login) are marked, and when the browser holds
+ *   {@link MAX_CONCURRENT_TRANSACTIONS} they are the first to make room, so a page that fires
+ *   cross-site logins cannot push the user's own login out.
  */
 import { parseTransaction, TRANSACTION_PURPOSE, TRANSACTION_TTL_SEC, type Transaction } from '../authorize/transaction';
 import { deleteCookie, INVALID_COOKIE, parseCookies, serializeCookie, type CookieMap } from '../cookies';
 import { isOidcError, type OidcErrorCode } from '../errors';
 import { encodeBase64url } from '../internal/base64url';
+import { DEFAULT_SESSION_COOKIE_NAME } from './session-manager';
 import type { CookieContext, CookieSealer } from './types';
 
 export { TRANSACTION_TTL_SEC };
-const BASE_PREFIX = 'oin_tx_';
+/** The prefix for the default session cookie name (kept from earlier versions: `oin_tx_`). */
+const DEFAULT_PREFIX = 'oin_tx_';
 /**
  * At most this many logins in flight per browser. Transaction cookies use `Path=/` (required by the
  * `__Host-` prefix), so they travel on every request until used or expired; without a bound, a user
@@ -35,10 +48,14 @@ const BASE_PREFIX = 'oin_tx_';
  */
 export const MAX_CONCURRENT_TRANSACTIONS = 5;
 
-/** The sealed payload: `k` types it, on top of the sealer's purpose separation (catalogue CK-03). */
+/**
+ * The sealed payload: `k` types it, on top of the sealer's purpose separation (catalogue CK-03);
+ * `x` marks a login started by a cross-site request.
+ */
 interface TransactionPayload {
   k: 'tx';
   t: Transaction;
+  x?: 1;
 }
 
 export type TakenTransaction =
@@ -47,16 +64,24 @@ export type TakenTransaction =
   | { status: 'missing'; others: boolean; setCookies: string[] }
   | { status: 'invalid'; code: OidcErrorCode; setCookies: string[] };
 
+export interface TransactionCookieOptions {
+  /** The session cookie name the transaction prefix derives from (default `oin_session` → `oin_tx_`). */
+  cookieName?: string;
+}
+
 export class TransactionCookies {
   readonly #sealer: CookieSealer;
+  readonly #prefixes: readonly [string, string];
 
-  constructor(sealer: CookieSealer) {
+  constructor(sealer: CookieSealer, options: TransactionCookieOptions = {}) {
     this.#sealer = sealer;
+    const base = options.cookieName === undefined || options.cookieName === DEFAULT_SESSION_COOKIE_NAME ? DEFAULT_PREFIX : `${options.cookieName}_tx_`;
+    this.#prefixes = [base, `__Host-${base}`];
   }
 
   /** The cookie name prefix for a request (`__Host-oin_tx_` on https). */
   prefix(secure: boolean): string {
-    return secure ? `__Host-${BASE_PREFIX}` : BASE_PREFIX;
+    return this.#prefixes[secure ? 1 : 0];
   }
 
   /** The cookie name for a given `state`. */
@@ -65,30 +90,31 @@ export class TransactionCookies {
     return `${this.prefix(secure)}${encodeBase64url(digest).slice(0, 8)}`;
   }
 
-  /** Seal a new transaction into its own cookie. */
-  async create(transaction: Transaction, secure: boolean): Promise<string> {
-    const payload: TransactionPayload = { k: 'tx', t: transaction };
+  /**
+   * Seal a new transaction into its own cookie. `crossSite`: the login was started by a cross-site
+   * request (it makes room first, see {@link prune}).
+   */
+  async create(transaction: Transaction, secure: boolean, options: { crossSite?: boolean } = {}): Promise<string> {
+    const payload: TransactionPayload = { k: 'tx', t: transaction, ...(options.crossSite ? { x: 1 as const } : {}) };
     const sealed = await this.#sealer.seal(payload as unknown as Record<string, unknown>, TRANSACTION_PURPOSE, TRANSACTION_TTL_SEC);
     return serializeCookie(await this.name(transaction.state, secure), sealed, {
-      ...this.#attributes(secure),
+      ...this.#attributes(secure, transaction.responseMode),
       maxAge: TRANSACTION_TTL_SEC,
     });
   }
 
   /**
-   * Find, open and consume the transaction for `state`. The cookie is deleted in every outcome
-   * (single use). When no cookie matches, every transaction cookie present is deleted too: a
-   * callback that matches none of them is an attack or a bug, and the cost is only that another
-   * tab's login has to start again.
+   * Find, open and consume the transaction for `state`. The cookie that `state` names is deleted in
+   * every outcome (single use); no other cookie is touched, so a callback that matches none of them
+   * (a forged or stale one) cannot end the logins in flight in other tabs or of other apps.
    */
   async take(context: CookieContext, state: string | undefined): Promise<TakenTransaction> {
     const cookies = this.#parse(context);
-    if (state === undefined || state === '') {
-      return { status: 'missing', others: cookies.size > 0, setCookies: this.#deleteAll(cookies, context.secure) };
-    }
+    if (state === undefined || state === '') return { status: 'missing', others: cookies.size > 0, setCookies: [] };
     const name = await this.name(state, context.secure);
     const value = cookies.get(name);
-    if (value === undefined) return { status: 'missing', others: cookies.size > 0, setCookies: this.#deleteAll(cookies, context.secure) };
+    if (value === undefined) return { status: 'missing', others: cookies.size > 0, setCookies: [] };
+    // The deletion matches the cookie's Path (and prefix); SameSite plays no part in it.
     const setCookies = [deleteCookie(name, this.#attributes(context.secure))];
     const invalid = { status: 'invalid', code: 'ERR_OIDC_TRANSACTION_INVALID', setCookies } as const;
     if (value === INVALID_COOKIE) return invalid;
@@ -108,35 +134,31 @@ export class TransactionCookies {
   }
 
   /**
-   * Deletions that make room for one more transaction: when the request already carries
-   * {@link MAX_CONCURRENT_TRANSACTIONS} or more, the oldest (and any unreadable ones) go.
+   * Deletions that make room for one more transaction. Only cookies this instance can open count
+   * and are ever deleted: expired ones of ours go; when {@link MAX_CONCURRENT_TRANSACTIONS} or more
+   * are live, logins started cross-site make room first (oldest first), then the oldest of the
+   * rest. A cookie that does not open (another app's on the same host, or garbage) is left alone:
+   * its own `Max-Age` ends it.
    */
   async prune(context: CookieContext): Promise<string[]> {
     const cookies = this.#parse(context);
     if (cookies.size < MAX_CONCURRENT_TRANSACTIONS) return [];
-    const readable: { name: string; createdAt: number }[] = [];
+    const live: { name: string; createdAt: number; crossSite: boolean }[] = [];
     const deletions: string[] = [];
     for (const [name, value] of cookies) {
-      let createdAt: number | undefined;
-      if (value !== INVALID_COOKIE) {
-        try {
-          const payload = (await this.#sealer.unseal(value, TRANSACTION_PURPOSE)) as { t?: { createdAt?: unknown } };
-          if (typeof payload.t?.createdAt === 'number') createdAt = payload.t.createdAt;
-        } catch {
-          // expired or invalid: deleted below
-        }
+      if (value === INVALID_COOKIE) continue;
+      try {
+        const payload = (await this.#sealer.unseal(value, TRANSACTION_PURPOSE)) as { k?: unknown; t?: { createdAt?: unknown }; x?: unknown };
+        if (payload.k === 'tx' && typeof payload.t?.createdAt === 'number') live.push({ name, createdAt: payload.t.createdAt, crossSite: payload.x === 1 });
+      } catch (error) {
+        // Ours but expired: it opened under our key, so it is ours to delete.
+        if (isOidcError(error) && error.code === 'ERR_OIDC_TRANSACTION_EXPIRED') deletions.push(deleteCookie(name, this.#attributes(context.secure)));
       }
-      if (createdAt === undefined) deletions.push(deleteCookie(name, this.#attributes(context.secure)));
-      else readable.push({ name, createdAt });
     }
-    readable.sort((a, b) => b.createdAt - a.createdAt);
-    for (const { name } of readable.slice(MAX_CONCURRENT_TRANSACTIONS - 1)) deletions.push(deleteCookie(name, this.#attributes(context.secure)));
+    // Newest same-site logins are kept first; cross-site ones are the first to go.
+    live.sort((a, b) => Number(a.crossSite) - Number(b.crossSite) || b.createdAt - a.createdAt);
+    for (const { name } of live.slice(MAX_CONCURRENT_TRANSACTIONS - 1)) deletions.push(deleteCookie(name, this.#attributes(context.secure)));
     return deletions;
-  }
-
-  /** Delete every transaction cookie the request carries. */
-  deleteAll(context: CookieContext): string[] {
-    return this.#deleteAll(this.#parse(context), context.secure);
   }
 
   #parse(context: CookieContext): CookieMap {
@@ -144,13 +166,10 @@ export class TransactionCookies {
     return parseCookies(context.cookieHeader, (name) => name.startsWith(prefix));
   }
 
-  #deleteAll(cookies: CookieMap, secure: boolean): string[] {
-    return [...cookies.keys()].map((name) => deleteCookie(name, this.#attributes(secure)));
-  }
-
-  #attributes(secure: boolean) {
-    return secure
+  /** `SameSite=None` only where it is needed and possible: a form_post response on https. */
+  #attributes(secure: boolean, responseMode?: 'query' | 'form_post') {
+    return secure && responseMode === 'form_post'
       ? { path: '/', httpOnly: true, secure: true, sameSite: 'None' as const }
-      : { path: '/', httpOnly: true, secure: false, sameSite: 'Lax' as const };
+      : { path: '/', httpOnly: true, secure, sameSite: 'Lax' as const };
   }
 }

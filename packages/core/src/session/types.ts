@@ -11,6 +11,13 @@ export interface Session {
   id: string;
   /** The tenant id the user signed in through (catalogue MT-08). */
   tenant: string;
+  /**
+   * The tenant's issuer and client id at sign-in. Every read compares them with the current record
+   * of `tenant`: a removed tenant, or a tenant id re-used for another org or app instance, ends the
+   * session (issue 17 item 14).
+   */
+  issuer: string;
+  clientId: string;
   /** The ID token's `sub`. */
   sub: string;
   /** The configured subset of ID token claims (default `name`, `email`, `preferred_username`, `given_name`, `family_name`). */
@@ -46,9 +53,12 @@ export function isSessionStore(value: unknown): value is SessionStore {
  * transaction cookie can never be opened as a session and vice versa (catalogue CK-03).
  */
 export interface CookieSealer {
-  seal(payload: Record<string, unknown>, purpose: 'session' | 'transaction', ttlSec: number): Promise<string>;
-  unseal(sealed: string, purpose: 'session' | 'transaction'): Promise<unknown>;
+  seal(payload: Record<string, unknown>, purpose: SealPurpose, ttlSec: number): Promise<string>;
+  unseal(sealed: string, purpose: SealPurpose): Promise<unknown>;
 }
+
+/** The purposes the flow layer seals for; each has its own derived key. `confirm`: a sign-in awaiting confirmation. */
+export type SealPurpose = 'session' | 'transaction' | 'confirm';
 
 /** Where a cookie is read from and written to for one request. */
 export interface CookieContext {

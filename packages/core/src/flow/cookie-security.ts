@@ -1,0 +1,46 @@
+/**
+ * Whether the flow layer's cookies are `Secure` (with the `__Host-` prefix), decided from
+ * configuration rather than from each request's `Host` (issue 17 item 19): a reverse proxy that
+ * forwards `Host: 127.0.0.1:3000` without trust-proxy would otherwise make a public https site use
+ * development cookies (no `Secure`, no `__Host-`).
+ *
+ * 1. `baseUrl` (the app's external origin) decides when given: https → secure; http on a loopback
+ *    host → development cookies.
+ * 2. Else, for tenant records given as an array: all registered redirect URIs https → secure; all
+ *    plain http on loopback hosts (a development setup) → development cookies.
+ * 3. Else (a `CredentialStore`, or mixed records), each request's external origin decides as before:
+ *    secure everywhere except plain http on a loopback host.
+ */
+import { OidcError } from '../errors';
+import { isLoopbackHost, type TenantRecord } from '../tenant/tenant';
+import { isSecureRequest } from './request-origin';
+import type { OidcRequest } from './types';
+
+/** Validate `baseUrl` once: an absolute http(s) origin; http only on a loopback host. Returns its origin. */
+export function parseBaseUrl(value: string): URL {
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: baseUrl must be an absolute https URL such as https://app.example.com', { details: { field: 'baseUrl' } });
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: baseUrl must use https (http only on a loopback host, for development)', { details: { field: 'baseUrl' } });
+  }
+  return url;
+}
+
+/** What the configuration says about cookie security: `true`/`false`, or `undefined` for "ask each request". */
+export function configuredCookieSecurity(baseUrl: URL | undefined, records: readonly TenantRecord[] | undefined): boolean | undefined {
+  if (baseUrl !== undefined) return !(baseUrl.protocol === 'http:' && isLoopbackHost(baseUrl.hostname));
+  if (records === undefined || records.length === 0) return undefined;
+  const uris = records.flatMap((record) => (Array.isArray(record.redirectUris) ? record.redirectUris : []));
+  if (uris.length === 0) return undefined;
+  const parsed = uris.map((uri) => URL.parse(uri));
+  if (parsed.every((url) => url?.protocol === 'https:')) return true;
+  if (parsed.every((url) => url?.protocol === 'http:' && isLoopbackHost(url.hostname))) return false;
+  return undefined;
+}
+
+/** The per-request decision with a configured answer taking precedence. */
+export function cookieSecurity(configured: boolean | undefined): (req: OidcRequest) => boolean {
+  return configured === undefined ? isSecureRequest : () => configured;
+}
