@@ -43,6 +43,29 @@ describe('sanitizeReturnTo (AR-07, catalogue §2.5)', () => {
     });
   }
 
+  // Issue 17 item 10: checks must hold for the normalised output, not only for the decoded input.
+  it.each([
+    '/%2e/%2fevil.com',
+    '/x/../%2fevil.com',
+    '/./%2f%2fevil.com',
+    '/%2e/%252fevil.com',
+    '/%2E%2E/%2Fevil.com',
+    '/a/%2e%2e/%5Cevil.com',
+    '/x/%2e%2e//evil.com',
+    '/%2e/%25252fevil.com',
+  ])('falls back for %j, whose normalised path decodes to //evil.com or /\\evil.com (SA-10)', (payload) => {
+    expect(sanitizeReturnTo(payload)).toBe('/');
+    expect(sanitizeReturnTo(payload, '/home')).toBe('/home');
+  });
+
+  it('refuses a value still percent-encoded after the bounded decoding rounds, and keeps ordinary escapes (SA-10)', () => {
+    // Five levels of %25 around a slash: decoding stops being judged after four rounds, so it falls back.
+    expect(sanitizeReturnTo('/a%2525252525%32%66b')).toBe('/');
+    expect(sanitizeReturnTo('/x?q=%252541')).toBe('/x?q=%252541');
+    expect(sanitizeReturnTo('/%2e/ok')).toBe('/ok');
+    expect(sanitizeReturnTo('/x/../y%2fz')).toBe('/y%2fz');
+  });
+
   it('keeps same-origin paths, normalised', () => {
     expect(sanitizeReturnTo('/')).toBe('/');
     expect(sanitizeReturnTo('/orders?id=7#top')).toBe('/orders?id=7#top');

@@ -50,7 +50,18 @@ function expectSameOriginPath(result: string, fallback: string): void {
     expect(resolved.origin, `${JSON.stringify(result)} against ${base}`).toBe(APP);
     expect(resolved.username + resolved.password).toBe('');
   }
+  // Issue 17 item 10 (SA-10): the result must stay a single-slash path however often it is
+  // percent-decoded (an app, a proxy or a framework router may decode it again).
+  let decoded = result;
+  for (let round = 0; round < 5; round++) {
+    decoded = decoded.replace(/%([0-7][0-9A-Fa-f])/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    expect(['/', '\\'].includes(decoded[1] ?? ''), `decodes to a protocol-relative path: ${JSON.stringify(result)}`).toBe(false);
+    expect(decoded.includes('\\'), `decodes to a backslash: ${JSON.stringify(result)}`).toBe(false);
+  }
 }
+
+/** Payloads whose normalised output (dot-segments removed, %2e included) decodes to //evil.com (SA-10). */
+const NORMALISED_OUTPUT_PAYLOADS = ['/%2e/%2fevil.com', '/x/../%2fevil.com', '/./%2f%2fevil.com', '/%2e/%252fevil.com'] as const;
 
 /** Percent-encode some characters of a string (once or twice), as an attacker would to slip past a filter. */
 const encodedVariant = (source: fc.Arbitrary<string>) =>
@@ -64,11 +75,23 @@ const encodedVariant = (source: fc.Arbitrary<string>) =>
       .join(''),
   );
 
-const payload = fc.constantFrom(...OPEN_REDIRECT_PAYLOADS);
+const payload = fc.constantFrom(...OPEN_REDIRECT_PAYLOADS, ...NORMALISED_OUTPUT_PAYLOADS);
 /** Candidate redirect targets: payloads, mutated payloads, random URLs and paths, hostile text. */
 const target = fc.oneof(
   { weight: 2, arbitrary: payload },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom('', '/', '/.', '/./', '/..', '/a/..', ' ', '\t', '/%2e/', '/%2e%2e/'), payload).map(([p, x]) => `${p}${x}`) },
+  // Dot-segments (plain or encoded) before an encoded slash or backslash: the SA-10 shape.
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('/%2e/', '/./', '/x/../', '/%2E%2E/', '/a/%2e%2e/', '/'),
+        fc.constantFrom('%2f', '%2F', '%252f', '%25252f', '%5c', '%255C', '/'),
+        fc.constantFrom('%2f', '%2F', '%252f', ''),
+        fc.constantFrom('evil.com', 'evil.com/x?y=1', '@evil.com'),
+      )
+      .map(([dots, first, second, host]) => `${dots}${first}${second}${host}`),
+  },
   { weight: 2, arbitrary: encodedVariant(payload) },
   { weight: 1, arbitrary: fc.mixedCase(payload) },
   { weight: 2, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
@@ -89,6 +112,10 @@ const plainPath = fc
 describe('returnTo (sanitizeReturnTo)', () => {
   it('turns every §2.5 payload into the fallback', () => {
     for (const value of OPEN_REDIRECT_PAYLOADS) expect(sanitizeReturnTo(value, FALLBACK), value).toBe(FALLBACK);
+  });
+
+  it('turns every normalised-output payload into the fallback (SA-10)', () => {
+    for (const value of NORMALISED_OUTPUT_PAYLOADS) expect(sanitizeReturnTo(value, FALLBACK), value).toBe(FALLBACK);
   });
 
   it('returns the fallback or a same-origin path for any input', async () => {

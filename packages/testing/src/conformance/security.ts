@@ -56,6 +56,11 @@ export const OPEN_REDIRECT_PAYLOADS = [
   'http://evil.com',
   'ftp://evil.com',
   '//evil.com:443',
+  // Issue 17 item 10 (SA-10): the normalised output (dot-segments, %2e included, removed) decodes to //evil.com.
+  '/%2e/%2fevil.com',
+  '/x/../%2fevil.com',
+  '/./%2f%2fevil.com',
+  '/%2e/%252fevil.com',
 ] as const;
 
 const XSS = '<script>alert(1)</script>';
