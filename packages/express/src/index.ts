@@ -13,10 +13,12 @@
  * app.get('/me', auth.requiresAuth(), (req, res) => res.json(req.oidc.user));
  * ```
  */
-import { createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import type { ServerResponse } from 'node:http';
+import { cacheControlForCookies, createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
 import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import onHeaders from 'on-headers';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
 export type {
@@ -66,7 +68,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
       if (response) return send(res, response);
       const { session, setCookies } = await auth.getSession(oidcReq);
       req.oidc = requestContext(session);
-      appendCookies(res, setCookies);
+      appendSessionCookies(res, setCookies);
       next();
     });
   }) as OidcMiddleware;
@@ -77,7 +79,7 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
       const result = await auth.requireSession(requestOf(req));
       if ('response' in result) return send(res, result.response);
       // The middleware, when it ran, already sent any re-issued session cookie.
-      if (!req.oidc) appendCookies(res, result.setCookies);
+      if (!req.oidc) appendSessionCookies(res, result.setCookies);
       req.oidc = requestContext(result.session, req.oidc);
       next();
     });
@@ -98,7 +100,16 @@ function run(next: NextFunction, step: () => Promise<void>): void {
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */
 function toOidcRequest(req: Request): OidcRequest {
-  return fromHeaderMap({ method: req.method, basePath: req.baseUrl, protocol: req.protocol, host: externalHost(req), target: req.originalUrl, headers: req.headers, readBody: () => readNodeRequestBody(req, req.body) });
+  return fromHeaderMap({
+    method: req.method,
+    basePath: req.baseUrl,
+    protocol: req.protocol,
+    host: externalHost(req),
+    target: req.originalUrl,
+    headers: req.headers,
+    readBody: () => readNodeRequestBody(req, req.body),
+    clientAddress: req.ip,
+  });
 }
 
 function externalHost(req: Request): string | undefined {
@@ -110,6 +121,23 @@ function externalHost(req: Request): string | undefined {
 function appendCookies(res: Response, setCookies: string[]): void {
   // One Set-Cookie header per cookie (RFC 6265 §3): never folded into one line.
   if (setCookies.length > 0) res.append('Set-Cookie', setCookies);
+}
+
+/**
+ * Session cookies on the app's own response: that response must not be stored by a shared cache
+ * (core's `cacheControlForCookies`), decided just before the headers go out, after the app set its
+ * own Cache-Control (on-headers, the hook express-session uses).
+ */
+function appendSessionCookies(res: Response, setCookies: string[]): void {
+  if (setCookies.length === 0) return;
+  appendCookies(res, setCookies);
+  onHeaders(res, keepPrivate);
+}
+
+function keepPrivate(this: ServerResponse): void {
+  const current = this.getHeader('cache-control');
+  const value = cacheControlForCookies(Array.isArray(current) ? current.join(', ') : current === undefined ? null : String(current));
+  if (value !== undefined) this.setHeader('Cache-Control', value);
 }
 
 function send(res: Response, response: OidcResponse): void {

@@ -12,7 +12,7 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { createOidcAuth, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
 import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -60,7 +60,14 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
   const basePath = fastify.prefix;
   // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
   const OIDC_REQUEST = Symbol('oin-oidc.request');
-  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
+  /** Set when session cookies ride on the app's response (see the onSend hook). */
+  const COOKIES = Symbol('oin-oidc.cookies');
+  type Carrier = { [OIDC_REQUEST]?: OidcRequest; [COOKIES]?: true };
+  const appendSessionCookies = (request: FastifyRequest, reply: FastifyReply, setCookies: string[]) => {
+    if (setCookies.length === 0) return;
+    reply.header('set-cookie', setCookies);
+    (request as Carrier)[COOKIES] = true;
+  };
   const requestOf = (request: FastifyRequest) => {
     let req = (request as Carrier)[OIDC_REQUEST];
     if (!req) {
@@ -78,7 +85,7 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
       const result = await auth.requireSession(requestOf(request));
       if ('response' in result) return send(reply, result.response);
       // The onRequest hook, when it ran, already sent any re-issued session cookie.
-      if (!request.oidc && result.setCookies.length > 0) reply.header('set-cookie', result.setCookies);
+      if (!request.oidc) appendSessionCookies(request, reply, result.setCookies);
       request.oidc = requestContext(result.session, request.oidc);
     },
     requireAccessToken: (guardOptions) => async (request, reply) => {
@@ -92,7 +99,14 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
     if (request.routeOptions.config.oidcAuthRoute) return;
     const { session, setCookies } = await auth.getSession(requestOf(request));
     request.oidc = requestContext(session);
-    if (setCookies.length > 0) reply.header('set-cookie', setCookies);
+    appendSessionCookies(request, reply, setCookies);
+  });
+  // A response carrying our session cookies must not be stored by a shared cache (core's cacheControlForCookies).
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if ((request as Carrier)[COOKIES] !== true) return payload;
+    const value = cacheControlForCookies(reply.getHeader('cache-control')?.toString() ?? null);
+    if (value !== undefined) reply.header('cache-control', value);
+    return payload;
   });
 
   // The auth routes live in a child scope so the form parser below does not leak into the app.
@@ -138,7 +152,7 @@ export default oidcPlugin;
 
 /** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
 function toOidcRequest(request: FastifyRequest, basePath: string, read: () => Promise<string> = () => formBody(request)): OidcRequest {
-  return fromHeaderMap({ method: request.method, basePath, protocol: request.protocol, host: request.host, target: request.url, headers: request.headers, readBody: read });
+  return fromHeaderMap({ method: request.method, basePath, protocol: request.protocol, host: request.host, target: request.url, headers: request.headers, readBody: read, clientAddress: request.ip });
 }
 
 /** The urlencoded body: the string our parser left, or another form parser's object re-encoded. */

@@ -13,7 +13,7 @@
  * app.get('/me', auth.requiresAuth(), (c) => c.json(c.get('oidc').user));
  * ```
  */
-import { createOidcAuth, fromWebRequest, requestContext, toWebResponse, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromWebRequest, requestContext, toWebResponse, withAccessToken } from '@oin-oidc/core';
 import type { HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse, WebRequestOptions } from '@oin-oidc/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -36,9 +36,12 @@ declare module 'hono' {
 /** Hono options: the core options plus the proxy setting Hono itself does not have. */
 export interface HonoOidcOptions extends OidcAuthOptions {
   /**
-   * Take the external scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (first value).
-   * Only when every request reaches the app through a proxy that overwrites both; default false,
-   * because anyone can send these headers (RFC 9700 §4.13).
+   * Take the external scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (first value),
+   * and the client address from the last `X-Forwarded-For` entry (the one the proxy added). Only
+   * when every request reaches the app through a proxy that overwrites them; default false, because
+   * anyone can send these headers (RFC 9700 §4.13). The app then sees the same external URL and
+   * `Host` as core: the middleware replaces `c.req.raw` with the request at that URL, so a forged
+   * `X-Forwarded-Host` cannot give core one tenant and the app another (issue 17 item 16).
    */
   trustProxy?: boolean;
 }
@@ -57,11 +60,38 @@ export interface HonoOidc {
 
 /**
  * On `@hono/node-server` the Node request is at `c.env.incoming`: core reads headers from its map,
- * so the Web `Request` never builds (and re-validates) its `Headers` on a warm request.
+ * so the Web `Request` never builds (and re-validates) its `Headers` on a warm request; the
+ * socket's address is the client address.
  */
-function nodeHeaders(c: Context): WebRequestOptions {
-  const headers = (c.env as { incoming?: { headers?: unknown } } | undefined)?.incoming?.headers;
-  return typeof headers === 'object' && headers !== null && !(headers instanceof Headers) ? { headerMap: headers as HeaderMap } : {};
+function nodeRequest(c: Context): WebRequestOptions {
+  const incoming = (c.env as { incoming?: { headers?: unknown; socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
+  const headers = incoming?.headers;
+  const address = incoming?.socket?.remoteAddress;
+  return {
+    ...(typeof headers === 'object' && headers !== null && !(headers instanceof Headers) ? { headerMap: headers as HeaderMap } : {}),
+    ...(typeof address === 'string' ? { clientAddress: address } : {}),
+  };
+}
+
+/**
+ * Behind a trusted proxy: the request at its external URL (scheme and host from the forwarded
+ * headers; URL setters parse what they are given, so a host value cannot smuggle in a path or a
+ * scheme), with `Host` to match, or `undefined` when nothing changes.
+ */
+function externalRequest(c: Context): Request | undefined {
+  const [proto, host] = ['x-forwarded-proto', 'x-forwarded-host'].map((name) => c.req.header(name)?.split(',')[0]?.trim());
+  const url = new URL(c.req.url);
+  if (proto === 'http' || proto === 'https') url.protocol = proto;
+  if (host) {
+    url.port = ''; // the forwarded host names its own port, or none
+    url.host = host;
+  }
+  if (url.href === c.req.url) return undefined;
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  headers.set('host', url.host);
+  const hasBody = raw.method !== 'GET' && raw.method !== 'HEAD';
+  return new Request(url, { method: raw.method, headers, signal: raw.signal, redirect: raw.redirect, ...(hasBody ? { body: raw.body, duplex: 'half' } : {}) } as RequestInit);
 }
 
 /** Create the middleware and guards. Options are validated once, here (`ERR_OIDC_INVALID_OPTIONS`). */
@@ -87,17 +117,14 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
     // login redirects), so pinned to this middleware's route index, not the guard's. Core drops the
     // trailing '/' of a root mount ('/'), as it does for every adapter.
     const index = c.req.routeIndex;
-    const req = fromWebRequest(c.req.raw, () => routeBasePath(c, index), nodeHeaders(c));
-    if (trustProxy) {
-      // URL setters parse what they are given: a host value cannot smuggle in a path or a scheme.
-      const [proto, host] = ['x-forwarded-proto', 'x-forwarded-host'].map((name) => c.req.header(name)?.split(',')[0]?.trim());
-      if (proto === 'http' || proto === 'https') req.url.protocol = proto;
-      if (host) {
-        req.url.port = ''; // the forwarded host names its own port, or none
-        req.url.host = host;
-      }
-    }
-    return req;
+    if (!trustProxy) return fromWebRequest(c.req.raw, () => routeBasePath(c, index), nodeRequest(c));
+    // Core and the app must see one host: the app's request becomes the external one too.
+    const external = externalRequest(c);
+    if (external !== undefined) c.req.raw = external;
+    const forwardedFor = c.req.header('x-forwarded-for')?.split(',').pop()?.trim();
+    const { clientAddress } = nodeRequest(c);
+    const address = forwardedFor || clientAddress;
+    return fromWebRequest(c.req.raw, () => routeBasePath(c, index), address === undefined ? {} : { clientAddress: address });
   };
   // Through c.newResponse rather than returning the Response itself, so headers and cookies that
   // earlier middleware set on `c` are kept (Hono drops them for a returned Response).
@@ -108,6 +135,19 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
   const withCookies = (c: Context, setCookies: string[]) => {
     for (const cookie of setCookies) c.header('Set-Cookie', cookie, { append: true });
   };
+  /** After the app answered: a response carrying our session cookies must not be stored by a shared cache. */
+  const keepPrivate = (c: Context, setCookies: string[]) => {
+    if (setCookies.length === 0) return;
+    const value = cacheControlForCookies(c.res.headers.get('cache-control'));
+    if (value === undefined) return;
+    try {
+      c.res.headers.set('Cache-Control', value);
+    } catch {
+      // A Response with immutable headers (one from fetch): answer with a mutable copy.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('Cache-Control', value);
+    }
+  };
   return {
     auth,
     middleware: createMiddleware(async (c, next) => {
@@ -117,16 +157,21 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
       const { session, setCookies } = await auth.getSession(req);
       c.set('oidc', requestContext(session));
       withCookies(c, setCookies);
-      return next();
+      await next();
+      keepPrivate(c, setCookies);
+      return undefined;
     }),
     requiresAuth: () =>
       createMiddleware(async (c, next) => {
         const result = await auth.requireSession(toOidcRequest(c));
         if ('response' in result) return send(c, result.response);
         // The middleware, when it ran, already sent any re-issued session cookie.
-        if (!c.get('oidc')) withCookies(c, result.setCookies);
+        const cookies = c.get('oidc') ? [] : result.setCookies;
+        withCookies(c, cookies);
         c.set('oidc', requestContext(result.session, c.get('oidc')));
-        return next();
+        await next();
+        keepPrivate(c, cookies);
+        return undefined;
       }),
     requireAccessToken: (guardOptions) =>
       createMiddleware(async (c, next) => {

@@ -13,7 +13,7 @@
  * app.use(auth.requiresAuth()); // everything below needs a session
  * ```
  */
-import { createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
 import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { Context, Middleware, Next } from 'koa';
@@ -80,14 +80,17 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
       ctx.state.oidc = requestContext(session);
       appendCookies(ctx, setCookies);
       await next();
+      keepPrivate(ctx, setCookies);
     },
     requiresAuth: () => async (ctx: Context, next: Next) => {
       const result = await auth.requireSession(requestOf(ctx));
       if ('response' in result) return send(ctx, result.response);
       // The middleware, when it ran, already sent any re-issued session cookie.
-      if (!ctx.state.oidc) appendCookies(ctx, result.setCookies);
+      const cookies = ctx.state.oidc ? [] : result.setCookies;
+      appendCookies(ctx, cookies);
       ctx.state.oidc = requestContext(result.session, ctx.state.oidc);
       await next();
+      keepPrivate(ctx, cookies);
     },
     requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {
       const result = await auth.requireAccessToken(requestOf(ctx), guardOptions);
@@ -101,12 +104,28 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
 /** The request as the browser sent it; `ctx.protocol`/`ctx.host` honour `app.proxy` and nothing else does. */
 function toOidcRequest(ctx: Context, basePath: string | undefined): OidcRequest {
   const base = basePath ?? (ctx as { mountPath?: string }).mountPath ?? '';
-  return fromHeaderMap({ method: ctx.method, basePath: base, protocol: ctx.protocol, host: ctx.host, target: ctx.originalUrl, headers: ctx.req.headers, readBody: () => readNodeRequestBody(ctx.req, (ctx.request as { body?: unknown }).body) });
+  return fromHeaderMap({
+    method: ctx.method,
+    basePath: base,
+    protocol: ctx.protocol,
+    host: ctx.host,
+    target: ctx.originalUrl,
+    headers: ctx.req.headers,
+    readBody: () => readNodeRequestBody(ctx.req, (ctx.request as { body?: unknown }).body),
+    clientAddress: ctx.ip,
+  });
 }
 
 function appendCookies(ctx: Context, setCookies: string[]): void {
   // One Set-Cookie header per cookie (RFC 6265 §3): never folded into one line.
   if (setCookies.length > 0) ctx.append('Set-Cookie', setCookies);
+}
+
+/** A response carrying our session cookies must not be stored by a shared cache (core's `cacheControlForCookies`). */
+function keepPrivate(ctx: Context, setCookies: string[]): void {
+  if (setCookies.length === 0 || ctx.headerSent) return;
+  const value = cacheControlForCookies(ctx.response.get('Cache-Control') || null);
+  if (value !== undefined) ctx.set('Cache-Control', value);
 }
 
 function send(ctx: Context, response: OidcResponse): void {
