@@ -440,6 +440,20 @@ describe('transport: per-org concurrency for token and introspection', () => {
     expect(hold.arrived).toEqual(['1', '2', '3', '4', '5', '6']);
   });
 
+  it('keeps a fifth of the slots for /token: a flood of introspections never blocks a sign-in (SA-01)', async () => {
+    const hold = holdingServer();
+    const transport = createTransport({ maxConcurrentPerOrg: 10, maxQueuedPerOrg: 100 });
+    const flood = Array.from({ length: 30 }, (_, i) => transport.request('introspection', target(), `${issuer}/introspect`, { method: 'POST', body: `i${i}` }));
+    await until(() => hold.arrived.length === 8);
+    const token = transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'sign-in' });
+    // The token call reaches Okta while 22 introspections still wait for their share.
+    await until(() => hold.arrived.includes('sign-in'));
+    expect(hold.arrived.filter((body) => body.startsWith('i'))).toHaveLength(8);
+    hold.release();
+    await Promise.all([token, ...flood]);
+    expect(hold.peak()).toBe(9);
+  });
+
   it('refuses with ERR_OIDC_RATE_LIMITED when the wait queue is full', async () => {
     const hold = holdingServer();
     const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 1 });

@@ -113,10 +113,33 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const maxDelay = options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs;
   const now = options.now ?? Date.now;
   const onRateLimit = options.onRateLimit;
-  const limiter = new ConcurrencyLimiter(
-    options.maxConcurrentPerOrg ?? DEFAULTS.maxConcurrentPerOrg,
-    options.maxQueuedPerOrg ?? DEFAULTS.maxQueuedPerOrg,
-  );
+  const maxConcurrent = options.maxConcurrentPerOrg ?? DEFAULTS.maxConcurrentPerOrg;
+  const maxQueued = options.maxQueuedPerOrg ?? DEFAULTS.maxQueuedPerOrg;
+  const limiter = new ConcurrencyLimiter(maxConcurrent, maxQueued);
+  // /introspect is reachable by anyone who sends a bearer token; /token only by a browser that
+  // completed a sign-in. So introspections may hold at most 80 % of an org's slots (when there are
+  // 5 or more): a flood of tokens only Okta can judge can slow API calls, never block sign-ins
+  // (issue 17, "a shared budget an attacker can drain").
+  const reserved = Math.floor(maxConcurrent / 5);
+  const introspectionLimiter = reserved > 0 ? new ConcurrencyLimiter(maxConcurrent - reserved, maxQueued) : undefined;
+
+  /** The slots a call needs; resolves with one function that releases them all. */
+  async function acquire(kind: EndpointKind, issuer: string): Promise<(() => void) | undefined> {
+    if (!CONCURRENCY_LIMITED.has(kind)) return undefined;
+    if (kind !== 'introspection' || introspectionLimiter === undefined) return limiter.acquire(issuer, maxQueueWaitMs);
+    // Always in this order (the introspection share first), so two calls never wait on each other.
+    const share = await introspectionLimiter.acquire(issuer, maxQueueWaitMs);
+    try {
+      const slot = await limiter.acquire(issuer, maxQueueWaitMs);
+      return () => {
+        slot();
+        share();
+      };
+    } catch (error) {
+      share();
+      throw error;
+    }
+  }
 
   function report(kind: EndpointKind, target: TransportTarget, status: number, info: RateLimitInfo): void {
     if (onRateLimit === undefined || !hasRateLimitInfo(info)) return;
@@ -162,7 +185,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   }
 
   async function attempt(kind: EndpointKind, target: TransportTarget, url: string, init: TransportRequestInit): Promise<Attempt> {
-    const release = CONCURRENCY_LIMITED.has(kind) ? await limiter.acquire(target.issuer, maxQueueWaitMs) : undefined;
+    const release = await acquire(kind, target.issuer);
     const controller = new AbortController();
     const timeoutError = new OidcError('ERR_OIDC_HTTP_TIMEOUT', `The ${kind} endpoint did not answer within ${timeoutMs} ms`, {
       details: { endpoint: kind, timeoutMs },
