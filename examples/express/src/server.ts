@@ -14,6 +14,9 @@ const config = loadConfig();
 const auth = oidc({
   store: createMemoryCredentialStore(config.tenants),
   session: { secret: config.sessionSecrets },
+  // Cookie security and same-origin checks follow the configured origin, not the Host header.
+  baseUrl: config.baseUrl,
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
@@ -44,7 +47,7 @@ app.get('/me', (req, res) => {
 // Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
 app.get('/api/me', auth.requireAccessToken(), (req, res) => {
   const token = req.oidc.accessToken!;
-  res.json({ tenant: req.oidc.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
+  res.json({ tenant: req.oidc.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
 });
 
 app.listen(config.port, config.host, (error?: Error) => {

@@ -17,6 +17,9 @@ const app = Fastify();
 await app.register(oidcPlugin, {
   store: createMemoryCredentialStore(config.tenants),
   session: { secret: config.sessionSecrets },
+  // Cookie security and same-origin checks follow the configured origin, not the Host header.
+  baseUrl: config.baseUrl,
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
@@ -40,7 +43,7 @@ app.get('/me', async (request, reply) => {
 // Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
 app.get('/api/me', { preHandler: app.oidc.requireAccessToken() }, async (request) => {
   const token = request.oidc.accessToken!;
-  return { tenant: request.oidc.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
+  return { tenant: request.oidc.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
 });
 
 try {

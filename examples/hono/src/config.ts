@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isOidcError, parseTenantsJson, type Tenant } from '@oin-oidc/core';
+import { isLoopbackHost, isOidcError, parseTenantsJson, type Tenant } from '@oin-oidc/core';
 
 export interface ExampleConfig {
   port: number;
@@ -22,6 +22,12 @@ export interface ExampleConfig {
   tenants: Tenant[];
   /** The first seals, all unseal. */
   sessionSecrets: string[];
+  /**
+   * Issuers on loopback hosts (the local Okta org emulator) are allowed only when the app itself is
+   * served on a loopback host, i.e. in development: a deployed app never sends a back-channel call
+   * to an internal address named in a tenant record (issue 17 item 12).
+   */
+  allowLoopbackIssuers: boolean;
 }
 
 /** Parse the environment or print what is wrong and exit(1): configuration errors never reach a request. */
@@ -76,7 +82,8 @@ function parseConfig(env: NodeJS.ProcessEnv): ExampleConfig {
     }
   }
 
-  return { port, host: env['HOST'] || '127.0.0.1', baseUrl, tenants, sessionSecrets: secrets };
+  const allowLoopbackIssuers = base.protocol === 'http:' && isLoopbackHost(base.hostname);
+  return { port, host: env['HOST'] || '127.0.0.1', baseUrl, tenants, sessionSecrets: secrets, allowLoopbackIssuers };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

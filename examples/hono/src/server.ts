@@ -15,6 +15,9 @@ const config = loadConfig();
 const auth = oidc({
   store: createMemoryCredentialStore(config.tenants),
   session: { secret: config.sessionSecrets },
+  // Cookie security and same-origin checks follow the configured origin, not the Host header.
+  baseUrl: config.baseUrl,
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
@@ -40,7 +43,8 @@ app.get('/me', (c) => {
 
 // Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
 app.get('/api/me', auth.requireAccessToken(), (c) => {
-  const { tenant, accessToken } = c.get('oidc');
+  // The token's tenant (the session cookie, if any, may belong to another tenant).
+  const { accessTokenTenant: tenant, accessToken } = c.get('oidc');
   return c.json({ tenant, sub: accessToken!.sub, client_id: accessToken!.client_id, scope: accessToken!.scope });
 });
 

@@ -14,6 +14,9 @@ const config = loadConfig();
 const auth = oidc({
   store: createMemoryCredentialStore(config.tenants),
   session: { secret: config.sessionSecrets },
+  // Cookie security and same-origin checks follow the configured origin, not the Host header.
+  baseUrl: config.baseUrl,
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 const requireAccessToken = auth.requireAccessToken();
@@ -45,7 +48,7 @@ app.use(async (ctx, next) => {
       // Bearer API: the token is introspected at the tenant's org (RFC 7662); 401 + WWW-Authenticate otherwise.
       await requireAccessToken(ctx, async () => {
         const token = ctx.state.oidc!.accessToken!;
-        ctx.body = { tenant: ctx.state.oidc!.tenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
+        ctx.body = { tenant: ctx.state.oidc!.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope };
       });
       return;
     default:

@@ -160,6 +160,25 @@ export function describeExampleE2E(framework: Framework): void {
       expect((await meJson(page, baseUrl)).status).toBe(401);
     });
 
+    it(`asks before a sign-in at another tenant replaces the session, and switches only from its own page (SA-13) (${framework})`, async () => {
+      const page = await signInThroughLink('acme-sales', 'switch');
+      const { baseUrl, org } = fixture!;
+      // A second sign-in at another instance of the same org: the org session exists, so Okta
+      // answers at once, and the callback holds the new sign-in behind the confirmation page.
+      await Promise.all([
+        page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/auth/callback'),
+        page.locator('a.sign-in[data-tenant="acme-support"]').click(),
+      ]);
+      if (new URL(page.url()).origin === org.issuer) await fillLoginForm(page, USER.login, USER.password);
+      await page.locator('#switch-continue').waitFor();
+      await browser!.screenshot('switch-page');
+      // Still the first session (asked with the browser's cookies, without leaving the page, whose CSP allows no fetch).
+      expect(((await (await browser!.context.request.get(`${baseUrl}/me`)).json()) as { tenant: string }).tenant).toBe('acme-sales');
+      // The browser's own form POST (Origin and Sec-Fetch-Site: same-origin) switches.
+      await Promise.all([page.waitForURL((url) => url.origin === baseUrl && url.pathname === '/'), page.locator('#switch-continue').click()]);
+      expect((await meJson(page, baseUrl)).body['tenant']).toBe('acme-support');
+    });
+
     it(`rotates SESSION_SECRET: a new first secret still opens old sessions until the old one is removed (${framework})`, async () => {
       const page = await signInThroughLink('acme-sales', 'rotation');
       const { baseUrl } = fixture!;
