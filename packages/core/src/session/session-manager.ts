@@ -24,11 +24,13 @@ export const DEFAULT_SESSION_CLAIMS: readonly string[] = Object.freeze(['name', 
  */
 export const MAX_CHUNK_BYTES = 3800;
 /**
- * At most this many chunks (~15 KB). Node's default header limit is 16 KiB, so more would not
- * reach the server anyway; a session that big drops its ID token first (logout then skips the
- * Okta redirect, catalogue LO-02) and fails only if it is still too big.
+ * At most this many chunks. The sealer refuses values over 8 KiB (`MAX_SEALED_LENGTH`), and 8 KiB
+ * in chunks of ~3.77 KB is three: a fourth chunk could never be written (the audit's note on dead
+ * code for four-chunk sessions). Three (~11 KB) also stays well inside Node's 16 KiB header limit.
+ * A session that big drops its ID token first (logout then skips the Okta redirect, catalogue
+ * LO-02) and fails only if it is still too big.
  */
-export const MAX_CHUNKS = 4;
+export const MAX_CHUNKS = 3;
 
 export interface SessionManagerOptions {
   sealer: CookieSealer;
