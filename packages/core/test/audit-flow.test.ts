@@ -63,7 +63,7 @@ function setup(extra: Partial<OidcAuthOptions> = {}): { auth: OidcAuth; store: M
     store,
     session: { secret: SECRET },
     ...extra,
-    client: { httpTimeoutMs: 2_000, now: () => Date.now() + clockOffsetMs, ...(extra.client ?? {}) },
+    client: { httpTimeoutMs: 2_000, now: () => Date.now() + clockOffsetMs, allowLoopbackIssuers: true, ...(extra.client ?? {}) },
   });
   return { auth, store, browser: new Browser(auth) };
 }
@@ -375,7 +375,7 @@ describe('SA-19: cookie security comes from configuration, not the Host header',
 
   it('with records all on https, cookies are Secure whatever the Host (SA-19)', async () => {
     const records = [{ ...record('acme'), redirectUris: ['https://app.example.com/auth/callback'] }];
-    const auth = createOidcAuth({ store: records, session: { secret: SECRET } });
+    const auth = createOidcAuth({ store: records, session: { secret: SECRET }, client: { allowLoopbackIssuers: true } });
     const login = await new Browser(auth).send('GET', `${APP}/auth/login?tenant=acme`);
     expect(login.setCookies[0]).toMatch(/^__Host-oin_tx_[^;]+;.* Secure;/);
   });
@@ -383,7 +383,7 @@ describe('SA-19: cookie security comes from configuration, not the Host header',
   it('warns once when cookies follow a loopback Host for a tenant registered on https (SA-19)', async () => {
     const warnings: OidcWarning[] = [];
     const store = new MemoryCredentialStore([{ ...record('acme'), redirectUris: ['https://app.example.com/auth/callback'] }]);
-    const auth = createOidcAuth({ store, session: { secret: SECRET }, client: { onWarning: (warning: OidcWarning) => warnings.push(warning) } as OidcAuthOptions['client'] });
+    const auth = createOidcAuth({ store, session: { secret: SECRET }, client: { allowLoopbackIssuers: true, onWarning: (warning: OidcWarning) => warnings.push(warning) } });
     const browser = new Browser(auth);
     await browser.send('GET', `${APP}/auth/login?tenant=acme`);
     await browser.send('GET', `${APP}/auth/login?tenant=acme`);

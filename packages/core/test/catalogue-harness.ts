@@ -42,8 +42,8 @@ export async function startHarness(): Promise<Harness> {
   return {
     org,
     tenants,
-    auth: (extra = {}) => createOidcAuth({ store: tenants, session: { secret: SECRET }, client: { httpTimeoutMs: 2_000 }, ...extra }),
-    client: (extra = {}) => createOidcClient({ store: createMemoryCredentialStore(tenants), httpTimeoutMs: 2_000, ...extra }),
+    auth: (extra = {}) => createOidcAuth({ store: tenants, session: { secret: SECRET }, client: { httpTimeoutMs: 2_000, allowLoopbackIssuers: true }, ...extra }),
+    client: (extra = {}) => createOidcClient({ store: createMemoryCredentialStore(tenants), httpTimeoutMs: 2_000, allowLoopbackIssuers: true, ...extra }),
     close: () => org.close(),
   };
 }

@@ -22,7 +22,7 @@ beforeAll(async () => {
     { id: 'a', issuer: orgA.issuer, clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: [CALLBACK] },
     { id: 'b', issuer: orgB.issuer, clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: [CALLBACK] },
   ];
-  auth = createOidcAuth({ store: tenants, session: { secret: 'catalogue-mt-secret-0123456789-0123456789' }, client: { httpTimeoutMs: 2_000 } });
+  auth = createOidcAuth({ store: tenants, session: { secret: 'catalogue-mt-secret-0123456789-0123456789' }, client: { httpTimeoutMs: 2_000, allowLoopbackIssuers: true } });
 });
 afterAll(async () => {
   await orgA?.close();

@@ -95,8 +95,8 @@ beforeAll(async () => {
     },
   ];
   const store = createMemoryCredentialStore(records);
-  client = createOidcClient({ store });
-  clientNoIssRequirement = createOidcClient({ store, requireIssParameter: false });
+  client = createOidcClient({ store, allowLoopbackIssuers: true });
+  clientNoIssRequirement = createOidcClient({ store, requireIssParameter: false, allowLoopbackIssuers: true });
 });
 
 afterAll(async () => {

@@ -196,7 +196,7 @@ describe('DPoP code flow against the emulator', () => {
     const store = createMemoryCredentialStore([
       { id: 'dpop', issuer: org.issuer, clientId: '0oa-dpop', clientSecret: 'dpop-secret-0123456789-0123456789', dpop: true, redirectUris: ['http://localhost:3000/cb'] },
     ]);
-    const client = createOidcClient({ store });
+    const client = createOidcClient({ store, allowLoopbackIssuers: true });
     const tenant = await client.getTenant('dpop');
     const signIn = async () => {
       const { url, transaction } = await client.createAuthorizationRequest(tenant);
@@ -218,7 +218,7 @@ describe('DPoP code flow against the emulator', () => {
     const store = createMemoryCredentialStore([
       { id: 'nodpop', issuer: org.issuer, clientId: '0oa-dpop', clientSecret: 'dpop-secret-0123456789-0123456789', redirectUris: ['http://localhost:3000/cb'] },
     ]);
-    const client = createOidcClient({ store });
+    const client = createOidcClient({ store, allowLoopbackIssuers: true });
     const tenant = await client.getTenant('nodpop');
     const { url, transaction } = await client.createAuthorizationRequest(tenant);
     const callback = await driveAuthorization(url);

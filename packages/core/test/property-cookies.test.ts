@@ -51,6 +51,7 @@ beforeAll(async () => {
     store: [{ id: 'acme', issuer: org.issuer, clientId: 'app-acme', clientSecret: 'acme-client-secret', redirectUris: [`${APP}/auth/callback`] }],
     session: { secret: SECRET },
     client: {
+      allowLoopbackIssuers: true,
       httpTimeoutMs: 5_000,
       now: () => Date.now() + offsetMs,
       http: (url, init) => {

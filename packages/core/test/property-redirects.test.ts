@@ -164,6 +164,7 @@ beforeAll(() => {
     store: [RECORD],
     session: { secret: SECRET },
     client: {
+      allowLoopbackIssuers: true,
       http: async () => {
         throw new Error('unexpected network call');
       },

@@ -33,7 +33,7 @@ beforeAll(async () => {
     store: [{ id: 'acme', issuer: org.issuer, clientId: 'app-acme', clientSecret: 'acme-client-secret', redirectUris: [`${APP}/auth/callback`], allowSimplifiedFlow: true }],
     session: { secret: 'property-routes-secret-0123456789-abcdefgh' },
     onError: (error) => errors.push(error),
-    client: { httpTimeoutMs: 5_000 },
+    client: { httpTimeoutMs: 5_000, allowLoopbackIssuers: true },
   });
   // A genuine simplified-flow token, replayed many times below: only its first use could sign in,
   // and the property never sends it first (the replay cache is primed here).

@@ -207,6 +207,7 @@ function options(extra: Partial<OidcAuthOptions> = {}): OidcAuthOptions {
     session: { secret: SESSION_SECRET },
     onError: (error, context) => captureError(`onError:${context.route}`, error),
     client: {
+      allowLoopbackIssuers: true,
       http: wire,
       httpTimeoutMs: 1_500,
       onRateLimit: (event) => record('event:rate-limit', JSON.stringify(event)),

@@ -188,6 +188,7 @@ describe('the verifySignature client option', () => {
     let calls = 0;
     const client = createOidcClient({
       store: createMemoryCredentialStore([record]),
+      allowLoopbackIssuers: true,
       now: () => NOW_SEC * 1000,
       verifySignature: (...args) => {
         calls++;
