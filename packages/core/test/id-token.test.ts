@@ -107,6 +107,60 @@ describe.each([
     });
   });
 
+  describe('ID token: the JWKS refetch budget is spent only on plausible tokens (SA-09)', () => {
+    it('never fetches /keys for a token whose unverified iss or aud is not the tenant, cold or warm', async () => {
+      const stranger = await newSigningKey();
+      const hits = provider.keysHits();
+      const foreign = [
+        { iss: 'https://other.okta.com' },
+        { iss: `${provider.issuer}/` },
+        { aud: 'someone-else' },
+        { aud: ['someone-else', 'another'] },
+        { iss: undefined },
+        { aud: undefined },
+      ];
+      for (const channel of ['front', 'back'] as const) {
+        for (const extra of foreign) {
+          const token = await provider.sign(claims(extra), { key: stranger });
+          const error = await rejection(token, { channel });
+          expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
+          expect(['iss', 'aud']).toContain(error.details?.check);
+        }
+        // A payload that does not even decode: no fetch either.
+        const [h, , sig] = (await provider.sign(claims(), { key: stranger })).split('.') as [string, string, string];
+        expect((await rejection(`${h}.bm90LWpzb24.${sig}`, { channel })).details?.check).toBe('format');
+      }
+      expect(provider.keysHits() - hits).toBe(0); // cold: not even the first fetch
+      await accept(await provider.sign(claims())); // warm the cache
+      for (let i = 0; i < 10; i += 1) {
+        await rejection(await provider.sign(claims({ aud: 'someone-else' }), { key: stranger }), { channel: 'front' });
+      }
+      expect(provider.keysHits() - hits).toBe(1);
+    });
+
+    it('keeps separate budgets: forged front-channel tokens do not stop a back-channel token after a rotation', async () => {
+      await accept(await provider.sign(claims()));
+      const hits = provider.keysHits();
+      // Plausible forgeries (public iss and aud, random kid) posted by a browser: the front budget (3) is spent.
+      const stranger = await newSigningKey();
+      for (let i = 0; i < 20; i += 1) {
+        const forged = await provider.sign(claims({ nonce: undefined }), { key: stranger, header: { kid: `forged-${i}` } });
+        expect((await rejection(forged, { nonce: undefined, allowNoNonce: true, channel: 'front' })).code).toBe('ERR_OIDC_JWKS_NO_MATCHING_KEY');
+      }
+      expect(provider.keysHits() - hits).toBe(3);
+      const previous = provider.published;
+      const rotated = await newSigningKey();
+      provider.published = [rotated, ...previous];
+      try {
+        // The first code-flow token signed with the new key validates on first use (default channel: back).
+        expect((await accept(await provider.sign(claims(), { key: rotated }))).sub).toBe('00u1user');
+        expect(provider.keysHits() - hits).toBe(4);
+      } finally {
+        provider.published = previous;
+      }
+    });
+  });
+
   describe('ID token: signature and algorithm (IT-01..04, JK-07, JK-08)', () => {
     it('rejects a flipped signature byte and a re-written payload (IT-01)', async () => {
       const token = await provider.sign(claims());

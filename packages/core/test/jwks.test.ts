@@ -120,6 +120,28 @@ describe('JWKS registry: caching and rotation', () => {
     expect(provider.keysHits()).toBe(5);
   });
 
+  it('keeps separate refetch budgets for the front and back channels (SA-09)', async () => {
+    const jwks = registry({ refetchBudget: 3, refetchWindowSec: 60 });
+    await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: provider.published[0]!.kid });
+    for (let i = 0; i < 30; i += 1) {
+      const error = await failure(jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: `forged-${i}` }, { channel: 'front' }));
+      expect(error.code).toBe('ERR_OIDC_JWKS_NO_MATCHING_KEY');
+    }
+    expect(provider.keysHits()).toBe(1 + 3);
+    expect(events.filter((e) => e.type === 'refetch-refused').every((e) => e.type === 'refetch-refused' && e.channel === 'front')).toBe(true);
+    // Okta rotates now: the back channel (the default) still has its whole budget, on first use.
+    const rotated = await newSigningKey();
+    provider.published = [rotated, ...provider.published];
+    expect(await verifiesWith(await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: rotated.kid }), rotated)).toBe(true);
+    expect(provider.keysHits()).toBe(5);
+    // And the back channel's own budget is bounded the same way.
+    for (let i = 0; i < 10; i += 1) {
+      await failure(jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: `back-${i}` }, { channel: 'back' }));
+    }
+    expect(provider.keysHits()).toBe(5 + 2);
+    expect(events.filter((e) => e.type === 'refetch-refused' && e.channel === 'back')).toHaveLength(8);
+  });
+
   it('shares one cache per issuer and keeps issuers apart (JK-09)', async () => {
     const other = await startTestProvider();
     try {

@@ -16,6 +16,10 @@
  * - `Cache-Control: max-age` is honoured within bounds; the registry is an LRU over issuers.
  * - The cache key is the issuer and its JWKS URL, both derived from the tenant (JK-08, JK-09):
  *   `jku`, `x5u`, `jwk` and `x5c` headers are never consulted.
+ * - Two refetch budgets per issuer (issue 17 item 9): `'front'` for tokens a browser posted (the
+ *   simplified flow: anyone can post one, with only public values), `'back'` for tokens straight
+ *   from `/token` over TLS. A flood of forged posts can exhaust the front budget only, so the first
+ *   code-flow sign-in after a real key rotation still gets its refetch.
  */
 import { importJWK } from 'jose';
 import { OidcError, type OidcErrorCode } from '../errors';
@@ -30,10 +34,25 @@ const MAX_KEYS_PER_SET = 100;
 const MIN_RSA_BITS = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
+/** Where the token being verified came from; each channel has its own unknown-`kid` refetch budget. */
+export type JwksChannel = 'front' | 'back';
+
+/** Options of {@link JwksRegistry.getKey}. */
+export interface JwksKeyOptions {
+  /**
+   * `'back'` (default): the token came from the token endpoint (code flow). `'front'`: a browser
+   * posted it (Okta simplified flow), so anyone can send one. Budgets are kept per channel.
+   */
+  channel?: JwksChannel;
+}
+
 /** Resolves the verification key for a JWS header. */
 export interface JwksRegistry {
-  /** Key for this JWS header from the issuer's cached set; unknown kid → immediate single-flight refetch (budget, then cooldown). */
-  getKey(issuer: string, jwksUri: string, header: { alg?: string; kid?: string }): Promise<CryptoKey>;
+  /**
+   * Key for this JWS header from the issuer's cached set; unknown kid → immediate single-flight
+   * refetch (budget per channel, then cooldown). `options.channel` defaults to `'back'`.
+   */
+  getKey(issuer: string, jwksUri: string, header: { alg?: string; kid?: string }, options?: JwksKeyOptions): Promise<CryptoKey>;
   /**
    * The warm path of {@link getKey} without a promise: the RS256 key for `kid` when the issuer's
    * set is cached, fresh (not past its max-age) and holds it unambiguously; otherwise `undefined`,
@@ -53,7 +72,7 @@ export type JwksFetchReason = 'cold' | 'expired' | 'unknown-kid';
 export type JwksEvent =
   | { type: 'fetch'; issuer: string; jwksUri: string; reason: JwksFetchReason; keys: number; ignored: number; maxAgeSec: number }
   | { type: 'fetch-failed'; issuer: string; jwksUri: string; reason: JwksFetchReason; code: OidcErrorCode; servingStale: boolean }
-  | { type: 'refetch-refused'; issuer: string; jwksUri: string }
+  | { type: 'refetch-refused'; issuer: string; jwksUri: string; channel: JwksChannel }
   | { type: 'evicted'; issuer: string; jwksUri: string };
 
 /** Options of {@link createJwksRegistry}. Every field is optional. */
@@ -66,7 +85,10 @@ export interface JwksOptions {
   minMaxAgeSec?: number;
   /** Upper bound for `max-age` (Okta sends ~44 days). Default 86400 s. */
   maxMaxAgeSec?: number;
-  /** Unknown-`kid` refetches allowed per issuer per window before a cooldown. Default 3. */
+  /**
+   * Unknown-`kid` refetches allowed per issuer per window before a cooldown, for each channel
+   * separately (front: browser-posted tokens; back: tokens from `/token`). Default 3.
+   */
   refetchBudget?: number;
   /** The refetch budget window. Default 60 s. */
   refetchWindowSec?: number;
@@ -91,7 +113,8 @@ interface Entry {
   jwksUri: string;
   set: KeySet | undefined;
   inflight: Promise<KeySet> | undefined;
-  refetches: number[];
+  /** Times (ms) of the unknown-kid refetches in the window, per channel. */
+  refetches: Record<JwksChannel, number[]>;
   /** When the last fetch failed (cleared by a success). */
   failedAt: number | undefined;
 }
@@ -226,7 +249,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   function touch(issuer: string, jwksUri: string): Entry {
     let entry = lookup(issuer, jwksUri);
     if (entry === undefined) {
-      entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: [], failedAt: undefined };
+      entry = { issuer, jwksUri, set: undefined, inflight: undefined, refetches: { front: [], back: [] }, failedAt: undefined };
       let byUri = index.get(issuer);
       if (byUri === undefined) {
         byUri = new Map();
@@ -311,20 +334,21 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
    * A kid the cached set does not hold: join the fetch in flight, or spend one unit of the refetch
    * budget on an immediate fetch (Core §10.1.1), or refuse during the cooldown (JK-02).
    */
-  async function missingKid(entry: Entry, kid: string | undefined, reason: JwksFetchReason): Promise<CryptoKey> {
+  async function missingKid(entry: Entry, kid: string | undefined, reason: JwksFetchReason, channel: JwksChannel): Promise<CryptoKey> {
     if (entry.inflight !== undefined) return pick(await entry.inflight, kid);
-    if (!withinBudget(entry)) {
-      emit({ type: 'refetch-refused', issuer: entry.issuer, jwksUri: entry.jwksUri });
+    if (!withinBudget(entry, channel)) {
+      emit({ type: 'refetch-refused', issuer: entry.issuer, jwksUri: entry.jwksUri, channel });
       throw noMatchingKey();
     }
     return pick(await refresh(entry, reason), kid);
   }
 
-  function withinBudget(entry: Entry): boolean {
+  function withinBudget(entry: Entry, channel: JwksChannel): boolean {
     const t = now();
-    entry.refetches = entry.refetches.filter((at) => t - at < windowMs);
-    if (entry.refetches.length >= budget) return false;
-    entry.refetches.push(t);
+    const recent = entry.refetches[channel].filter((at) => t - at < windowMs);
+    entry.refetches[channel] = recent;
+    if (recent.length >= budget) return false;
+    recent.push(t);
     return true;
   }
 
@@ -341,7 +365,9 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
       return key;
     },
 
-    async getKey(issuer, jwksUri, header) {
+    async getKey(issuer, jwksUri, header, options) {
+      // Anything but an explicit 'front' is the back channel (the default, and the safe reading of a typo).
+      const channel: JwksChannel = options?.channel === 'front' ? 'front' : 'back';
       if (header.alg !== ALLOWED_ALG) {
         throw new OidcError('ERR_OIDC_JWKS_NO_MATCHING_KEY', 'Only RS256 keys are accepted', { details: { check: 'alg' } });
       }
@@ -367,13 +393,13 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
             if (!backingOff) refresh(entry, 'expired').catch(() => undefined);
             return hit;
           }
-          return missingKid(entry, kid, 'expired');
+          return missingKid(entry, kid, 'expired', channel);
         }
         return pick(await refresh(entry, 'expired'), kid);
       }
       const hit = select(cached, kid);
       if (hit !== undefined) return hit;
-      return missingKid(entry, kid, 'unknown-kid');
+      return missingKid(entry, kid, 'unknown-kid', channel);
     },
   };
 }

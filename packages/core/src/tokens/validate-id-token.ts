@@ -3,7 +3,9 @@
  *
  * Order: cheap structural checks first (size, segments, header), so hostile input never reaches
  * base64 decoding of a huge payload, a key fetch or a signature check (catalogue DS-01, DS-03,
- * IT-16); then the key from the per-issuer {@link JwksRegistry} (synchronously when it is cached);
+ * IT-16); then the key from the per-issuer {@link JwksRegistry} (synchronously when it is cached;
+ * when it is not, only for a token whose unverified `iss`/`aud` name the tenant, and on the
+ * caller's channel budget: issue 17 item 9);
  * then the RS256 signature, verified by the platform (Web Crypto `crypto.subtle.verify` with the
  * `CryptoKey` jose imported, or the injected {@link SignatureVerifier}; RFC 7515 §5.2); only then is the payload decoded and every claim
  * checked (RFC 7519 §7.2, Core §3.1.3.7) — the checks jose's `jwtVerify` made (presence, `iss`,
@@ -47,6 +49,8 @@ const NON_ASCII = /[\x80-\xff]/;
 const checkedHeaders = new Map<string, { alg: 'RS256'; kid: string | undefined }>();
 const MAX_CHECKED_HEADERS = 256;
 const MAX_CACHED_HEADER_LENGTH = 512;
+const FRONT = Object.freeze({ channel: 'front' as const });
+const BACK = Object.freeze({ channel: 'back' as const });
 /** Keys already checked to be RS256 public verification keys of at least 2048 bits. */
 const vettedKeys = new WeakSet<CryptoKey>();
 
@@ -87,6 +91,12 @@ export interface IdTokenExpectations {
   maxAge?: number;
   /** Checks `at_hash` when the token carries one (then it must match). */
   accessToken?: string;
+  /**
+   * Where the token came from, for the JWKS refetch budget: `'back'` (default) straight from the
+   * token endpoint; `'front'` posted by a browser (the simplified flow passes it), so a flood of
+   * forged posts spends only the front channel's budget (issue 17 item 9).
+   */
+  channel?: 'front' | 'back';
 }
 
 function invalid(check: string, message: string, cause?: unknown): OidcError {
@@ -174,6 +184,23 @@ function numericDate(claims: Record<string, unknown>, claim: 'exp' | 'iat' | 'nb
   return value;
 }
 
+/**
+ * Before a key lookup that may fetch `/keys` (cold or expired set, unknown `kid`): the payload,
+ * decoded WITHOUT trusting it, must name this tenant: `iss` equal to its issuer and `aud` holding
+ * its client id. A forged token that fails this would fail the same checks after the signature
+ * anyway, so refusing it now changes no outcome, only keeps it from spending the issuer's refetch
+ * budget or causing any `/keys` call (issue 17 item 9). Nothing else is read from these claims;
+ * everything is checked again, for real, once the signature has verified.
+ */
+function precheckUnverified(encodedPayload: string, issuer: string, clientId: string): void {
+  const claims = parseClaims(encodedPayload);
+  if (claims.iss !== issuer) throw invalid('iss', 'the "iss" claim does not match the issuer');
+  const aud = claims.aud;
+  if (!(aud === clientId || (Array.isArray(aud) && aud.includes(clientId)))) {
+    throw invalid('aud', 'the "aud" claim does not contain the client id');
+  }
+}
+
 /** The claims of a verified payload segment; refuses anything but a JSON object. */
 function parseClaims(encodedPayload: string): Record<string, unknown> {
   let claims: unknown;
@@ -217,9 +244,14 @@ export async function validateIdToken(
   const nowMs = deps.now();
   const { issuer, clientId } = tenant;
 
-  // JK-08: only the kid selects a key, from the JWKS of the tenant's own issuer. Warm path: no promise.
+  // JK-08: only the kid selects a key, from the JWKS of the tenant's own issuer. Warm path: no promise,
+  // no payload decoding. A miss may fetch /keys: only for a token that at least claims to be this tenant's.
   const jwksUri = tenant.endpoints.jwks;
-  const key = deps.jwks.peekKey?.(issuer, jwksUri, kid) ?? (await deps.jwks.getKey(issuer, jwksUri, { alg, kid }));
+  let key = deps.jwks.peekKey?.(issuer, jwksUri, kid);
+  if (key === undefined) {
+    precheckUnverified(idToken.slice(headerDot + 1, signatureDot), issuer, clientId);
+    key = await deps.jwks.getKey(issuer, jwksUri, { alg, kid }, expected.channel === 'front' ? FRONT : BACK);
+  }
   checkKey(key);
   let signature: Uint8Array;
   try {
