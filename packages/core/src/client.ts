@@ -18,10 +18,12 @@ import { type OidcClientOptions, resolveOptions } from './options';
 import { revokeToken } from './revoke';
 import { createSimplifiedFlow } from './simplified/simplified-flow';
 import type { CredentialStore } from './tenant/credential-store';
+import { compileIssuerPolicy } from './tenant/issuer-policy';
 import type { Tenant } from './tenant/tenant';
 import { type IdTokenClaims, type IdTokenExpectations, validateIdToken } from './tokens/validate-id-token';
-import { MemoryTtlStore } from './ttl-store';
+import { PartitionedMemoryTtlStore, type TtlStore } from './ttl-store';
 import { fetchUserInfo } from './userinfo';
+import { emitWarning } from './warnings';
 
 export type { OidcClientOptions } from './options';
 export type { ActiveToken } from './introspection/introspect';
@@ -100,11 +102,74 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
     validateIdToken(idTokenDeps, tenant, idToken, expected);
   const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache, throttle: resolved.introspectionThrottle });
+  // Issuer policy (issue 17 item 12): compiled once; each Tenant object is checked once (WeakSet),
+  // so the warm path pays one WeakSet lookup. Tenants are frozen, so a checked one cannot change.
+  const checkIssuer = compileIssuerPolicy({
+    allowLoopbackIssuers: resolved.allowLoopbackIssuers,
+    ...(resolved.allowedIssuerHosts === undefined ? {} : { allowedIssuerHosts: resolved.allowedIssuerHosts }),
+  });
+  const allowedTenants = new WeakSet<Tenant>();
+  const checkTenant = (tenant: Tenant): void => {
+    if (allowedTenants.has(tenant)) return;
+    try {
+      checkIssuer(tenant.issuer);
+    } catch (error) {
+      // The tenant id is a configured record's (it came out of the store): safe in details, for logs.
+      if (isOidcError(error)) throw new OidcError(error.code, error.message, { details: { ...error.details, tenantId: tenant.id } });
+      throw error;
+    }
+    allowedTenants.add(tenant);
+  };
+
+  let replayWarned = false;
+  const warnPerProcessReplay = (tenantId?: string): void => {
+    if (replayWarned) return;
+    replayWarned = true;
+    emitWarning(resolved.onWarning, {
+      code: 'WARN_OIDC_REPLAY_STORE_PER_PROCESS',
+      message:
+        'The Okta simplified flow records used ID tokens in this process only: behind several processes a captured token can be used once per process. Pass a shared replayStore (docs/access-tokens-and-initiated-login.md).',
+      ...(tenantId === undefined ? {} : { tenantId }),
+    });
+  };
+  let replay: TtlStore | ((tenant: Tenant) => TtlStore);
+  if (resolved.replayStore !== undefined) {
+    replay = resolved.replayStore;
+  } else {
+    // One bounded partition per tenant (issue 17 item 7): a tenant that fills its quota fails only
+    // its own simplified sign-ins; writes past a bound fail closed, never evicting a live entry (DS-05).
+    const partitions = new PartitionedMemoryTtlStore({
+      maxEntriesPerPartition: resolved.replayQuotaPerTenant,
+      now,
+      full: (scope, retryAfter) =>
+        new OidcError(
+          'ERR_OIDC_RATE_LIMITED',
+          scope === 'partition'
+            ? 'Too many simplified sign-ins for this organisation in the last few minutes; try again shortly.'
+            : 'Too many simplified sign-ins in the last few minutes; try again shortly.',
+          { details: { reason: scope === 'partition' ? 'replay-quota' : 'replay-capacity' }, retryAfter },
+        ),
+    });
+    replay = (tenant: Tenant) => {
+      warnPerProcessReplay(tenant.id);
+      return partitions.partition(tenant.id);
+    };
+    // Say it at start-up when the store can tell us a tenant uses the flow (list() is optional).
+    if (typeof store.list === 'function') {
+      store.list().then(
+        (tenants) => {
+          const first = tenants.find((tenant) => tenant.allowSimplifiedFlow);
+          if (first !== undefined) warnPerProcessReplay(first.id);
+        },
+        () => undefined, // a failing store shows up on the first request, with its own error
+      );
+    }
+  }
   const simplified = createSimplifiedFlow({
     store,
     validate,
-    // Fail closed when full: an evicted live entry would let a captured ID token be replayed (DS-05).
-    replay: resolved.replayStore ?? new MemoryTtlStore({ now, whenFull: 'refuse' }),
+    replay,
+    checkTenant,
     now,
     clockToleranceSec,
   });
@@ -138,6 +203,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     // The id is request input on some routes (`?tenant=`): never in the message, which error pages
     // show (catalogue LG-03: no reflected input); only in details, for the logs.
     if (tenant === undefined) throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'Unknown tenant.', shown ? { details: { tenantId } } : {});
+    checkTenant(tenant);
     return tenant;
   }
 
@@ -175,7 +241,11 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
 
     buildLogoutUrl: (tenant: Tenant, logoutOptions: LogoutUrlOptions) => buildLogoutUrl(tenant, logoutOptions),
 
-    resolveInitiateLogin: (params: URLSearchParams, appOrigin: string) => resolveInitiateLogin(store, params, appOrigin),
+    async resolveInitiateLogin(params: URLSearchParams, appOrigin: string) {
+      const result = await resolveInitiateLogin(store, params, appOrigin, { issuerPolicy: checkIssuer });
+      checkTenant(result.tenant);
+      return result;
+    },
 
     async handleSimplifiedFlow(idToken: string, flowOptions: { tenantId?: string } = {}): Promise<SignInResult> {
       const { tenant, claims, idToken: token } = await simplified.handle(idToken, flowOptions);

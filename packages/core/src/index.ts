@@ -10,11 +10,15 @@ export { parseTenant, tenantEndpoints, isLoopbackHost, OIN_SCOPES } from './tena
 export type { Tenant, TenantRecord, TenantEndpoints, ClientSecret, PrivateJwk, ClientAuthentication, TokenEndpointAuthMethod } from './tenant/tenant';
 export { MemoryCredentialStore, createMemoryCredentialStore, parseTenantsJson, isCredentialStore } from './tenant/credential-store';
 export type { CredentialStore } from './tenant/credential-store';
+export { checkIssuerPolicy, OKTA_DOMAINS } from './tenant/issuer-policy';
+export type { IssuerPolicy } from './tenant/issuer-policy';
 
 // The client
 export { createOidcClient } from './client';
 export type { OidcClient } from './client';
 export type { OidcClientOptions } from './options';
+export { OIDC_WARNING_CODES } from './warnings';
+export type { OidcWarning, OidcWarningCode } from './warnings';
 
 // Authorization request and callback
 export { buildAuthorizationRequest } from './authorize/build-authorization-request';
@@ -42,7 +46,7 @@ export type { TransportOptions } from './http/transport';
 export type { HttpClient, HttpRequestInit } from './http/http-client';
 export type { Transport, TransportResponse, TransportTarget, TransportRequestInit, EndpointKind, RateLimitInfo, RateLimitEvent } from './http/types';
 export { createJwksRegistry } from './jwks/jwks-registry';
-export type { JwksRegistry, JwksOptions, JwksEvent, JwksFetchReason } from './jwks/jwks-registry';
+export type { JwksRegistry, JwksOptions, JwksEvent, JwksFetchReason, JwksChannel, JwksKeyOptions } from './jwks/jwks-registry';
 export { validateIdToken } from './tokens/validate-id-token';
 export type { IdTokenClaims, IdTokenExpectations, ValidateIdTokenDeps } from './tokens/validate-id-token';
 export { webCryptoVerifier } from './tokens/signature-verifier';
@@ -61,11 +65,11 @@ export type { RevocationTokenTypeHint } from './revoke';
 export { buildLogoutUrl } from './logout/build-logout-url';
 export type { LogoutUrlOptions } from './logout/build-logout-url';
 export { resolveInitiateLogin } from './initiate/initiate-login';
-export type { InitiateLoginResult } from './initiate/initiate-login';
+export type { InitiateLoginResult, InitiateLoginOptions } from './initiate/initiate-login';
 export { createSimplifiedFlow } from './simplified/simplified-flow';
 export type { SimplifiedFlow, SimplifiedFlowDeps, SimplifiedFlowResult, SimplifiedFlowClaims } from './simplified/simplified-flow';
-export { MemoryTtlStore, isTtlStore } from './ttl-store';
-export type { TtlStore, MemoryTtlStoreOptions } from './ttl-store';
+export { MemoryTtlStore, PartitionedMemoryTtlStore, isTtlStore } from './ttl-store';
+export type { TtlStore, MemoryTtlStoreOptions, PartitionedMemoryTtlStoreOptions } from './ttl-store';
 
 // Custom (non-OIN) profile grants
 export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';

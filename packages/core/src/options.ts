@@ -11,6 +11,7 @@ import type { JwksEvent } from './jwks/jwks-registry';
 import { isCredentialStore, type CredentialStore } from './tenant/credential-store';
 import type { SignatureVerifier } from './tokens/signature-verifier';
 import { isTtlStore, type TtlStore } from './ttl-store';
+import type { OidcWarning } from './warnings';
 
 /** Options of `createOidcClient`. Only `store` is required. */
 export interface OidcClientOptions {
@@ -41,8 +42,34 @@ export interface OidcClientOptions {
    * `ERR_OIDC_RATE_LIMITED` (503 with `Retry-After`). `false` turns it off.
    */
   introspectionThrottle?: { ratePerSec?: number; burst?: number } | false;
-  /** Simplified-flow replay store; share one across app instances. Default a `MemoryTtlStore`. */
+  /**
+   * Simplified-flow replay store; share one across app instances (Redis, Postgres). Default: an
+   * in-process store partitioned by tenant (`replayQuotaPerTenant`), and a
+   * `WARN_OIDC_REPLAY_STORE_PER_PROCESS` warning, since each process of a fleet then keeps its own.
+   */
   replayStore?: TtlStore;
+  /**
+   * Default replay store only (refused beside `replayStore`): live entries (accepted simplified-flow ID tokens) each tenant may
+   * hold; a tenant past it fails its own simplified sign-ins with `ERR_OIDC_RATE_LIMITED`
+   * (`details.reason: 'replay-quota'`, `Retry-After`) while other tenants carry on. Entries live
+   * about 330 s (`maxTokenAgeSec` 300 + the clock tolerance), so the default 1,000 allows about 3
+   * sign-ins a second per tenant and process. Integer 1–100,000.
+   */
+  replayQuotaPerTenant?: number;
+  /**
+   * Accept tenants whose issuer is a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`). Default
+   * false: only the emulator, tests and demos need it (docs/tenants.md#issuer-policy).
+   */
+  allowLoopbackIssuers?: boolean;
+  /**
+   * When set, the only issuer hosts tenants may name: `acme.okta.com` (exact) or `.okta.com` (any
+   * subdomain). `[...OKTA_DOMAINS.map((d) => '.' + d), 'login.acme.com']` covers Okta's org domains
+   * and one custom domain. A tenant outside it fails with `ERR_OIDC_ISSUER_NOT_ALLOWED` before any
+   * network call (docs/tenants.md#issuer-policy).
+   */
+  allowedIssuerHosts?: string[];
+  /** Warnings about settings that work but fall short in production. Default: `console.warn` with an `[oin-oidc]` prefix. */
+  onWarning?: (warning: OidcWarning) => void;
   /**
    * RFC 9207: when a callback lacks `iss`, refuse it if the provider advertises
    * `authorization_response_iss_parameter_supported` (`'discovery'`, the default: reads the cached
@@ -72,6 +99,10 @@ export interface ResolvedOidcClientOptions {
   readonly introspectionCache: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
   readonly introspectionThrottle: { ratePerSec?: number; burst?: number } | false;
   readonly replayStore: TtlStore | undefined;
+  readonly replayQuotaPerTenant: number;
+  readonly allowLoopbackIssuers: boolean;
+  readonly allowedIssuerHosts: readonly string[] | undefined;
+  readonly onWarning: ((warning: OidcWarning) => void) | undefined;
   readonly requireIssParameter: boolean | 'discovery';
   readonly verifySignature: SignatureVerifier | undefined;
 }
@@ -109,6 +140,11 @@ const schema = z.strictObject({
     ])
     .default({}),
   replayStore: ttlStore.optional(),
+  replayQuotaPerTenant: z.number().int().min(1).max(100_000).optional(),
+  allowLoopbackIssuers: z.boolean().default(false),
+  // Entries are checked one by one by compileIssuerPolicy (ERR_OIDC_INVALID_OPTIONS naming the index).
+  allowedIssuerHosts: z.array(z.string()).max(1000).optional(),
+  onWarning: fn<(warning: OidcWarning) => void>('must be a function').optional(),
   requireIssParameter: z.union([z.boolean(), z.literal('discovery')]).default('discovery'),
   verifySignature: fn<SignatureVerifier>('must be a function (alg, key, signature, signingInput) => boolean').optional(),
 });
@@ -142,6 +178,12 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     });
   }
   const value = parsed.data;
+  if (value.replayQuotaPerTenant !== undefined && value.replayStore !== undefined) {
+    // The quota belongs to the default store; a custom store sets its own bounds.
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'replayQuotaPerTenant: applies only to the default replay store; remove it or replayStore', {
+      details: { field: 'replayQuotaPerTenant' },
+    });
+  }
   return Object.freeze({
     store: value.store,
     http: value.http,
@@ -155,6 +197,10 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
     introspectionThrottle: value.introspectionThrottle === false ? false : Object.freeze({ ...value.introspectionThrottle }),
     replayStore: value.replayStore,
+    replayQuotaPerTenant: value.replayQuotaPerTenant ?? 1000,
+    allowLoopbackIssuers: value.allowLoopbackIssuers,
+    allowedIssuerHosts: value.allowedIssuerHosts === undefined ? undefined : Object.freeze([...value.allowedIssuerHosts]),
+    onWarning: value.onWarning,
     requireIssParameter: value.requireIssParameter,
     verifySignature: value.verifySignature,
   });

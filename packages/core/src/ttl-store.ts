@@ -169,3 +169,159 @@ export class MemoryTtlStore implements TtlStore {
     }
   }
 }
+
+/** Options of {@link PartitionedMemoryTtlStore}. */
+export interface PartitionedMemoryTtlStoreOptions {
+  /** Live entries one partition may hold; a write past it fails (that partition only). Default 1,000. */
+  maxEntriesPerPartition?: number;
+  /** Live entries across all partitions; a write past it fails. Default 100,000. */
+  maxEntries?: number;
+  /** Clock in milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * The error a refused write throws (the simplified flow passes an `OidcError` with
+   * `retryAfter`). `scope` says which bound was reached; `retryAfterSec` is when the oldest live
+   * entry of that partition (or of the whole store) expires. Default: a plain `Error`.
+   */
+  full?: (scope: 'partition' | 'store', retryAfterSec: number) => Error;
+}
+
+interface Partition {
+  /** Insertion order: expiry sweeps walk it; values as in MemoryTtlStore. */
+  entries: Map<string, Entry>;
+}
+
+/**
+ * An in-process store split into partitions (one per tenant in the client's replay cache), each
+ * with its own quota, so one partition filling up fails only its own writes: 10,000 ID tokens of
+ * one tenant no longer stop every tenant's simplified sign-ins (issue 17 item 7). Writes that would
+ * go past a bound fail closed, like `MemoryTtlStore` with `whenFull: 'refuse'`: a live entry is
+ * never forgotten to make room (catalogue DS-05), only expired ones are swept.
+ *
+ * Partitions are created on first write and dropped when they hold nothing, so their number is
+ * bounded by `maxEntries`; memory is bounded by `maxEntries` entries whatever the traffic.
+ */
+export class PartitionedMemoryTtlStore {
+  readonly #partitions = new Map<string, Partition>();
+  readonly #perPartition: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #full: (scope: 'partition' | 'store', retryAfterSec: number) => Error;
+  /** Entries held across partitions, expired ones not yet swept included. */
+  #total = 0;
+  /** When the last store-wide sweep ran (ms): a store full of live entries is swept at most once a second. */
+  #sweptAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: PartitionedMemoryTtlStoreOptions = {}) {
+    const perPartition = options.maxEntriesPerPartition ?? 1000;
+    const maxEntries = options.maxEntries ?? 100_000;
+    if (!Number.isSafeInteger(perPartition) || perPartition < 1) throw codedTypeError('maxEntriesPerPartition must be a positive integer');
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer');
+    this.#perPartition = perPartition;
+    this.#maxEntries = maxEntries;
+    this.#now = options.now ?? Date.now;
+    this.#full = options.full ?? ((scope) => new Error(`PartitionedMemoryTtlStore: the ${scope} is full of live entries`));
+  }
+
+  /** Entries held across partitions, including expired ones not yet swept. */
+  get size(): number {
+    return this.#total;
+  }
+
+  /** Partitions holding at least one entry. */
+  get partitions(): number {
+    return this.#partitions.size;
+  }
+
+  /** The {@link TtlStore} view of one partition (cheap; the partition itself is created on first write). */
+  partition(name: string): TtlStore {
+    return {
+      get: async (key) => {
+        const entry = this.#live(name, key);
+        return entry?.value;
+      },
+      set: async (key, value, ttlSec) => {
+        assertTtl(ttlSec);
+        this.#write(name, key, value, ttlSec);
+      },
+      delete: async (key) => {
+        this.#remove(name, key);
+      },
+      setIfAbsent: async (key, value, ttlSec) => {
+        assertTtl(ttlSec);
+        // No await between the check and the write: atomic within one event loop.
+        if (this.#live(name, key)) return false;
+        this.#write(name, key, value, ttlSec);
+        return true;
+      },
+      take: async (key) => {
+        const entry = this.#live(name, key);
+        if (entry) this.#remove(name, key);
+        return entry?.value;
+      },
+    };
+  }
+
+  #live(name: string, key: string): Entry | undefined {
+    const entry = this.#partitions.get(name)?.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.#now()) {
+      this.#remove(name, key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #remove(name: string, key: string): void {
+    const partition = this.#partitions.get(name);
+    if (partition?.entries.delete(key)) {
+      this.#total -= 1;
+      if (partition.entries.size === 0) this.#partitions.delete(name);
+    }
+  }
+
+  /** Drop the partition's expired entries; returns the earliest expiry among those left (ms), or Infinity. */
+  #sweep(name: string, partition: Partition, now: number): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [key, entry] of partition.entries) {
+      if (entry.expiresAt <= now) {
+        partition.entries.delete(key);
+        this.#total -= 1;
+      } else if (entry.expiresAt < earliest) {
+        earliest = entry.expiresAt;
+      }
+    }
+    if (partition.entries.size === 0) this.#partitions.delete(name);
+    return earliest;
+  }
+
+  #write(name: string, key: string, value: string, ttlSec: number): void {
+    const now = this.#now();
+    let partition = this.#partitions.get(name);
+    if (partition?.entries.delete(key)) this.#total -= 1;
+    if (partition !== undefined && partition.entries.size >= this.#perPartition) {
+      // This partition's quota: only its expired entries may make room (bounded by the quota).
+      const earliest = this.#sweep(name, partition, now);
+      if (partition.entries.size >= this.#perPartition) throw this.#full('partition', Math.max(1, Math.ceil((earliest - now) / 1000)));
+    }
+    if (this.#total >= this.#maxEntries) {
+      // The store-wide bound: sweep every partition, at most once a second (a store full of live
+      // entries must not turn each refused write into a walk over all of them).
+      let earliest = Number.POSITIVE_INFINITY;
+      if (now - this.#sweptAt >= 1000) {
+        this.#sweptAt = now;
+        for (const [other, held] of this.#partitions) earliest = Math.min(earliest, this.#sweep(other, held, now));
+      }
+      if (this.#total >= this.#maxEntries) {
+        throw this.#full('store', Number.isFinite(earliest) ? Math.max(1, Math.ceil((earliest - now) / 1000)) : 1);
+      }
+    }
+    partition = this.#partitions.get(name);
+    if (partition === undefined) {
+      partition = { entries: new Map() };
+      this.#partitions.set(name, partition);
+    }
+    partition.entries.set(key, { value, expiresAt: now + ttlSec * 1000 });
+    this.#total += 1;
+  }
+}

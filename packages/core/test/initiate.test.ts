@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveInitiateLogin } from '../src/initiate/initiate-login';
+import type { OidcError } from '../src/errors';
+import { INITIATE_UNKNOWN_MESSAGE, resolveInitiateLogin } from '../src/initiate/initiate-login';
 import { MemoryCredentialStore } from '../src/tenant/credential-store';
 
 const base = { clientSecret: 's3cret', redirectUris: ['https://app.example.com/auth/callback'] };
@@ -46,7 +47,7 @@ describe('resolveInitiateLogin', () => {
   );
 
   it('needs the tenant parameter to choose among several instances of one org', async () => {
-    await expect(resolve('iss=https://globex.okta.com')).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_AMBIGUOUS' });
+    await expect(resolve('iss=https://globex.okta.com')).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN', details: { reason: 'ambiguous' } });
     expect((await resolve('iss=https://globex.okta.com&tenant=globex-eng')).tenant.id).toBe('globex-eng');
     expect((await resolve('iss=https://globex.okta.com&tenant=globex-hr')).tenant.id).toBe('globex-hr');
   });
@@ -127,9 +128,50 @@ describe('resolveInitiateLogin', () => {
     });
   });
 
-  it('works with loopback development issuers', async () => {
+  it('works with loopback development issuers only when the policy allows them (SA-12)', async () => {
     const dev = new MemoryCredentialStore([{ id: 'dev', issuer: 'http://127.0.0.1:4000', clientId: 'dev', ...base }]);
-    const result = await resolveInitiateLogin(dev, new URLSearchParams('iss=http://127.0.0.1:4000'), 'http://localhost:3000');
+    const params = new URLSearchParams('iss=http://127.0.0.1:4000');
+    const result = await resolveInitiateLogin(dev, params, 'http://localhost:3000', { issuerPolicy: { allowLoopbackIssuers: true } });
     expect(result.tenant.id).toBe('dev');
+    // The default policy refuses loopback, and answers exactly like an unknown issuer.
+    await expect(resolveInitiateLogin(dev, params, 'http://localhost:3000')).rejects.toMatchObject({
+      code: 'ERR_OIDC_TENANT_UNKNOWN',
+      message: INITIATE_UNKNOWN_MESSAGE,
+      details: { reason: 'issuer-not-allowed' },
+    });
+  });
+
+  it('applies the issuer policy to iss before asking the store: IP literals, loopback, allow-list (SA-12)', async () => {
+    let asked = 0;
+    const counting = {
+      get: store.get.bind(store),
+      findByIssuer(iss: string) {
+        asked += 1;
+        return store.findByIssuer(iss);
+      },
+    };
+    const policy = { allowedIssuerHosts: ['.okta.com'] };
+    for (const iss of ['https://10.0.0.5', 'https://[fd00::1]', 'https://127.0.0.1:8443', 'https://localhost', 'https://2130706433', 'https://acme.oktapreview.com']) {
+      await expect(resolveInitiateLogin(counting, new URLSearchParams({ iss }), appOrigin, { issuerPolicy: policy })).rejects.toMatchObject({
+        code: 'ERR_OIDC_TENANT_UNKNOWN',
+        details: { reason: 'issuer-not-allowed' },
+      });
+    }
+    expect(asked).toBe(0);
+    expect((await resolveInitiateLogin(counting, new URLSearchParams({ iss: 'https://acme.okta.com' }), appOrigin, { issuerPolicy: policy })).tenant.id).toBe('acme');
+  });
+
+  it('answers an unknown issuer, an unknown instance and an ambiguous org the same way; the reason only in details (SA-18)', async () => {
+    const failures: OidcError[] = [];
+    for (const query of ['iss=https://attacker.okta.com', 'iss=https://acme.okta.com&tenant=nope', 'iss=https://globex.okta.com&tenant=acme', 'iss=https://globex.okta.com']) {
+      failures.push(await resolve(query).then(() => Promise.reject(new Error(`accepted ${query}`)), (error: OidcError) => error));
+    }
+    expect(failures.map((f) => f.details?.reason)).toEqual(['unknown-issuer', 'unknown-instance', 'unknown-instance', 'ambiguous']);
+    for (const failure of failures) {
+      expect(failure.code).toBe('ERR_OIDC_TENANT_UNKNOWN');
+      expect(failure.status).toBe(404);
+      expect(failure.message).toBe('This sign-in link does not match an organisation configured for this application.');
+      expect(Object.keys(failure.details ?? {}).sort()).toEqual(['parameter', 'reason']);
+    }
   });
 });

@@ -31,6 +31,15 @@ describe('resolveOptions', () => {
     expect(Object.isFrozen(resolved)).toBe(true);
   });
 
+  it('defaults the issuer policy to no loopback and no allow-list, and the replay quota to 1,000 per tenant (SA-07, SA-12)', () => {
+    const resolved = resolveOptions({ store });
+    expect(resolved).toMatchObject({ allowLoopbackIssuers: false, allowedIssuerHosts: undefined, replayQuotaPerTenant: 1000, onWarning: undefined });
+    const set = resolveOptions({ store, allowLoopbackIssuers: true, allowedIssuerHosts: ['.okta.com'], replayQuotaPerTenant: 5 });
+    expect(set).toMatchObject({ allowLoopbackIssuers: true, allowedIssuerHosts: ['.okta.com'], replayQuotaPerTenant: 5 });
+    expect(Object.isFrozen(set.allowedIssuerHosts)).toBe(true);
+    expect(failure({ store, allowedIssuerHosts: '.okta.com' }).field).toBe('allowedIssuerHosts');
+  });
+
   it('refuses unknown keys, naming them', () => {
     const result = failure({ store, clockTolerance: 5 });
     expect(result).toMatchObject({ code: 'ERR_OIDC_INVALID_OPTIONS', field: 'clockTolerance' });

@@ -6,7 +6,8 @@ import { createSimplifiedFlow } from '../src/simplified/simplified-flow';
 import { MemoryCredentialStore } from '../src/tenant/credential-store';
 import type { Tenant } from '../src/tenant/tenant';
 import { validateIdToken } from '../src/tokens/validate-id-token';
-import { MemoryTtlStore, type TtlStore } from '../src/ttl-store';
+import { MemoryTtlStore, PartitionedMemoryTtlStore, type TtlStore } from '../src/ttl-store';
+import type { OidcError } from '../src/errors';
 
 const REDIRECT = 'http://localhost:3000/auth/callback';
 let org: OktaOrg;
@@ -92,9 +93,9 @@ describe('Okta simplified flow against the emulator', () => {
     await handler.handle(idToken);
     await expect(handler.handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_REPLAYED' });
     expect(keys.some((k) => k.includes(idToken) || k.includes(idToken.split('.')[2]!))).toBe(false);
-    // Kept until exp (one hour) plus the clock tolerance.
-    expect(ttls[0]).toBeGreaterThanOrEqual(3600);
-    expect(ttls[0]).toBeLessThanOrEqual(3600 + 30 + 1);
+    // Kept while the token could pass again: until iat + maxTokenAgeSec (300) plus the clock tolerance, not the token's hour (SA-07).
+    expect(ttls[0]).toBeGreaterThanOrEqual(300 + 30);
+    expect(ttls[0]).toBeLessThanOrEqual(300 + 30 + 2);
   });
 
   it('refuses a tenant that did not opt in, before fetching any key (ERR_OIDC_SIMPLIFIED_FLOW_DISABLED)', async () => {
@@ -129,14 +130,35 @@ describe('Okta simplified flow against the emulator', () => {
     await expect(flow().handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_INVALID', details: { reason: 'nonce' } });
   });
 
-  it('refuses a token for an audience no tenant has', async () => {
-    const idToken = await org.control.issueIdToken('app-simple', { claims: { aud: 'unknown-client' } });
-    await expect(flow().handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN' });
+  it('refuses a token for an audience no tenant has like any invalid token, without telling which orgs are customers (SA-18)', async () => {
+    const unknownAudience = await org.control.issueIdToken('app-simple', { claims: { aud: 'unknown-client' } });
+    const unknownIssuer = await org.control.issueIdToken('app-simple', { claims: { iss: 'https://not-a-customer.okta.com' } });
+    const tampered = await org.control.issueIdToken('app-simple');
+    const [h, p, sig] = tampered.split('.') as [string, string, string];
+    const badSignature = `${h}.${p}.${sig.slice(0, -4)}${sig.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    const answers = [];
+    for (const token of [unknownAudience, unknownIssuer, badSignature]) {
+      const error = await flow().handle(token).then(
+        () => undefined,
+        (e: OidcError) => e,
+      );
+      answers.push({ code: error?.code, status: error?.status });
+    }
+    expect(answers).toEqual(Array(3).fill({ code: 'ERR_OIDC_ID_TOKEN_INVALID', status: 400 }));
+    await expect(flow().handle(unknownAudience)).rejects.toMatchObject({
+      message: 'The ID token is not valid for this application.',
+      details: { reason: 'unknown-tenant' },
+    });
+    await expect(flow().handle(unknownIssuer)).rejects.toMatchObject({ details: { reason: 'unknown-tenant' } });
   });
 
-  it('refuses a token whose audience names several tenants', async () => {
+  it('refuses a token whose audience names several tenants with the same answer (SA-18)', async () => {
     const idToken = await org.control.issueIdToken('app-simple', { claims: { aud: ['app-simple', 'app-other'] } });
-    await expect(flow().handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_AMBIGUOUS' });
+    await expect(flow().handle(idToken)).rejects.toMatchObject({
+      code: 'ERR_OIDC_ID_TOKEN_INVALID',
+      message: 'The ID token is not valid for this application.',
+      details: { reason: 'ambiguous' },
+    });
   });
 
   it('checks the tenantId hint against the token (MT-01)', async () => {
@@ -169,6 +191,107 @@ describe('Okta simplified flow against the emulator', () => {
     };
     const idToken = await org.control.issueIdToken('app-simple');
     await expect(flow(broken).handle(idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_STORE_FAILURE' });
+  });
+
+  it('refuses the same token for as long as it could otherwise pass, and keeps it no longer than that (SA-07)', async () => {
+    for (const tolerance of [0, 30]) {
+      const idToken = await org.control.issueIdToken('app-simple');
+      const start = Date.now();
+      let clock = start;
+      const now = () => clock;
+      const jwks = createJwksRegistry(createTransport({ timeoutMs: 2_000 }), { now });
+      const make = (replay: TtlStore) =>
+        createSimplifiedFlow({
+          store,
+          replay,
+          now,
+          clockToleranceSec: tolerance,
+          validate: (tenant: Tenant, token, expected) => validateIdToken({ jwks, now, clockToleranceSec: tolerance }, tenant, token, expected),
+        });
+      const ttls: number[] = [];
+      const inner = new MemoryTtlStore({ now });
+      const recording: TtlStore = {
+        get: (k) => inner.get(k),
+        set: (k, v, t) => inner.set(k, v, t),
+        delete: (k) => inner.delete(k),
+        take: (k) => inner.take(k),
+        setIfAbsent(k, v, t) {
+          ttls.push(t);
+          return inner.setIfAbsent(k, v, t);
+        },
+      };
+      const real = make(recording);
+      await real.handle(idToken);
+      const storedFor = ttls[0]! * 1000;
+      let lastAccepted = -1;
+      for (let offset = 0; offset <= 400_000; offset += 250) {
+        clock = start + offset;
+        // Would the token pass now if it had never been seen? (a fresh replay store)
+        const passes = await make(new MemoryTtlStore({ now })).handle(idToken).then(
+          () => true,
+          () => false,
+        );
+        const again = await real.handle(idToken).then(
+          () => 'accepted',
+          (error: OidcError) => error.code,
+        );
+        expect(again, `${offset} ms after the first use (tolerance ${tolerance})`).not.toBe('accepted');
+        if (passes) {
+          lastAccepted = offset;
+          expect(again).toBe('ERR_OIDC_ID_TOKEN_REPLAYED');
+        }
+      }
+      // The token could pass for about maxTokenAgeSec (300 s); the entry outlives that by the tolerance and a second at most.
+      expect(lastAccepted).toBeGreaterThanOrEqual(298_000);
+      expect(storedFor).toBeGreaterThan(lastAccepted);
+      expect(storedFor).toBeLessThanOrEqual(lastAccepted + (tolerance + 2) * 1000);
+    }
+  });
+
+  it('gives each tenant its own bounded replay partition: one full tenant fails alone (SA-07)', async () => {
+    const partitions = new PartitionedMemoryTtlStore({ maxEntriesPerPartition: 2 });
+    const partitioned = createSimplifiedFlow({
+      store,
+      replay: (tenant) => partitions.partition(tenant.id),
+      now: Date.now,
+      validate: (tenant: Tenant, idToken, expected) =>
+        validateIdToken({ jwks: createJwksRegistry(createTransport({ timeoutMs: 2_000 })), now: Date.now, clockToleranceSec: 30 }, tenant, idToken, expected),
+    });
+    for (let i = 0; i < 2; i += 1) await partitioned.handle(await org.control.issueIdToken('app-simple'));
+    await expect(partitioned.handle(await org.control.issueIdToken('app-simple'))).rejects.toMatchObject({ code: 'ERR_OIDC_STORE_FAILURE' });
+    // The other tenant still signs in.
+    expect((await partitioned.handle(await org.control.issueIdToken('app-other'))).tenant.id).toBe('other');
+    expect(partitions.partitions).toBe(2);
+  });
+
+  it('a flood of forged posts cannot spend the /keys refetch a code-flow token needs after a key rotation (SA-09)', async () => {
+    const jwks = createJwksRegistry(createTransport({ timeoutMs: 2_000 }));
+    const deps = { jwks, now: Date.now, clockToleranceSec: 30 };
+    const handler = createSimplifiedFlow({
+      store,
+      replay: new MemoryTtlStore(),
+      now: Date.now,
+      validate: (tenant: Tenant, idToken, expected) => validateIdToken(deps, tenant, idToken, expected),
+    });
+    await handler.handle(await org.control.issueIdToken('app-simple')); // warm: the org's set is cached
+    org.control.resetCounters();
+    const b64 = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const nowSec = Math.floor(Date.now() / 1000);
+    // Only public values: the org's issuer and the app's client id, a random kid, no valid signature.
+    for (let i = 0; i < 25; i += 1) {
+      const forged = `${b64({ alg: 'RS256', kid: `forged-${i}` })}.${b64({ iss: org.issuer, aud: 'app-simple', sub: 'x', iat: nowSec, exp: nowSec + 300 })}.c2lnbmF0dXJl`;
+      await expect(handler.handle(forged)).rejects.toMatchObject({ code: 'ERR_OIDC_JWKS_NO_MATCHING_KEY' });
+    }
+    expect(org.control.counters().keys).toBe(3); // the front channel's budget, then its cooldown
+    await org.control.rotateSigningKey();
+    const tenant = (await store.get('simple'))!;
+    const fromTokenEndpoint = await org.control.issueIdToken('app-simple', { claims: { nonce: 'n-sa09' } });
+    // A token straight from /token (the default, back channel) still gets its refetch, on first use.
+    expect((await validateIdToken(deps, tenant, fromTokenEndpoint, { nonce: 'n-sa09' })).iss).toBe(org.issuer);
+    expect(org.control.counters().keys).toBe(4);
+    // The new key is now cached for every channel: a real simplified sign-in needs no fetch.
+    expect((await handler.handle(await org.control.issueIdToken('app-simple'))).tenant.id).toBe('simple');
+    expect(org.control.counters().keys).toBe(4);
   });
 
   it('validates its options once', () => {

@@ -6,8 +6,9 @@
  * (`https://app.example.com/auth/initiate?tenant=acme-hr`) for an org with several instances.
  */
 import { sanitizeReturnTo } from '../authorize/return-to';
-import { OidcError } from '../errors';
+import { isOidcError, OidcError } from '../errors';
 import type { CredentialStore } from '../tenant/credential-store';
+import { compileIssuerPolicy, type IssuerPolicy, type IssuerPolicyCheck } from '../tenant/issuer-policy';
 import { isLoopbackHost, type Tenant } from '../tenant/tenant';
 
 export interface InitiateLoginResult {
@@ -31,6 +32,32 @@ function badRequest(message: string, field: string): OidcError {
   return new OidcError('ERR_OIDC_INVALID_REQUEST', message, { details: { field } });
 }
 
+/** Options of {@link resolveInitiateLogin}. */
+export interface InitiateLoginOptions {
+  /**
+   * The issuer policy the `iss` parameter must pass before the store is asked (the client passes its
+   * own, compiled). Default: no loopback issuers, no IP literals, any other host (docs/tenants.md#issuer-policy).
+   */
+  issuerPolicy?: IssuerPolicy | IssuerPolicyCheck;
+}
+
+/** Why an initiate request matched no tenant; only in `details.reason`, for logs. */
+export type InitiateUnknownReason = 'unknown-issuer' | 'unknown-instance' | 'ambiguous' | 'issuer-not-allowed';
+
+/**
+ * The one answer for every way an `iss` fails to pick a tenant (issue 17 item 18): an unknown
+ * issuer, a `tenant` hint naming no instance of it, an org with several instances and no hint, an
+ * issuer the policy refuses. Same status, code and message, so the route cannot be used to learn
+ * which Okta orgs are customers or how many instances they hold; the reason is for logs.
+ */
+export const INITIATE_UNKNOWN_MESSAGE = 'This sign-in link does not match an organisation configured for this application.';
+
+function unknown(reason: InitiateUnknownReason): OidcError {
+  return new OidcError('ERR_OIDC_TENANT_UNKNOWN', INITIATE_UNKNOWN_MESSAGE, { details: { parameter: 'iss', reason } });
+}
+
+const defaultPolicy = compileIssuerPolicy();
+
 /**
  * Resolve an initiate-login request (its query, or its auto-submitted form body) to a tenant.
  *
@@ -39,10 +66,14 @@ function badRequest(message: string, field: string): OidcError {
  *   comparison in OIDC (Core §3.1.3.7 step 2; RFC 9207 §2.4). Okta sends its issuer without a trailing
  *   slash, which is the form tenant records are normalised to. An unknown `iss` fails before any
  *   network call, so the endpoint cannot be used for SSRF or discovery of arbitrary hosts (catalogue
- *   TP-01); a non-https `iss` (other than loopback) is refused (Core §4, TP-02).
- * - Several instances of one org: the `tenant` parameter must name one of them
- *   (`ERR_OIDC_TENANT_AMBIGUOUS` when missing). When present, `tenant` must always be an instance of
- *   that issuer (`ERR_OIDC_TENANT_UNKNOWN` otherwise).
+ *   TP-01); a non-https `iss` (other than loopback) is refused (Core §4, TP-02), and so is one the
+ *   issuer policy refuses (loopback without `allowLoopbackIssuers`, IP literals, hosts outside
+ *   `allowedIssuerHosts`).
+ * - Several instances of one org: the `tenant` parameter must name one of them. When present,
+ *   `tenant` must always be an instance of that issuer.
+ * - Every one of those failures answers the same 404 `ERR_OIDC_TENANT_UNKNOWN` with
+ *   {@link INITIATE_UNKNOWN_MESSAGE}; `details.reason` (`unknown-issuer`, `unknown-instance`,
+ *   `ambiguous`, `issuer-not-allowed`) says which, for logs only (issue 17 item 18).
  * - `login_hint` is passed through when at most {@link MAX_LOGIN_HINT_LENGTH} characters without
  *   control characters; otherwise it is dropped (it is only a hint; catalogue TP-06).
  * - `target_link_uri` is followed only when it is an absolute URL with the same origin as
@@ -52,10 +83,16 @@ function badRequest(message: string, field: string): OidcError {
  * - A parameter given twice is refused (`ERR_OIDC_DUPLICATE_PARAMETER`).
  *
  * @param appOrigin The app's external origin (`https://app.example.com`).
- * @throws OidcError `ERR_OIDC_INVALID_REQUEST`, `ERR_OIDC_DUPLICATE_PARAMETER`,
- *   `ERR_OIDC_TENANT_UNKNOWN`, `ERR_OIDC_TENANT_AMBIGUOUS`.
+ * @throws OidcError `ERR_OIDC_INVALID_REQUEST`, `ERR_OIDC_DUPLICATE_PARAMETER`, `ERR_OIDC_TENANT_UNKNOWN`.
  */
-export async function resolveInitiateLogin(store: CredentialStore, params: URLSearchParams, appOrigin: string): Promise<InitiateLoginResult> {
+export async function resolveInitiateLogin(
+  store: CredentialStore,
+  params: URLSearchParams,
+  appOrigin: string,
+  options: InitiateLoginOptions = {},
+): Promise<InitiateLoginResult> {
+  const policy = options.issuerPolicy;
+  const checkIssuer = policy === undefined ? defaultPolicy : typeof policy === 'function' ? policy : compileIssuerPolicy(policy);
   const origin = URL.parse(appOrigin);
   if (origin === null || (origin.protocol !== 'https:' && origin.protocol !== 'http:')) {
     throw Object.assign(new TypeError('appOrigin must be an absolute http(s) URL'), { code: 'ERR_INVALID_ARG_VALUE' as const });
@@ -71,30 +108,30 @@ export async function resolveInitiateLogin(store: CredentialStore, params: URLSe
   if (iss === null || iss === '') throw badRequest('The iss parameter is required (OIDC Core §4).', 'iss');
   if (iss.length > MAX_ISSUER_LENGTH) throw badRequest('The iss parameter is too long.', 'iss');
   const issUrl = URL.parse(iss);
+  // http only where the policy may allow it (loopback); everything else http is refused outright (TP-02).
   if (issUrl === null || !(issUrl.protocol === 'https:' || (issUrl.protocol === 'http:' && isLoopbackHost(issUrl.hostname)))) {
     throw badRequest('The iss parameter must be an https URL (OIDC Core §4).', 'iss');
   }
+  try {
+    checkIssuer(iss);
+  } catch (error) {
+    if (isOidcError(error) && error.code === 'ERR_OIDC_ISSUER_NOT_ALLOWED') throw unknown('issuer-not-allowed');
+    throw error;
+  }
 
   const candidates = await store.findByIssuer(iss);
-  if (candidates.length === 0) {
-    throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'No tenant is configured for this issuer.', { details: { parameter: 'iss' } });
-  }
+  if (candidates.length === 0) throw unknown('unknown-issuer');
 
   const hint = params.get('tenant');
   let tenant: Tenant | undefined;
   if (hint !== null) {
     tenant = hint.length <= MAX_TENANT_ID_LENGTH ? candidates.find((candidate) => candidate.id === hint) : undefined;
-    if (!tenant) {
-      throw new OidcError('ERR_OIDC_TENANT_UNKNOWN', 'The tenant parameter does not name an app instance of this issuer.', {
-        details: { parameter: 'tenant' },
-      });
-    }
+    if (!tenant) throw unknown('unknown-instance');
   } else if (candidates.length === 1) {
     tenant = candidates[0]!;
   } else {
-    throw new OidcError('ERR_OIDC_TENANT_AMBIGUOUS', 'Several app instances use this issuer; the tenant parameter must choose one.', {
-      details: { parameter: 'tenant', instances: candidates.length },
-    });
+    // Configure each instance's Initiate login URI with ?tenant=ID (docs/tenants.md).
+    throw unknown('ambiguous');
   }
 
   const result: InitiateLoginResult = { tenant };

@@ -603,11 +603,11 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       }
     });
 
-    it(t('TP-x: an org with several app instances needs the tenant parameter → 400 ERR_OIDC_TENANT_AMBIGUOUS'), async () => {
+    it(t('TP-x: an org with several app instances needs the tenant parameter → 404 ERR_OIDC_TENANT_UNKNOWN, like an unknown iss (SA-18)'), async () => {
       const { plain } = apps();
       const before = counters();
       const response = await plain.browser().fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams({ iss: orgs().acme.issuer })}`);
-      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_TENANT_AMBIGUOUS', before });
+      await expectRejected(plain, response, { status: 404, code: 'ERR_OIDC_TENANT_UNKNOWN', before });
       const foreign = await plain.browser().fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams({ iss: orgs().acme.issuer, tenant: 'globex' })}`);
       await expectRejected(plain, foreign, { status: 404, code: 'ERR_OIDC_TENANT_UNKNOWN', before });
     });
@@ -744,11 +744,12 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
     it(t('FP-03/IT-05/IT-07/IT-08/IT-10/IT-11/IT-12: wrong iss, aud, aud array, expired, stale, future or subject-less posted ID tokens → 4xx'), async () => {
       const { plain } = apps();
       const now = Math.floor(Date.now() / 1000);
-      // The tenant is found from iss + aud: a token naming no configured app instance is 404 TENANT_UNKNOWN.
+      // The tenant is found from iss + aud: a token naming no configured app instance is refused like any
+      // invalid token (400 ID_TOKEN_INVALID, SA-18), so posts cannot tell which orgs are customers.
       const cases: [Record<string, unknown>, number, RegExp][] = [
-        [{ aud: 'someone-else' }, 404, /ERR_OIDC_TENANT_UNKNOWN/],
+        [{ aud: 'someone-else' }, 400, /ERR_OIDC_ID_TOKEN_INVALID/],
         [{ aud: [ctx.clients.globex.clientId, 'other-client'] }, 400, /ERR_OIDC_(ID_TOKEN_INVALID|TENANT_AMBIGUOUS)/],
-        [{ iss: `${orgs().globex.issuer}/` }, 404, /ERR_OIDC_TENANT_UNKNOWN/],
+        [{ iss: `${orgs().globex.issuer}/` }, 400, /ERR_OIDC_ID_TOKEN_INVALID/],
         [{ exp: now - 3600, iat: now - 7200, auth_time: now - 7200 }, 400, /ERR_OIDC_ID_TOKEN_(EXPIRED|INVALID)/],
         [{ iat: now - 3 * 3600, exp: now + 3600 }, 400, /ERR_OIDC_ID_TOKEN_(EXPIRED|INVALID)/],
         [{ iat: now + 3600, exp: now + 7200 }, 400, /ERR_OIDC_ID_TOKEN_(EXPIRED|INVALID)/],
