@@ -144,7 +144,7 @@ describe('catalogue: bearer header limits and token transport (DS-01, UI-04, LG-
       urls.push(url);
       return fetch(url, init);
     };
-    const auth = h.auth({ client: { http: recording, httpTimeoutMs: 2_000 } });
+    const auth = h.auth({ client: { http: recording, httpTimeoutMs: 2_000, allowLoopbackIssuers: true } });
     const browser = new Browser(auth);
     const login = await browser.send('GET', `${APP}/auth/login?tenant=acme&returnTo=/orders`);
     const callback = await driveAuthorization(login.headers.Location ?? '');

@@ -72,7 +72,8 @@ describe('catalogue: mix-up between two tenants (MT-02, MT-03, CB-07)', () => {
     const idTokenA = await orgA.control.issueIdToken('0oaSameIdInBothOrgs01');
     const tenantB = await auth.client.getTenant('b');
     const error = await auth.client.validateIdToken(tenantB, idTokenA, { nonce: undefined, allowNoNonce: true }).catch((e: unknown) => e as { code?: string });
-    expect(error).toMatchObject({ code: 'ERR_OIDC_JWKS_NO_MATCHING_KEY' }); // B's keys do not include A's kid
+    // The unverified iss names org A, not B's issuer: refused before any key lookup (SA-09).
+    expect(error).toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_INVALID', details: { check: 'iss' } });
     expect(orgA.control.counters().keys).toBe(0); // never asks org A for keys on B's behalf
   });
 });

@@ -14,6 +14,8 @@ import { MemoryCredentialStore } from '../src/tenant/credential-store';
 import { validateIdToken } from '../src/tokens/validate-id-token';
 import { MemoryTtlStore } from '../src/ttl-store';
 
+/** The emulator's orgs live on 127.0.0.1 (SA-12: loopback issuers only when allowed). */
+const LOOPBACK = { issuerPolicy: { allowLoopbackIssuers: true } };
 const APP = 'http://localhost:3000';
 const REDIRECT = `${APP}/auth/callback`;
 let orgA: OktaOrg;
@@ -60,11 +62,16 @@ describe('multi-tenant isolation', () => {
     const introspector = createIntrospector({ transport: createTransport(), now: Date.now, cache: { maxTtlSec: 60 } });
     const tokenB = await orgB.control.issueAccessToken('shared-id', { login: 'alice@example.com' });
     expect((await introspector.introspect(await tenant('b1'), tokenB)).client_id).toBe('shared-id');
-    await expect(introspector.introspect(await tenant('a1'), tokenB)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
-    expect(orgA.control.counters().introspect).toBe(1);
+    // Org B's token names org B as its iss: triage refuses it for a1 without asking org A (SA-01).
+    await expect(introspector.introspect(await tenant('a1'), tokenB)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'triage', check: 'iss' } });
+    expect(orgA.control.counters().introspect).toBe(0);
     expect(orgB.control.counters().introspect).toBe(1);
     // The cached positive answer for b1 never answers for a1, though the client ids are equal (MT-06).
-    await expect(introspector.introspect(await tenant('a1'), tokenB)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    await expect(introspector.introspect(await tenant('a1'), tokenB)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
+    // Without triage, org A itself says the token is not one of its own.
+    const untriaged = createIntrospector({ transport: createTransport(), now: Date.now, cache: { maxTtlSec: 60 }, triage: false });
+    await expect(untriaged.introspect(await tenant('a1'), tokenB)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    expect(orgA.control.counters().introspect).toBe(1);
     expect((await introspector.introspect(await tenant('b1'), tokenB)).active).toBe(true);
     expect(orgB.control.counters().introspect).toBe(1);
   });
@@ -110,7 +117,8 @@ describe('multi-tenant isolation', () => {
       const stranger = await startOktaOrg({ clients: [{ clientId: 'shared-id', clientSecret: 'x', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [REDIRECT] }], users: [{ login: 'eve@example.com', password: 'pw' }] });
       try {
         const token = await stranger.control.issueIdToken('shared-id');
-        await expect(flow().handle(token)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN' });
+        // An issuer no tenant uses answers like any other invalid posted token (SA-18).
+        await expect(flow().handle(token)).rejects.toMatchObject({ code: 'ERR_OIDC_ID_TOKEN_INVALID', details: { reason: 'unknown-tenant' } });
         expect(stranger.control.counters().keys).toBe(0);
       } finally {
         await stranger.close();
@@ -121,23 +129,23 @@ describe('multi-tenant isolation', () => {
   describe('initiate login', () => {
     it("maps the emulator's initiate-login URL to the right tenant", async () => {
       const url = new URL(orgB.control.initiateLoginUrl('shared-id', { loginHint: 'alice@example.com', targetLinkUri: `${APP}/reports?id=1` }));
-      const result = await resolveInitiateLogin(store, url.searchParams, APP);
+      const result = await resolveInitiateLogin(store, url.searchParams, APP, LOOPBACK);
       expect(result).toMatchObject({ loginHint: 'alice@example.com', returnTo: '/reports?id=1' });
       expect(result.tenant.id).toBe('b1');
     });
 
     it('needs the tenant hint for an org with two instances, and only accepts that org’s instances (MT-05)', async () => {
       const url = new URL(orgA.control.initiateLoginUrl('shared-id'));
-      await expect(resolveInitiateLogin(store, url.searchParams, APP)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_AMBIGUOUS' });
+      await expect(resolveInitiateLogin(store, url.searchParams, APP, LOOPBACK)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN', details: { reason: 'ambiguous' } }); // SA-18: told apart only in details
       url.searchParams.set('tenant', 'a2');
-      expect((await resolveInitiateLogin(store, url.searchParams, APP)).tenant.id).toBe('a2');
+      expect((await resolveInitiateLogin(store, url.searchParams, APP, LOOPBACK)).tenant.id).toBe('a2');
       url.searchParams.set('tenant', 'b1');
-      await expect(resolveInitiateLogin(store, url.searchParams, APP)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN' });
+      await expect(resolveInitiateLogin(store, url.searchParams, APP, LOOPBACK)).rejects.toMatchObject({ code: 'ERR_OIDC_TENANT_UNKNOWN' });
     });
 
     it('ignores a target_link_uri on another origin (TP-04)', async () => {
       const url = new URL(orgB.control.initiateLoginUrl('shared-id', { targetLinkUri: 'https://evil.example/phish' }));
-      const result = await resolveInitiateLogin(store, url.searchParams, APP);
+      const result = await resolveInitiateLogin(store, url.searchParams, APP, LOOPBACK);
       expect(result.returnTo).toBeUndefined();
     });
   });

@@ -137,7 +137,9 @@ export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOption
     baseUrl: options.baseUrl === undefined ? undefined : parseBaseUrl(options.baseUrl),
     routes,
     tenant: options.tenant ?? 'query',
-    afterLogoutPath: options.afterLogoutPath ?? '/',
+    // The value redirected to is the one the check judged: the normalised path, not the raw input
+    // (the audit's "check on input, not on output", SA-10).
+    afterLogoutPath: options.afterLogoutPath === undefined ? '/' : sanitizeReturnTo(options.afterLogoutPath, '/'),
     responseMode: options.responseMode ?? 'query',
     onError: options.onError,
     client: options.client,
