@@ -383,6 +383,11 @@ describe('logout', () => {
     expect((await auth.getSession(browser.request('GET', `${APP}/`))).session).toBeNull();
   });
 
+  it('redirects to the normalised afterLogoutPath, the string its check judged (SA-10)', async () => {
+    const response = await new Browser(makeAuth({ afterLogoutPath: '/x/./y/../bye' })).send('GET', `${APP}/auth/logout`);
+    expect(response.headers['Location']).toBe('/x/bye');
+  });
+
   it('redirects to afterLogoutPath when not signed in', async () => {
     const response = await new Browser(makeAuth({ afterLogoutPath: '/bye' })).send('GET', `${APP}/auth/logout`);
     expect(response.status).toBe(302);
