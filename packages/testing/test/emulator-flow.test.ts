@@ -166,22 +166,23 @@ describe('authorization code flow', () => {
 });
 
 describe('access tokens', () => {
-  it('are RS256 JWTs whose key is not published at /keys, active only via /introspect', async () => {
+  it('are RS256 JWTs typed application/okta-internal-at+jwt, signed with the published key by default, active via /introspect (SA-11)', async () => {
     const { body } = await signIn('basic-app');
     const at = body.access_token!;
     const header = decodeProtectedHeader(at);
-    expect(header.alg).toBe('RS256');
+    expect(header).toMatchObject({ alg: 'RS256', typ: 'application/okta-internal-at+jwt' });
     const keys = (await (await fetch(`${org.issuer}/oauth2/v1/keys`)).json()) as { keys: { kid: string }[] };
-    expect(keys.keys.map((k) => k.kid)).not.toContain(header.kid);
+    // accessTokenSigning 'published' (the default): Okta since its March 2024 release.
+    expect(keys.keys.map((k) => k.kid)).toContain(header.kid);
     const claims = decodeJwt(at);
     expect(claims).toMatchObject({ ver: 1, iss: org.issuer, aud: org.issuer, cid: 'basic-app', sub: 'alice@example.com' });
     expect(claims.scp).toEqual(['openid', 'profile', 'email']);
-    await expect(jwtVerify(at, createRemoteJWKSet(new URL(`${org.issuer}/oauth2/v1/keys`)))).rejects.toThrow();
+    await expect(jwtVerify(at, createRemoteJWKSet(new URL(`${org.issuer}/oauth2/v1/keys`)), { typ: 'application/okta-internal-at+jwt' })).resolves.toBeDefined();
 
     const res = await clientPost(org, '/oauth2/v1/introspect', creds['basic-app']!, { token: at, token_type_hint: 'access_token' });
     expect(res.status).toBe(200);
     const info = (await res.json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ active: true, client_id: 'basic-app', scope: 'openid profile email', token_type: 'Bearer', username: 'alice@example.com', sub: 'alice@example.com' });
+    expect(info).toMatchObject({ active: true, client_id: 'basic-app', scope: 'openid profile email', token_type: 'Bearer', username: 'alice@example.com', sub: 'alice@example.com', aud: org.issuer, iss: org.issuer });
     expect(info.uid).toBe(decodeJwt(body.id_token!).sub);
     expect(typeof info.exp).toBe('number');
     expect(typeof info.iat).toBe('number');

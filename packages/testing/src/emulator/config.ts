@@ -51,6 +51,8 @@ export function resolveConfig(config: OrgConfig): ResolvedOrgConfig {
     windowSec: config.rateLimit?.windowSec ?? 60,
     enforce: config.rateLimit?.enforce ?? false,
   };
+  const accessTokenSigning = config.accessTokenSigning ?? 'published';
+  if (accessTokenSigning !== 'published' && accessTokenSigning !== 'private') throw new Error("accessTokenSigning must be 'published' or 'private'");
   return {
     name: config.name ?? 'okta-org',
     orgId: config.orgId ?? oktaId('00o', randomBytes(17)),
@@ -58,5 +60,6 @@ export function resolveConfig(config: OrgConfig): ResolvedOrgConfig {
     users,
     autoLogin,
     rateLimit,
+    accessTokenSigning,
   };
 }

@@ -34,11 +34,14 @@ export interface ProviderKeyStore {
  * The org's signing keys. oidc-provider reads `jwks` once at construction and has no public API
  * to change them, but its KeyStore selects keys at signing time, so we rewrite its contents in
  * place (`sync`). The active key goes first: oidc-provider signs ID tokens with the first
- * RS256 key it finds. The access-token key (Okta signs org AS access tokens with a key that is not
- * in /keys) never enters the provider's keystore: the emulator signs access tokens itself.
+ * RS256 key it finds. The private access-token key (`accessTokenSigning: 'private'`: Okta before
+ * March 2024 signed org AS access tokens with a key that is not in /keys) never enters the
+ * provider's keystore nor /keys: the emulator signs access tokens itself.
  */
 export class KeyRing {
   #keys: KeyPair[] = [];
+  /** Keys removed from /keys: access tokens they signed stay Okta's own (their state is not in /keys). */
+  #removed: KeyPair[] = [];
   #activeKid = '';
   #stores: ProviderKeyStore[] = [];
   /**
@@ -100,10 +103,21 @@ export class KeyRing {
 
   remove(kid: string): void {
     if (kid === this.#activeKid) throw new Error('cannot remove the active signing key; activate another first');
-    const before = this.#keys.length;
-    this.#keys = this.#keys.filter((k) => k.kid !== kid);
-    if (this.#keys.length === before) throw new Error(`unknown signing key ${kid}`);
+    const removed = this.#keys.find((k) => k.kid === kid);
+    if (!removed) throw new Error(`unknown signing key ${kid}`);
+    this.#keys = this.#keys.filter((k) => k !== removed);
+    this.#removed.push(removed);
     this.#sync();
+  }
+
+  /** The published key with this kid (active or not), or undefined. */
+  published(kid: unknown): KeyPair | undefined {
+    return typeof kid === 'string' ? this.#keys.find((k) => k.kid === kid) : undefined;
+  }
+
+  /** A signing key this org has ever had with this kid (published now or removed since), or undefined. */
+  everPublished(kid: unknown): KeyPair | undefined {
+    return this.published(kid) ?? (typeof kid === 'string' ? this.#removed.find((k) => k.kid === kid) : undefined);
   }
 
   /** Signs a JWT with the active ID token key (used for simplified sign-in and issueIdToken). */

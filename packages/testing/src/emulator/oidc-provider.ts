@@ -50,6 +50,7 @@ function load(): Promise<Loaded> {
     // KeyStore for runtime key rotation (oidc-provider has no public API for it).
     const weak = await import('oidc-provider/lib/helpers/weak_cache.js');
     await allowJwtAccessTokensAtIntrospectionAndRevocation();
+    await installIntrospectionHook();
     return { Provider: mod.default ?? mod.Provider, instance: weak.default };
   })();
   return loaded;
@@ -72,6 +73,33 @@ async function allowJwtAccessTokensAtIntrospectionAndRevocation(): Promise<void>
     if (index === -1) throw new Error('oidc-provider internals changed: rejectStructuredTokens not found');
     chain.splice(index, 1);
   }
+}
+
+/** A Koa middleware on oidc-provider's (untyped) context. */
+// biome-ignore lint/suspicious/noExplicitAny: untyped third-party context, narrowed by the hook
+export type IntrospectionHook = (ctx: any, next: () => Promise<void>) => Promise<void>;
+/** Per provider (the action chains are shared by every Provider of the process). */
+const introspectionHooks = new WeakMap<object, IntrospectionHook>();
+
+/** Runs `hook` around oidc-provider's own introspection answer for this provider (after client authentication). */
+export function setIntrospectionHook(provider: OidcProvider, hook: IntrospectionHook): void {
+  introspectionHooks.set(provider, hook);
+}
+
+/**
+ * One middleware before oidc-provider's `renderTokenResponse` at /introspect, after client
+ * authentication, so a hook knows which client asks (id-token-introspection.ts).
+ */
+async function installIntrospectionHook(): Promise<void> {
+  const chain = (await import('oidc-provider/lib/actions/introspection.js')).default;
+  const index = chain.findIndex((fn) => fn.name === 'renderTokenResponse');
+  if (index === -1) throw new Error('oidc-provider internals changed: renderTokenResponse not found');
+  async function oktaIntrospection(ctx: { oidc: { provider: OidcProvider } }, next: () => Promise<void>): Promise<void> {
+    const hook = introspectionHooks.get(ctx.oidc.provider);
+    if (hook) await hook(ctx, next);
+    else await next();
+  }
+  chain.splice(index, 0, oktaIntrospection as (...args: unknown[]) => unknown);
 }
 
 export async function createProvider(issuer: string, configuration: Record<string, unknown>): Promise<OidcProvider> {

@@ -9,7 +9,8 @@ import { FaultTable, serveFault } from './faults';
 import { sendJson } from './http-util';
 import { KeyRing } from './keys';
 import { handleInteraction } from './login-page';
-import { createProvider, type OidcProvider, providerKeyStore } from './oidc-provider';
+import { oktaIntrospection } from './id-token-introspection';
+import { createProvider, type OidcProvider, providerKeyStore, setIntrospectionHook } from './oidc-provider';
 import { INTERACTION_PATH, OKTA_ROUTES, providerConfiguration } from './provider-config';
 import { RateLimiter } from './rate-limit';
 import { ClientSecrets } from './secrets';
@@ -80,7 +81,8 @@ export async function startOktaOrg(input: OrgConfig): Promise<OktaOrg> {
     providerConfiguration({ config, port, internalSecrets: secrets.internal, userBySub, jwks: keys.providerJwks() }),
   );
   keys.attach(await providerKeyStore(provider));
-  patchAccessTokens(provider, keys);
+  patchAccessTokens(provider, keys, config.accessTokenSigning);
+  setIntrospectionHook(provider, oktaIntrospection(issuer, keys));
   provider.on('server_error', (_ctx: unknown, error: unknown) => {
     console.error(`[okta-emulator ${issuer}] server_error`, error);
   });

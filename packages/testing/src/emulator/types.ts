@@ -79,6 +79,13 @@ export interface OrgConfig {
   rateLimit?: { limit: number; windowSec?: number; enforce?: boolean };
   /** Okta org id used as the `idp` claim; default: a random "00o…" id. */
   orgId?: string;
+  /**
+   * Which key signs access tokens. `'published'` (default): the org's active signing key, the one
+   * `/keys` publishes, as Okta does since its March 2024 release (Okta support article "Validation
+   * Failed on Access Token Issued by the Org Authorization Server"). `'private'`: a key that is
+   * never published, so only `/introspect` can tell a real token (Okta before that release).
+   */
+  accessTokenSigning?: 'published' | 'private';
 }
 
 export interface SigningKeyInfo {
@@ -140,4 +147,5 @@ export interface ResolvedOrgConfig {
   users: ResolvedUser[];
   autoLogin: string | false;
   rateLimit: { limit: number; windowSec: number; enforce: boolean };
+  accessTokenSigning: 'published' | 'private';
 }
