@@ -11,7 +11,7 @@ import { createDpopKeyPair, type DpopKeyPair } from './dpop/dpop';
 import { OidcError, isOidcError } from './errors';
 import { createTransport } from './http/transport';
 import { resolveInitiateLogin } from './initiate/initiate-login';
-import { type ActiveToken, createIntrospector, type Introspector } from './introspection/introspect';
+import { type ActiveToken, createIntrospector, type IntrospectOptions, type Introspector } from './introspection/introspect';
 import { createJwksRegistry } from './jwks/jwks-registry';
 import { buildLogoutUrl, type LogoutUrlOptions } from './logout/build-logout-url';
 import { type OidcClientOptions, resolveOptions } from './options';
@@ -20,6 +20,7 @@ import { createSimplifiedFlow } from './simplified/simplified-flow';
 import type { CredentialStore } from './tenant/credential-store';
 import { compileIssuerPolicy } from './tenant/issuer-policy';
 import type { Tenant } from './tenant/tenant';
+import { webCryptoVerifier } from './tokens/signature-verifier';
 import { type IdTokenClaims, type IdTokenExpectations, validateIdToken } from './tokens/validate-id-token';
 import { PartitionedMemoryTtlStore, type TtlStore } from './ttl-store';
 import { fetchUserInfo } from './userinfo';
@@ -45,8 +46,11 @@ export interface OidcClient {
   handleCallback(params: CallbackParams, transaction: Transaction): Promise<SignInResult>;
   /** OIDC Core §3.1.3.7 validation with this client's JWKS cache, clock and tolerance. */
   validateIdToken(tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims>;
-  /** Introspect an access token presented to your API; inactive → ERR_OIDC_ACCESS_TOKEN_INACTIVE. */
-  introspect(tenant: Tenant, token: string): Promise<ActiveToken>;
+  /**
+   * Introspect an access token presented to your API; inactive → ERR_OIDC_ACCESS_TOKEN_INACTIVE.
+   * `options.caller` (the client's address) keys the per-caller throttle bucket.
+   */
+  introspect(tenant: Tenant, token: string, options?: IntrospectOptions): Promise<ActiveToken>;
   /** UserInfo claims; their `sub` must equal `expectedSub` (the ID token's). */
   userinfo(tenant: Tenant, accessToken: string, expectedSub: string): Promise<Record<string, unknown>>;
   /** Revoke a token (RFC 7009) and forget any cached introspection result for it. */
@@ -101,7 +105,17 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const idTokenDeps = Object.freeze({ jwks, now, clockToleranceSec, verifySignature: resolved.verifySignature });
   const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
     validateIdToken(idTokenDeps, tenant, idToken, expected);
-  const introspector = createIntrospector({ transport, now, cache: resolved.introspectionCache, throttle: resolved.introspectionThrottle });
+  const introspector = createIntrospector({
+    transport,
+    now,
+    cache: resolved.introspectionCache,
+    throttle: resolved.introspectionThrottle,
+    // Triage peeks at this client's JWKS cache (never fetches) and checks signatures with its verifier.
+    triage: resolved.introspectionTriage,
+    jwks,
+    verifySignature: resolved.verifySignature ?? webCryptoVerifier,
+    clockToleranceSec,
+  });
   // Issuer policy (issue 17 item 12): compiled once; each Tenant object is checked once (WeakSet),
   // so the warm path pays one WeakSet lookup. Tenants are frozen, so a checked one cannot change.
   const checkIssuer = compileIssuerPolicy({
@@ -230,7 +244,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
 
     validateIdToken: validate,
 
-    introspect: (tenant: Tenant, token: string) => introspector.introspect(tenant, token),
+    introspect: (tenant: Tenant, token: string, introspectOptions?: IntrospectOptions) => introspector.introspect(tenant, token, introspectOptions),
 
     userinfo: (tenant: Tenant, accessToken: string, expectedSub: string) => fetchUserInfo({ transport }, tenant, accessToken, expectedSub),
 

@@ -33,15 +33,29 @@ export interface OidcClientOptions {
   onRateLimit?: (event: RateLimitEvent) => void;
   /** JWKS fetches, failures, refused refetches and evictions. */
   onJwks?: (event: JwksEvent) => void;
-  /** Introspection result cache. Default `false` (every call goes to Okta). */
+  /**
+   * Introspection result cache. Default `{}`: on, `maxTtlSec` 60 (a token revoked at Okta stays
+   * usable here for up to that long), `negativeTtlSec` 10, a bounded in-memory store. `false`:
+   * every call goes to Okta (docs/access-tokens-and-initiated-login.md).
+   */
   introspectionCache?: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
   /**
-   * Local per-tenant throttle on Okta introspections of tokens that are not accepted (an active
-   * token gives its token back), against token fishing (catalogue IN-08, RFC 7662 §4). Default
-   * `{ ratePerSec: 50, burst: 100 }`; when empty, calls that would reach Okta fail with
-   * `ERR_OIDC_RATE_LIMITED` (503 with `Retry-After`). `false` turns it off.
+   * Local throttle on Okta introspections of tokens that are not accepted (an active token gives
+   * its tokens back), against token fishing (catalogue IN-08, RFC 7662 §4): a bucket per caller
+   * (the `caller` passed to `introspect`, e.g. the client address; default `{ ratePerSec: 2,
+   * burst: 20 }`, empty → `ERR_OIDC_RATE_LIMITED` 429) and one per tenant (default
+   * `{ ratePerSec: 50, burst: 100 }`, empty → `ERR_OIDC_RATE_LIMITED` 503), both with
+   * `Retry-After`. `perCaller: false` drops the first; `false` turns both off.
    */
-  introspectionThrottle?: { ratePerSec?: number; burst?: number } | false;
+  introspectionThrottle?: { ratePerSec?: number; burst?: number; perCaller?: { ratePerSec?: number; burst?: number } | false } | false;
+  /**
+   * Refuse, without calling Okta or spending the throttle, bearer tokens that can never be this
+   * tenant's access tokens (not an RS256 JWT, wrong `iss` or `cid`, expired, or a bad signature
+   * under a key the JWKS cache already holds). Default true. `false` is the escape hatch should
+   * Okta change its access-token format: every well-formed token then goes to Okta through the
+   * throttle, as before (docs/rate-limits.md).
+   */
+  introspectionTriage?: boolean;
   /**
    * Simplified-flow replay store; share one across app instances (Redis, Postgres). Default: an
    * in-process store partitioned by tenant (`replayQuotaPerTenant`), and a
@@ -97,7 +111,8 @@ export interface ResolvedOidcClientOptions {
   readonly onRateLimit: ((event: RateLimitEvent) => void) | undefined;
   readonly onJwks: ((event: JwksEvent) => void) | undefined;
   readonly introspectionCache: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
-  readonly introspectionThrottle: { ratePerSec?: number; burst?: number } | false;
+  readonly introspectionThrottle: { ratePerSec?: number; burst?: number; perCaller?: { ratePerSec?: number; burst?: number } | false } | false;
+  readonly introspectionTriage: boolean;
   readonly replayStore: TtlStore | undefined;
   readonly replayQuotaPerTenant: number;
   readonly allowLoopbackIssuers: boolean;
@@ -129,16 +144,26 @@ const schema = z.strictObject({
         store: ttlStore.optional(),
       }),
     ])
-    .default(false),
+    .default({}),
   introspectionThrottle: z
     .union([
       z.literal(false),
       z.strictObject({
         ratePerSec: z.number().gt(0).max(1_000_000).optional(),
         burst: z.number().int().min(1).max(1_000_000).optional(),
+        perCaller: z
+          .union([
+            z.literal(false),
+            z.strictObject({
+              ratePerSec: z.number().gt(0).max(1_000_000).optional(),
+              burst: z.number().int().min(1).max(1_000_000).optional(),
+            }),
+          ])
+          .optional(),
       }),
     ])
     .default({}),
+  introspectionTriage: z.boolean().default(true),
   replayStore: ttlStore.optional(),
   replayQuotaPerTenant: z.number().int().min(1).max(100_000).optional(),
   allowLoopbackIssuers: z.boolean().default(false),
@@ -195,7 +220,14 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     onRateLimit: value.onRateLimit,
     onJwks: value.onJwks,
     introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
-    introspectionThrottle: value.introspectionThrottle === false ? false : Object.freeze({ ...value.introspectionThrottle }),
+    introspectionThrottle:
+      value.introspectionThrottle === false
+        ? false
+        : Object.freeze({
+            ...value.introspectionThrottle,
+            ...(value.introspectionThrottle.perCaller ? { perCaller: Object.freeze({ ...value.introspectionThrottle.perCaller }) } : {}),
+          }),
+    introspectionTriage: value.introspectionTriage,
     replayStore: value.replayStore,
     replayQuotaPerTenant: value.replayQuotaPerTenant ?? 1000,
     allowLoopbackIssuers: value.allowLoopbackIssuers,

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isOidcError } from '../src/errors';
-import { Browser, type Harness, startHarness } from './catalogue-harness';
+import { Browser, CLIENT_ID, type Harness, startHarness } from './catalogue-harness';
 
 let h: Harness;
 let clock = 0;
@@ -23,10 +23,18 @@ beforeEach(() => {
   h.org.control.resetCounters();
 });
 
-/** A well-formed (RFC 6750 b64token) token Okta never issued: introspects as inactive. */
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `fish.${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+const b64url = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+
+/**
+ * The fisher's best token: one triage cannot refuse (SA-01) because it looks like one of the
+ * tenant's access tokens (RS256, its iss and cid, not expired) under a kid no key cache holds.
+ * Okta never issued it: it introspects as inactive. (Random strings no longer reach Okta at all.)
+ */
+function randomToken(clientId = CLIENT_ID): string {
+  const now = Math.floor(clock / 1000);
+  const header = { alg: 'RS256', kid: 'fishing-kid', typ: 'application/okta-internal-at+jwt' };
+  const payload = { ver: 1, jti: `AT.${crypto.randomUUID()}`, iss: h.org.issuer, aud: h.org.issuer, cid: clientId, iat: now, exp: now + 3600 };
+  return `${b64url(header)}.${b64url(payload)}.${b64url(crypto.randomUUID())}`;
 }
 
 /** Introspect each token; returns the error codes in order (`ok` for an accepted token). */
@@ -86,7 +94,8 @@ describe('catalogue: token fishing is throttled locally before Okta (IN-08)', ()
   });
 
   it('IN-08: real tokens cost nothing: 150 introspections of an active token without a cache all reach Okta and pass', async () => {
-    const client = h.client({ now });
+    // No cache: every introspection must reach Okta (the default cache would answer 149 of them).
+    const client = h.client({ now, introspectionCache: false });
     const tenant = await client.getTenant('acme');
     const real = await h.org.control.issueAccessToken(tenant.clientId, { login: 'carol@acme.example' });
     const codes = await fish((token) => client.introspect(tenant, token), Array(150).fill(real));
@@ -98,16 +107,20 @@ describe('catalogue: token fishing is throttled locally before Okta (IN-08)', ()
     expect(fishing[100]).toBe('ERR_OIDC_RATE_LIMITED');
   });
 
-  it('IN-08: another app’s active token (refused, IN-05) spends the budget like a random one', async () => {
-    const client = h.client({ now, introspectionThrottle: { ratePerSec: 1, burst: 2 } });
-    const tenant = await client.getTenant('acme');
+  it('IN-08, SA-01: another app’s active token is refused by triage (its cid) without spending the budget; without triage it spends it like a random one', async () => {
+    const triaged = h.client({ now, introspectionThrottle: { ratePerSec: 1, burst: 2 } });
+    const tenant = await triaged.getTenant('acme');
     const foreign = await h.org.control.issueAccessToken(h.tenants[1]!.clientId, { login: 'carol@acme.example' });
+    expect(await fish((token) => triaged.introspect(tenant, token), [foreign, foreign, foreign])).toEqual(Array(3).fill('ERR_OIDC_ACCESS_TOKEN_INVALID'));
+    expect(h.org.control.counters().introspect).toBe(0);
+    // No cache either, so each call is a new Okta question (the negative cache would answer the repeats).
+    const client = h.client({ now, introspectionTriage: false, introspectionCache: false, introspectionThrottle: { ratePerSec: 1, burst: 2 } });
     const codes = await fish((token) => client.introspect(tenant, token), [foreign, foreign, foreign]);
     expect(codes).toEqual(['ERR_OIDC_ACCESS_TOKEN_INVALID', 'ERR_OIDC_ACCESS_TOKEN_INVALID', 'ERR_OIDC_RATE_LIMITED']);
     expect(h.org.control.counters().introspect).toBe(2);
   });
 
-  it('IN-08: an empty bucket refuses uncached real tokens too (Okta cannot be asked), while cached ones keep working', async () => {
+  it('IN-08, SA-01: an empty bucket refuses uncached plausible tokens (Okta cannot be asked), while cached real tokens and real tokens signed with a published key keep working', async () => {
     const client = h.client({ now, introspectionCache: { maxTtlSec: 60 }, introspectionThrottle: { ratePerSec: 1, burst: 5 } });
     const tenant = await client.getTenant('acme');
     const real = await h.org.control.issueAccessToken(tenant.clientId, { login: 'carol@acme.example' });
@@ -118,15 +131,21 @@ describe('catalogue: token fishing is throttled locally before Okta (IN-08)', ()
     expect(h.org.control.counters().introspect).toBe(6);
     // Cached: no call to Okta, nothing taken from the empty bucket.
     await expect(client.introspect(tenant, real)).resolves.toMatchObject({ active: true });
+    // The first real token, once Okta confirmed it, taught the client the org's keys (one /keys
+    // fetch): a new real token signed with the published key verifies and goes to Okta unthrottled.
+    expect(h.org.control.counters().keys).toBe(1);
     const uncached = await h.org.control.issueAccessToken(tenant.clientId, { login: 'carol@acme.example' });
-    await expect(client.introspect(tenant, uncached)).rejects.toMatchObject({ code: 'ERR_OIDC_RATE_LIMITED' });
-    expect(h.org.control.counters().introspect).toBe(6);
+    await expect(client.introspect(tenant, uncached)).resolves.toMatchObject({ active: true });
+    expect(h.org.control.counters().introspect).toBe(7);
+    // The residual: a token only Okta can judge (unknown kid) waits for the bucket.
+    await expect(client.introspect(tenant, randomToken())).rejects.toMatchObject({ code: 'ERR_OIDC_RATE_LIMITED' });
+    expect(h.org.control.counters().introspect).toBe(7);
     // A repeated fishing token is answered by the negative cache, not by another Okta call.
     const seen = randomToken();
     clock += 1000; // one token back at 1/s
     await expect(client.introspect(tenant, seen)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
     for (let i = 0; i < 5; i += 1) await expect(client.introspect(tenant, seen)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
-    expect(h.org.control.counters().introspect).toBe(7);
+    expect(h.org.control.counters().introspect).toBe(8);
   });
 
   it('IN-08: concurrent calls for one unseen token join one Okta call and take one token (single-flight)', async () => {
@@ -145,7 +164,7 @@ describe('catalogue: token fishing is throttled locally before Okta (IN-08)', ()
     const other = await client.getTenant('other');
     const codes = await fish((token) => client.introspect(acme, token), Array.from({ length: 5 }, randomToken));
     expect(count(codes, 'ERR_OIDC_RATE_LIMITED')).toBe(3);
-    await expect(client.introspect(other, randomToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    await expect(client.introspect(other, randomToken(other.clientId))).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
     expect(h.org.control.counters().introspect).toBe(3);
   });
 
@@ -164,7 +183,7 @@ describe('catalogue: token fishing is throttled locally before Okta (IN-08)', ()
   });
 
   it('IN-08: through requireAccessToken the excess is 503 with Retry-After and no further /introspect call', async () => {
-    const auth = h.auth({ client: { now, httpTimeoutMs: 2_000, introspectionThrottle: { ratePerSec: 1, burst: 2 } } });
+    const auth = h.auth({ client: { now, httpTimeoutMs: 2_000, allowLoopbackIssuers: true, introspectionThrottle: { ratePerSec: 1, burst: 2 } } });
     const browser = new Browser(auth);
     const call = (token: string) =>
       auth.requireAccessToken(browser.request('GET', 'http://127.0.0.1:4000/api/orders', { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }), { tenantId: 'acme' });

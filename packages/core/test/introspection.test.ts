@@ -35,9 +35,18 @@ function introspector(options: Partial<IntrospectorDeps> = {}) {
   return createIntrospector({ transport, now: Date.now, ...options });
 }
 
-/** A syntactically valid token Okta never issued. */
-function unseenToken(): string {
-  return `eyJhbGciOiJSUzI1NiJ9.${btoa(crypto.randomUUID()).replace(/=+$/, '')}.c2lnbmF0dXJl`;
+const b64url = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+
+/**
+ * A token Okta never issued that triage cannot refuse ("plausible", SA-01): shaped like one of the
+ * tenant's access tokens (RS256, right iss and cid, not expired) under a kid no key cache holds,
+ * so it reaches /introspect (which answers inactive, or what a test scripts).
+ */
+function unseenToken(clientId = 'app-a'): string {
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg: 'RS256', kid: 'kid-unknown-to-any-cache', typ: 'application/okta-internal-at+jwt' };
+  const payload = { ver: 1, jti: `AT.${crypto.randomUUID()}`, iss: org.issuer, aud: org.issuer, cid: clientId, iat: now, exp: now + 3600 };
+  return `${b64url(header)}.${b64url(payload)}.c2lnbmF0dXJl`;
 }
 
 /** Serve this JSON object as the next /introspect answer. */
@@ -64,7 +73,11 @@ describe('introspect against the Okta org emulator', () => {
 
   it('refuses an active token of another app of the same org (IN-05, MT)', async () => {
     const token = await org.control.issueAccessToken('app-b', { login: 'alice@acme.example' });
-    await expect(introspector().introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
+    // Triage sees its cid and refuses it locally (SA-01); without triage Okta's answer does.
+    await expect(introspector().introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'triage', check: 'cid' } });
+    expect(org.control.counters().introspect).toBe(0);
+    await expect(introspector({ triage: false }).introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
+    expect(org.control.counters().introspect).toBe(1);
   });
 
   it('reports a token Okta does not know as inactive (IN-01)', async () => {
@@ -73,7 +86,8 @@ describe('introspect against the Okta org emulator', () => {
 
   it('reports a revoked token as inactive (IN-01)', async () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
-    const client = introspector();
+    // No cache: the second call must reach Okta to see the revocation (the cache would answer for up to maxTtlSec).
+    const client = introspector({ cache: false });
     await client.introspect(tenant, token);
     await revokeToken({ transport: createTransport(), now: Date.now }, tenant, token, 'access_token');
     await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
@@ -94,13 +108,15 @@ describe('introspect against the Okta org emulator', () => {
   });
 
   it('accepts a token of exactly 8 KiB as syntax (then Okta decides)', async () => {
-    await expect(introspector().introspect(tenant, 'a'.repeat(8 * 1024))).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
+    // Triage off: an 8 KiB run of "a" is no JWT, so triage would refuse it before Okta (SA-01).
+    await expect(introspector({ triage: false }).introspect(tenant, 'a'.repeat(8 * 1024))).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
     expect(org.control.counters().introspect).toBe(1);
   });
 
   it('makes one /introspect call for 1,000 concurrent requests with one unseen token (single-flight) (IN-08)', async () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
-    const client = introspector();
+    // No cache: this test is about single flight alone.
+    const client = introspector({ cache: false });
     const results = await Promise.all(Array.from({ length: 1_000 }, () => client.introspect(tenant, token)));
     expect(results.every((r) => r.client_id === 'app-a')).toBe(true);
     expect(org.control.counters().introspect).toBe(1);
@@ -148,7 +164,8 @@ describe('introspect against the Okta org emulator', () => {
 
   it('keeps the refusal reason in the negative cache (another client stays INVALID)', async () => {
     const token = await org.control.issueAccessToken('app-b', { login: 'alice@acme.example' });
-    const client = introspector({ cache: {} });
+    // Triage off: it would refuse app-b's token by its cid before Okta, and cache nothing (SA-01).
+    const client = introspector({ cache: {}, triage: false });
     await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
     await expect(client.introspect(tenant, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
     expect(org.control.counters().introspect).toBe(1);
@@ -206,7 +223,9 @@ describe('introspect against the Okta org emulator', () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     const client = introspector({ cache: { maxTtlSec: 60 } });
     await client.introspect(tenant, token);
-    const lookalike = `${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`;
+    // Same header, payload and last 32 characters; another first character of the signature.
+    const at = token.lastIndexOf('.') + 1;
+    const lookalike = `${token.slice(0, at)}${token[at] === 'a' ? 'b' : 'a'}${token.slice(at + 1)}`;
     await expect(client.introspect(tenant, lookalike)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });
     expect(org.control.counters().introspect).toBe(2);
     expect((await client.introspect(tenant, token)).client_id).toBe('app-a'); // the genuine entry stays
@@ -228,7 +247,7 @@ describe('introspect against the Okta org emulator', () => {
     expect(client.isWarm(`${token[0] === 'a' ? 'b' : 'a'}${token.slice(1)}`)).toBe(false);
     expect(client.isWarm(`${token} `)).toBe(false);
     // Without a cache nothing is ever warm, and answers are still frozen.
-    const uncached = introspector({});
+    const uncached = introspector({ cache: false });
     expect(Object.isFrozen(await uncached.introspect(tenant, token))).toBe(true);
     expect(uncached.isWarm(token)).toBe(false);
   });
@@ -312,6 +331,10 @@ describe('introspect against the Okta org emulator', () => {
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     expect((await client.introspect(tenant, token)).client_id).toBe('app-a');
     await expect(client.introspect(tenantB, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID' });
+    // Triage refused it for tenant B (cid is app-a) without asking; without triage Okta is asked again.
+    expect(org.control.counters().introspect).toBe(1);
+    const untriaged = introspector({ cache: { store }, triage: false });
+    await expect(untriaged.introspect(tenantB, token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'client_id' } });
     expect(org.control.counters().introspect).toBe(2);
   });
 
@@ -415,9 +438,57 @@ describe('introspect against the Okta org emulator', () => {
       await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'token_type' } });
     });
 
+    it('accepts an answer whose aud is the org URL, as Okta answers for org AS access tokens (SA-11)', async () => {
+      answer(activeBody({ aud: org.issuer, uid: '00u1' }));
+      expect((await introspector().introspect(tenant, unseenToken())).aud).toBe(org.issuer);
+      answer(activeBody({ aud: [org.issuer] }));
+      expect((await introspector().introspect(tenant, unseenToken())).client_id).toBe('app-a');
+    });
+
+    it('refuses Okta’s answer for an ID token (aud = the client id, jti "ID.…", no uid) as not an access token (SA-11)', async () => {
+      // Okta developer docs, "/introspect": it "takes an access, ID, or refresh token" and answers
+      // active with the token's own claims, token_type "Bearer", client_id.
+      const now = Math.floor(Date.now() / 1000);
+      const idTokenAnswer = { active: true, token_type: 'Bearer', client_id: 'app-a', iss: org.issuer, aud: 'app-a', sub: '00u1alice', jti: 'ID.abc', iat: now, exp: now + 3600, ver: 1, amr: ['pwd'], idp: '00o1', auth_time: now };
+      answer(idTokenAnswer);
+      await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'not_access_token' } });
+      // Each mark alone is enough.
+      for (const overrides of [{ aud: 'app-a', jti: 'AT.1' }, { aud: ['app-a', org.issuer] }, { jti: 'ID.abc', aud: undefined }, { aud: 'https://api.example.com' }, { aud: [] }]) {
+        answer(activeBody(overrides));
+        await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'not_access_token' } });
+      }
+    });
+
+    it('custom profile: accepts its authorization server’s own audience, still refuses the client id as audience (SA-11)', async () => {
+      const custom = parseTenant({ id: 'acme-custom', issuer: org.issuer, clientId: 'app-a', clientSecret: 'secret-a', redirectUris: [REDIRECT], profile: 'custom' });
+      answer(activeBody({ aud: 'api://default' }));
+      expect((await introspector().introspect(custom, unseenToken())).aud).toBe('api://default');
+      answer(activeBody({ aud: ['api://default', 'app-a'] }));
+      await expect(introspector().introspect(custom, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'not_access_token' } });
+    });
+
     it('treats an active answer with exp in the past as inactive', async () => {
       answer(activeBody({ exp: Math.floor(Date.now() / 1000) - 1 }));
       await expect(introspector().introspect(tenant, unseenToken())).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', details: { reason: 'expired' } });
+    });
+  });
+
+  describe('an ID token presented as an access token (SA-11)', () => {
+    it('without triage reaches Okta, which answers active with its claims, and is refused as not an access token (SA-11)', async () => {
+      const idToken = await org.control.issueIdToken('app-a', { login: 'alice@acme.example' });
+      await expect(introspector({ triage: false }).introspect(tenant, idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'not_access_token' } });
+      expect(org.control.counters().introspect).toBe(1);
+    });
+
+    it('with triage (the default) is refused without a call: an ID token has no cid (SA-11, SA-01)', async () => {
+      const idToken = await org.control.issueIdToken('app-a', { login: 'alice@acme.example' });
+      await expect(introspector().introspect(tenant, idToken)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INVALID', details: { reason: 'triage', check: 'cid' } });
+      expect(org.control.counters().introspect).toBe(0);
+    });
+
+    it('a real access token still passes, with aud = the org URL in the emulator’s answer (SA-11)', async () => {
+      const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
+      expect(await introspector().introspect(tenant, token)).toMatchObject({ active: true, aud: org.issuer, client_id: 'app-a' });
     });
   });
 

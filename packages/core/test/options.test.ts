@@ -24,7 +24,9 @@ describe('resolveOptions', () => {
       clockToleranceSec: 30,
       maxRateLimitWaitMs: 0,
       maxConcurrentPerOrg: 10,
-      introspectionCache: false,
+      // On by default since issue 17 item 1 (SA-01), with triage.
+      introspectionCache: {},
+      introspectionTriage: true,
       requireIssParameter: 'discovery',
     });
     expect(typeof resolved.now()).toBe('number');

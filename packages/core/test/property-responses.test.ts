@@ -210,7 +210,7 @@ describe('introspection responses', () => {
     active: field([true], [false, 'true', 1, null, 'yes']),
     client_id: field([CLIENT], ['other-client', 5, null]),
     iss: field(['ISSUER'], ['https://evil.example', 5]),
-    jti: mostly('AT.1', ABSENT, 5),
+    jti: mostly('AT.1', ABSENT, 5, 'ID.1'),
     uid: mostly(ABSENT, '00u1', 5),
     token_type: mostly('Bearer', ABSENT, 'bearer', 'DPoP', 'dpop', 'refresh_token', 5),
     exp: mostly(NOW + 3600, ABSENT, NOW - 1, NOW, NOW + 0.5, '9999999999', null),
@@ -219,7 +219,8 @@ describe('introspection responses', () => {
     sub: mostly('alice', ABSENT, 5),
     username: mostly('alice', ABSENT, 5),
     scope: mostly('openid', ABSENT, 5, ['openid']),
-    aud: mostly('ISSUER', ABSENT, ['a', 'b'], [5], 5),
+    // An ID token introspects with aud = the client id (SA-11).
+    aud: mostly('ISSUER', ABSENT, ['a', 'b'], [5], 5, CLIENT, [CLIENT], []),
     cnf: mostly(ABSENT, { jkt: 'thumbprint' }, 'x', []),
   });
 
@@ -244,6 +245,10 @@ describe('introspection responses', () => {
     if (b.client_id !== CLIENT) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
     if (b.iss !== tenant.issuer) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
     if (b.jti === undefined && b.uid === undefined) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
+    // SA-11: an ID token's answer (jti "ID.…", aud = the client id), or an audience that is not the org (OIN profile).
+    if (typeof b.jti === 'string' && b.jti.startsWith('ID.')) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
+    const audiences = b.aud === undefined ? undefined : typeof b.aud === 'string' ? [b.aud] : (b.aud as string[]);
+    if (audiences !== undefined && (audiences.length === 0 || audiences.some((a) => a !== tenant.issuer))) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
     if (b.cnf !== undefined) return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
     if (b.token_type !== undefined && (b.token_type as string).toLowerCase() !== 'bearer') return 'ERR_OIDC_ACCESS_TOKEN_INVALID';
     if (b.exp !== undefined && (b.exp as number) <= NOW) return 'ERR_OIDC_ACCESS_TOKEN_INACTIVE';
@@ -252,7 +257,9 @@ describe('introspection responses', () => {
 
   it('is active exactly when the model says so (active === true, our client, our issuer, an access token); otherwise the model\'s code', async () => {
     // Parsing, not rate: the IN-08 throttle (its own tests in catalogue-in08.test.ts) would refuse runs past its burst.
-    const introspector = createIntrospector({ transport: transport(), now: () => NOW_MS, throttle: false });
+    // One token for every run: triage would refuse it before the server (SA-01, its own tests in
+    // introspection-triage.test.ts), and the default cache would answer runs after the first.
+    const introspector = createIntrospector({ transport: transport(), now: () => NOW_MS, throttle: false, triage: false, cache: false });
     const seen = new Map<string, number>();
     await check(
       'introspection responses: random bodies vs model',

@@ -36,7 +36,9 @@ describe('revokeToken against the Okta org emulator', () => {
     ['client_secret_post', () => post, 'app-b'],
   ] as const)('revokes an access token with %s; introspection then reports it inactive (CA-07)', async (_, tenant, clientId) => {
     const token = await org.control.issueAccessToken(clientId, { login: 'alice@acme.example' });
-    const introspector = createIntrospector(deps());
+    // No cache: the second introspection must reach Okta to see the revocation (the default cache
+    // would answer from its positive entry for up to maxTtlSec; client.revoke forgets it, revokeToken does not).
+    const introspector = createIntrospector({ ...deps(), cache: false });
     expect((await introspector.introspect(tenant(), token)).active).toBe(true);
     await revokeToken(deps(), tenant(), token, 'access_token');
     await expect(introspector.introspect(tenant(), token)).rejects.toMatchObject({ code: 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' });

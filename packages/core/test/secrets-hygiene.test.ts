@@ -499,10 +499,16 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
       expect((await bearer(auth, 'other-client', `Bearer ${token}`, 'post'))?.status).toBe(401);
       expect((await bearer(auth, 'malformed-html', `Bearer ${token} extra`))?.status).toBe(401);
       expect((await bearer(auth, 'missing', undefined))?.status).toBe(401);
-      expect((await bearer(auth, 'stale-secret', `Bearer ${token}`, 'stale'))?.status).toBe(503);
+      // The stale tenant's own token (triage refuses another client's token before Okta, SA-01).
+      const staleToken = await org.control.issueAccessToken('app-stale', { login: USER.login });
+      secret('access-token', staleToken);
+      expect((await bearer(auth, 'stale-secret', `Bearer ${staleToken}`, 'stale'))?.status).toBe(503);
       for (const fault of [{ type: 'status', status: 500 }, { type: 'rate-limit', resetInSec: 20 }, { type: 'html' }, { type: 'malformed-json' }] as const) {
+        // A token not yet cached, so the call reaches Okta's fault (the cache is on by default, SA-01).
+        const fresh = await org.control.issueAccessToken('app-basic', { login: USER.login });
+        secret('access-token', fresh);
         org.control.fault('introspect', fault, { times: 1 });
-        expect((await bearer(auth, `introspect-${fault.type}`, `Bearer ${token}`))?.status, fault.type).toBeGreaterThanOrEqual(500);
+        expect((await bearer(auth, `introspect-${fault.type}`, `Bearer ${fresh}`))?.status, fault.type).toBeGreaterThanOrEqual(500);
       }
       // The client API directly: userinfo with the wrong subject, revocation and introspection failures.
       const tenant = await auth.client.getTenant('basic');

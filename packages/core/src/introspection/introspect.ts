@@ -2,17 +2,21 @@
  * Access-token introspection (RFC 7662) at the tenant's org authorization server.
  *
  * Okta org authorization server access tokens are meant for Okta only: their signing keys and
- * format are not a contract for third parties, so they are never validated locally (issue 3 §6);
- * `/oauth2/v1/introspect` is the only authority.
+ * format are not a contract for third parties, so they are never *accepted* locally (issue 3 §6);
+ * `/oauth2/v1/introspect` is the only authority. What can never be one of the tenant's access
+ * tokens is refused before any shared budget is spent (triage.ts, issue 17 item 1).
  */
 import { z } from 'zod';
 import { deepFreeze } from '../internal/deep-freeze';
 import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
 import { OidcError, type OidcErrorCode } from '../errors';
 import { encodeBase64url } from '../internal/base64url';
+import type { JwksRegistry } from '../jwks/jwks-registry';
 import type { Tenant } from '../tenant/tenant';
+import { type SignatureVerifier, webCryptoVerifier } from '../tokens/signature-verifier';
 import { MemoryTtlStore, type TtlStore } from '../ttl-store';
 import { isBearerTokenSyntax } from './token-syntax';
+import { type TriageResult, triageAccessToken } from './triage';
 
 /** An introspection result the SDK accepted: active, issued to this tenant's client, a Bearer access token. */
 export interface ActiveToken {
@@ -39,41 +43,80 @@ export interface IntrospectionCacheOptions {
   store?: TtlStore;
 }
 
-/**
- * Local throttle on introspections of tokens that turn out not to be usable (catalogue IN-08, RFC
- * 7662 §4: an un-throttled introspection endpoint lets an attacker fish for valid tokens, and every
- * call spends the org-wide Okta rate limit). A token bucket per tenant (issuer + client id): a call
- * that would reach Okta takes one token, and gets it back when Okta answers that the token is active
- * and ours, so real traffic costs nothing; cached answers and calls that join an in-flight one cost
- * nothing either. With the bucket empty, calls that would reach Okta fail fast with
- * `ERR_OIDC_RATE_LIMITED` (503 with `Retry-After`) without contacting it.
- */
-export interface IntrospectionThrottleOptions {
-  /** Sustained rate, per second per tenant, of Okta calls for tokens that are not accepted. Default 50. */
+/** One token bucket's shape: a sustained rate and a burst (the bucket size). */
+export interface IntrospectionBucketOptions {
+  /** Sustained rate, per second, of Okta calls for tokens that are not accepted. */
   ratePerSec?: number;
-  /** Such calls allowed at once before the sustained rate applies (bucket size). Default 100. */
+  /** Such calls allowed at once before the sustained rate applies (bucket size). */
   burst?: number;
 }
 
+/**
+ * Local throttle on introspections of tokens that turn out not to be usable (catalogue IN-08, RFC
+ * 7662 §4: an un-throttled introspection endpoint lets an attacker fish for valid tokens, and every
+ * call spends the org-wide Okta rate limit). Two token buckets (issue 17 item 1, SA-01):
+ *
+ * - **per caller** (tenant + the caller's address, when the flow layer passes one): a call that
+ *   would reach Okta first takes a token here, so one address cannot drain the tenant's budget.
+ *   Empty → `ERR_OIDC_RATE_LIMITED` with status **429** and `details.reason: 'caller-throttle'`.
+ * - **per tenant**: then a token from the tenant's bucket. Empty → `ERR_OIDC_RATE_LIMITED` (503,
+ *   Okta cannot be asked for this tenant now) with `details.reason: 'introspection-throttle'`.
+ *
+ * An active answer gives both tokens back, so real traffic costs nothing; cached answers, calls
+ * that join an in-flight one and tokens whose signature verified with a published key of the org
+ * (triage `verified`) take nothing at all. Refused calls never reach Okta.
+ */
+export interface IntrospectionThrottleOptions extends IntrospectionBucketOptions {
+  /** Per tenant: default `ratePerSec` 50, `burst` 100. */
+  ratePerSec?: number;
+  burst?: number;
+  /** Per caller within a tenant: default `{ ratePerSec: 2, burst: 20 }`; `false` turns it off. */
+  perCaller?: IntrospectionBucketOptions | false;
+}
+
+/** Per-call options of {@link Introspector.introspect}. */
+export interface IntrospectOptions {
+  /**
+   * Who presented the token, e.g. the client's address (`req.ip` after the framework's trust-proxy
+   * rules). Keys the per-caller bucket; without it only the tenant bucket applies. Never logged
+   * or put in an error.
+   */
+  caller?: string;
+}
+
 export interface IntrospectorDeps extends AuthenticatedPostDeps {
-  /** `false` or absent: every call goes to Okta (single-flight still applies). */
+  /** Absent or `{}`: the default cache (maxTtlSec 60, negativeTtlSec 10, bounded memory). `false`: every call goes to Okta (single-flight still applies). */
   cache?: IntrospectionCacheOptions | false;
-  /** `false` turns the local throttle off (not recommended). Default `{ ratePerSec: 50, burst: 100 }`. */
+  /** `false` turns the local throttle off (not recommended). Default `{ ratePerSec: 50, burst: 100, perCaller: { ratePerSec: 2, burst: 20 } }`. */
   throttle?: IntrospectionThrottleOptions | false;
+  /**
+   * Cheap local triage before any bucket (triage.ts). Default true. `false` is the escape hatch if
+   * Okta changes its access-token format: every syntactically valid token then goes through the
+   * buckets to Okta, as before.
+   */
+  triage?: boolean;
+  /** The client's JWKS registry: triage peeks at it (never fetches); an active token signed with a key it lacks lets it learn the org's keys once. */
+  jwks?: JwksRegistry;
+  /** Signature check for triage. Default {@link webCryptoVerifier}. */
+  verifySignature?: SignatureVerifier;
+  /** Leeway for triage's `exp` check, seconds. Default 30 (the client's `clockToleranceSec`). */
+  clockToleranceSec?: number;
 }
 
 export interface Introspector {
   /**
    * Introspect a bearer access token presented to your API.
    *
-   * @throws OidcError `ERR_OIDC_ACCESS_TOKEN_INVALID` (malformed, no network call; or issued to another
-   *   client, another issuer, not an access token, DPoP-bound), `ERR_OIDC_ACCESS_TOKEN_INACTIVE`
-   *   (inactive or expired), `ERR_OIDC_INTROSPECTION_INVALID` (Okta's answer does not parse),
+   * @throws OidcError `ERR_OIDC_ACCESS_TOKEN_INVALID` (malformed, or refused by triage with
+   *   `details: { reason: 'triage', check }`, no network call; or issued to another client, another
+   *   issuer, not an access token, DPoP-bound), `ERR_OIDC_ACCESS_TOKEN_INACTIVE` (inactive or
+   *   expired), `ERR_OIDC_INTROSPECTION_INVALID` (Okta's answer does not parse),
    *   `ERR_OIDC_UNAVAILABLE` (Okta refused our client authentication), `ERR_OIDC_RATE_LIMITED` with
-   *   `retryAfter` (the local throttle is empty, no network call; catalogue IN-08), and the transport's
-   *   `ERR_OIDC_RATE_LIMITED`, `ERR_OIDC_HTTP_TIMEOUT`, `ERR_OIDC_HTTP_ERROR`.
+   *   `retryAfter` (a local bucket is empty, no network call: 429 for the caller's, 503 for the
+   *   tenant's; catalogue IN-08), and the transport's `ERR_OIDC_RATE_LIMITED`,
+   *   `ERR_OIDC_HTTP_TIMEOUT`, `ERR_OIDC_HTTP_ERROR`.
    */
-  introspect(tenant: Tenant, token: string): Promise<Readonly<ActiveToken>>;
+  introspect(tenant: Tenant, token: string, options?: IntrospectOptions): Promise<Readonly<ActiveToken>>;
   /**
    * Whether this exact token is in the in-process cache of active answers (so it already passed the
    * syntax check). No network call and no tenant check: `introspect` still binds it to its tenant.
@@ -92,6 +135,19 @@ const DEFAULT_NEGATIVE_TTL_SEC = 10;
  */
 const DEFAULT_THROTTLE_RATE_PER_SEC = 50;
 const DEFAULT_THROTTLE_BURST = 100;
+/**
+ * Per-caller defaults: a client that presents 20 tokens Okta has never confirmed, then 2 a second,
+ * is already far outside what one real API client does (a real token is introspected once per
+ * cache lifetime); one address fishing at full speed gets 429s after 20 calls.
+ */
+const DEFAULT_CALLER_RATE_PER_SEC = 2;
+const DEFAULT_CALLER_BURST = 20;
+/** Callers are request input: keys use at most this many characters of one (an IPv6 address is 45). */
+const MAX_CALLER_LENGTH = 256;
+/** An active token signed with a key the JWKS cache lacks makes the introspector fetch the org's keys, at most once per issuer per this long. */
+const LEARN_KEYS_INTERVAL_MS = 5 * 60 * 1000;
+const MAX_LEARNING_ISSUERS = 1000;
+const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 /** Bounds of the in-process hot cache of active tokens (entries; characters of the token keys). */
 const MAX_HOT_TOKENS = 10_000;
 const MAX_HOT_CHARS = 16 * 1024 * 1024;
@@ -100,6 +156,8 @@ const MAX_HOT_CHARS = 16 * 1024 * 1024;
 interface HotEntry {
   /** The whole token: a hit requires equality with it (the map index is only its tail). */
   raw: string;
+  /** The tenant the answer was given for (issue 17 item 17: never shared by records with the same issuer + client id). */
+  tenantId: string;
   issuer: string;
   clientId: string;
   token: ActiveToken;
@@ -140,6 +198,7 @@ const REFUSALS = {
   iss: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token was issued by another authorization server.'],
   token_type: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The token is not a Bearer access token.'],
   not_access_token: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The token is not an access token.'],
+  triage: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token was not issued to this client by its authorization server.'],
   dpop_bound: ['ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is DPoP-bound and cannot be used as a Bearer token.'],
 } as const satisfies Record<string, readonly [OidcErrorCode, string]>;
 type RefusalReason = keyof typeof REFUSALS;
@@ -164,6 +223,12 @@ function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowS
   // Okta reports refresh tokens as token_type "Bearer" too, without iss/jti (catalogue IN-04); with
   // token_type_hint=access_token an access token answer carries iss and jti (or Okta's uid).
   if (body.iss === undefined || (body.jti === undefined && body.uid === undefined)) return refuse('not_access_token');
+  // Okta's /introspect "takes an access, ID, or refresh token" and answers active with the token's
+  // own claims (Okta developer docs, OpenID Connect & OAuth 2.0 API, "/introspect"). An ID token
+  // then has `aud` = the client id, `jti` "ID.…" and no `uid`; an org authorization server access
+  // token has `aud` = the org URL, the issuer (issue 17 item 11, SA-11; RFC 9068 §4 and RFC 8725
+  // §3.11: a token meant for one purpose must not be accepted for another).
+  if (notAnAccessToken(tenant, body)) return refuse('not_access_token');
   // The token reached us through `Authorization: Bearer`; a DPoP-bound token (token_type "DPoP" or a
   // cnf.jkt confirmation) needs a proof-of-possession check this API does not do (RFC 9449 §7.2,
   // catalogue IN-10), so it is refused rather than accepted as a bearer token.
@@ -175,6 +240,17 @@ function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowS
   }
   if (body.exp !== undefined && body.exp <= nowSec) return refuse('expired');
   return { active: true, token: { ...body, active: true, client_id: body.client_id } };
+}
+
+/** An ID token's introspection answer, or an audience an org authorization server access token never has. */
+function notAnAccessToken(tenant: Tenant, body: z.infer<typeof introspectionResponse>): boolean {
+  if (body.jti?.startsWith('ID.')) return true;
+  if (body.aud === undefined) return false;
+  const audiences = typeof body.aud === 'string' ? [body.aud] : body.aud;
+  if (audiences.includes(tenant.clientId)) return true;
+  // The org AS always names the org as the audience; a custom authorization server names its own
+  // (api://default…), which the custom profile accepts.
+  return tenant.profile === 'oin' && (audiences.length === 0 || audiences.some((aud) => aud !== tenant.issuer));
 }
 
 async function sha256Base64url(input: string): Promise<string> {
@@ -202,16 +278,16 @@ function positiveNumber(value: unknown, fallback: number, field: string, integer
   return value;
 }
 
+/** A bucket set that never refuses (a throttle turned off). */
+const UNTHROTTLED = { take: (_key: string): number | undefined => undefined, give: (_key: string): void => {} };
+
 interface Bucket {
   tokens: number;
   at: number; // ms, when `tokens` was last brought up to date
 }
 
-/** Per-tenant token buckets for {@link IntrospectionThrottleOptions}. */
-function createThrottle(options: IntrospectionThrottleOptions | false | undefined, now: () => number) {
-  if (options === false) return { take: (_key: string): number | undefined => undefined, give: (_key: string): void => {} };
-  const rate = positiveNumber(options?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'ratePerSec', false);
-  const burst = positiveNumber(options?.burst, DEFAULT_THROTTLE_BURST, 'burst', true);
+/** Token buckets by key (tenant, or tenant + caller) for {@link IntrospectionThrottleOptions}. */
+function createBuckets(rate: number, burst: number, now: () => number) {
   const buckets = new Map<string, Bucket>();
 
   const refill = (bucket: Bucket, t: number) => {
@@ -261,13 +337,17 @@ function createThrottle(options: IntrospectionThrottleOptions | false | undefine
  *
  * - Malformed input (empty, over 8 KiB, not RFC 6750 `b64token`) is refused without a network call.
  * - POSTs `token` + `token_type_hint=access_token` with the tenant's client authentication.
+ * - Triage (triage.ts): tokens that can never be this tenant's access tokens are refused with no
+ *   network call and no bucket spent; a token whose signature verifies with a cached published key
+ *   goes to Okta unthrottled; the rest ("plausible") pay the buckets.
  * - Single-flight per (tenant, token): concurrent calls for one unseen token make one request.
- * - Optional cache keyed by SHA-256 of issuer, client id and token (the raw token is never a key):
- *   positive entries live min(`exp` − now, `maxTtlSec`), negative ones `negativeTtlSec`.
+ * - A cache (on by default) keyed by SHA-256 of tenant id, issuer, client id and token (the raw
+ *   token is never a key): positive entries live min(`exp` − now, `maxTtlSec`), negative ones
+ *   `negativeTtlSec`. A token revoked at Okta stays usable here for up to `maxTtlSec` (60 s).
  * - Store errors degrade to "no cache" (the result then comes from Okta): never fail open.
- * - A per-tenant token bucket bounds the Okta calls for tokens that are not accepted
- *   ({@link IntrospectionThrottleOptions}, catalogue IN-08): when it is empty, calls that would reach
- *   Okta fail with `ERR_OIDC_RATE_LIMITED` and `retryAfter`, no network call.
+ * - A per-caller and a per-tenant token bucket bound the Okta calls for tokens that are not
+ *   accepted ({@link IntrospectionThrottleOptions}, catalogue IN-08): when one is empty, calls that
+ *   would reach Okta fail with `ERR_OIDC_RATE_LIMITED` and `retryAfter`, no network call.
  *
  * @example
  * ```ts
@@ -276,7 +356,9 @@ function createThrottle(options: IntrospectionThrottleOptions | false | undefine
  * ```
  */
 export function createIntrospector(deps: IntrospectorDeps): Introspector {
-  const cacheOptions = deps.cache === false || deps.cache === undefined ? undefined : deps.cache;
+  // On by default (issue 17 item 1): without it every request of a real token spends the tenant's
+  // budget and an Okta call, so a flood of fishing tokens starves real ones.
+  const cacheOptions = deps.cache === false ? undefined : (deps.cache ?? {});
   const cache = cacheOptions
     ? {
         maxTtlSec: positiveInteger(cacheOptions.maxTtlSec, DEFAULT_MAX_TTL_SEC, 'maxTtlSec'),
@@ -286,11 +368,42 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     : undefined;
   const postDeps: AuthenticatedPostDeps = { transport: deps.transport, now: deps.now, ...(deps.dpop ? { dpop: deps.dpop } : {}) };
   const inFlight = new Map<string, Promise<Verdict>>();
-  const throttle = createThrottle(deps.throttle, deps.now);
+  const throttleOptions = deps.throttle;
+  const tenantBuckets =
+    throttleOptions === false
+      ? UNTHROTTLED
+      : createBuckets(
+          positiveNumber(throttleOptions?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'ratePerSec', false),
+          positiveNumber(throttleOptions?.burst, DEFAULT_THROTTLE_BURST, 'burst', true),
+          deps.now,
+        );
+  const perCaller = throttleOptions === false ? false : (throttleOptions?.perCaller ?? {});
+  const callerBuckets =
+    perCaller === false
+      ? UNTHROTTLED
+      : createBuckets(
+          positiveNumber(perCaller.ratePerSec, DEFAULT_CALLER_RATE_PER_SEC, 'perCaller.ratePerSec', false),
+          positiveNumber(perCaller.burst, DEFAULT_CALLER_BURST, 'perCaller.burst', true),
+          deps.now,
+        );
+  const triageDeps =
+    deps.triage === false
+      ? undefined
+      : {
+          ...(deps.jwks ? { jwks: deps.jwks } : {}),
+          verifySignature: deps.verifySignature ?? webCryptoVerifier,
+          now: deps.now,
+          clockToleranceSec: deps.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
+        };
+  /** issuer → when the introspector last asked the registry for a key an active token named. */
+  const learning = new Map<string, number>();
 
-  // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another.
+  // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another,
+  // not even for a second record with the same issuer and client id (issue 17 item 17, SA-17: a
+  // squatter record with a wrong secret must not be answered from acme's entry).
+  const tenantScope = (tenant: Tenant) => `${tenant.id}\n${tenant.issuer}\n${tenant.clientId}`;
   const cacheKey = async (tenant: Tenant, token: string) =>
-    `oin-oidc:introspection:${await sha256Base64url(`${tenant.issuer}\n${tenant.clientId}\n${token}`)}`;
+    `oin-oidc:introspection:${await sha256Base64url(`${tenantScope(tenant)}\n${token}`)}`;
 
   async function readCache(key: string, tenant: Tenant): Promise<Verdict | undefined> {
     if (!cache) return undefined;
@@ -355,11 +468,66 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     return judge(tenant, parsed.data, Math.floor(deps.now() / 1000));
   }
 
-  async function resolve(tenant: Tenant, token: string): Promise<Verdict> {
+  /**
+   * Take the tokens a call to Okta costs: the caller's, then the tenant's. Returns the keys to
+   * refund when the answer is active; throws when a bucket is empty (nothing left taken).
+   */
+  function pay(tenant: Tenant, caller: string | undefined): { tenantKey: string; callerKey: string | undefined } {
+    const callerKey = caller === undefined || caller.length === 0 ? undefined : `${tenant.id}\n${caller.slice(0, MAX_CALLER_LENGTH)}`;
+    if (callerKey !== undefined) {
+      const retryAfter = callerBuckets.take(callerKey);
+      if (retryAfter !== undefined) {
+        // 429, not the code's 503: this caller is rate limited; Okta and other callers are fine.
+        throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens from this caller; retry after ${retryAfter} s`, {
+          status: 429,
+          retryAfter,
+          details: { reason: 'caller-throttle', tenantId: tenant.id },
+        });
+      }
+    }
+    const tenantKey = tenantScope(tenant);
+    const retryAfter = tenantBuckets.take(tenantKey);
+    if (retryAfter !== undefined) {
+      // No call is made: the caller's token goes back (its budget is for calls that reach Okta).
+      if (callerKey !== undefined) callerBuckets.give(callerKey);
+      throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens for this tenant; retry after ${retryAfter} s`, {
+        retryAfter,
+        details: { reason: 'introspection-throttle', tenantId: tenant.id },
+      });
+    }
+    return { tenantKey, callerKey };
+  }
+
+  /**
+   * An active token named a key the JWKS cache does not hold (no set cached yet, as on an API that
+   * never signs anyone in, or Okta signs access tokens with a key the cache has not seen): ask the
+   * registry for it, at most once per issuer per {@link LEARN_KEYS_INTERVAL_MS}. Only a token Okta
+   * just confirmed active gets here, so an attacker cannot make it spend the issuer's refetch
+   * budget (issue 17 item 9); once the keys are cached, later tokens signed with them triage as
+   * `verified` and skip the buckets. Awaited (one request every few minutes waits for one `/keys`
+   * fetch) so that what the next token meets does not depend on a race.
+   */
+  async function learnKey(tenant: Tenant, kid: string | undefined): Promise<void> {
+    const jwks = deps.jwks;
+    if (jwks === undefined || kid === undefined || triageDeps === undefined) return;
+    const t = deps.now();
+    const last = learning.get(tenant.issuer);
+    if (last !== undefined && t - last < LEARN_KEYS_INTERVAL_MS) return;
+    if (learning.size >= MAX_LEARNING_ISSUERS) learning.clear();
+    learning.set(tenant.issuer, t);
+    try {
+      // The front channel's budget (tokens anyone can present), never the one sign-ins from /token rely on.
+      await jwks.getKey(tenant.issuer, tenant.endpoints.jwks, { alg: 'RS256', kid }, { channel: 'front' });
+    } catch {
+      // The key is not published (Okta before March 2024), or /keys failed: tokens stay `plausible`.
+    }
+  }
+
+  async function resolve(tenant: Tenant, token: string, triaged: TriageResult | undefined, caller: string | undefined): Promise<Verdict> {
     // Single flight, joined before any await: keyed by the raw token in memory (held only while
     // the call is in flight, never stored), not by the cache key, whose SHA-256 is asynchronous:
     // a caller whose digest finished after the first call had settled would call Okta again.
-    const flightKey = `${tenant.issuer}\n${tenant.clientId}\n${token}`;
+    const flightKey = `${tenantScope(tenant)}\n${token}`;
     const pending = inFlight.get(flightKey);
     if (pending) return pending;
     // Registered synchronously (no await between the check and the set), so every concurrent
@@ -369,20 +537,18 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       const cached = await readCache(key, tenant);
       if (cached) return cached;
       // A call that reaches Okta is paid for up front and refunded when the token proves active
-      // (catalogue IN-08): a flood of random tokens drains the tenant's bucket and is then refused
+      // (catalogue IN-08): a flood of unknown tokens drains the buckets and is then refused
       // locally, while real tokens, and cached answers, cost nothing. Paying before the call keeps
-      // concurrent fishing within the bucket too.
-      const bucketKey = `${tenant.issuer}\n${tenant.clientId}`;
-      const retryAfter = throttle.take(bucketKey);
-      if (retryAfter !== undefined) {
-        throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens for this tenant; retry after ${retryAfter} s`, {
-          retryAfter,
-          details: { reason: 'introspection-throttle', tenantId: tenant.id },
-        });
-      }
+      // concurrent fishing within the buckets too. A token whose signature verified with a key the
+      // org publishes can only come from Okta: it pays nothing (SA-01).
+      const paid = triaged?.class === 'verified' ? undefined : pay(tenant, caller);
       const askedAt = deps.now();
       const verdict = await ask(tenant, token);
-      if (verdict.active) throttle.give(bucketKey);
+      if (verdict.active && paid !== undefined) {
+        tenantBuckets.give(paid.tenantKey);
+        if (paid.callerKey !== undefined) callerBuckets.give(paid.callerKey);
+      }
+      if (verdict.active && triaged?.class === 'plausible') await learnKey(tenant, triaged.kid);
       await writeCache(key, verdict);
       if (verdict.active) rememberHot(tenant, token, verdict.token, askedAt);
       return verdict;
@@ -402,8 +568,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
    * characters (cheap to hash) and matched on the whole token (`===`): a token that only shares the
    * tail is a miss. Only tokens that passed the syntax check are stored, so a hit skips it. An entry lives no longer than the
    * positive cache allows, counted from the start of the Okta call (min(maxTtlSec, exp), IN-06),
-   * answers only for the issuer and client it was asked for (MT-06), and `forget` drops it. Only
-   * with a cache configured: without one, every request still goes to Okta.
+   * answers only for the tenant, issuer and client it was asked for (MT-06, SA-17), and `forget`
+   * drops it. Only with a cache configured: without one, every request still goes to Okta.
    */
   const hot = cache ? new Map<string, HotEntry>() : undefined;
   let hotChars = 0;
@@ -422,7 +588,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     const index = hotIndex(token);
     const previous = hot.get(index);
     if (previous !== undefined) dropHot(previous.raw);
-    hot.set(index, { raw: token, issuer: tenant.issuer, clientId: tenant.clientId, token: deepFreeze(active), until });
+    hot.set(index, { raw: token, tenantId: tenant.id, issuer: tenant.issuer, clientId: tenant.clientId, token: deepFreeze(active), until });
     hotChars += token.length;
     for (const entry of hot.values()) {
       if (hot.size <= MAX_HOT_TOKENS && hotChars <= MAX_HOT_CHARS) break;
@@ -431,16 +597,29 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   return {
-    async introspect(tenant, token) {
+    async introspect(tenant, token, options) {
       const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
       if (warm !== undefined && warm.raw === token) {
         if (deps.now() >= warm.until) dropHot(token);
-        else if (warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return warm.token;
+        else if (warm.tenantId === tenant.id && warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return warm.token;
       }
       if (!isBearerTokenSyntax(token)) {
         throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
       }
-      const verdict = await resolve(tenant, token);
+      let triaged: TriageResult | undefined;
+      if (triageDeps !== undefined) {
+        const result = triageAccessToken(triageDeps, tenant, token);
+        triaged = result instanceof Promise ? await result : result;
+        if (triaged.class === 'junk' || triaged.class === 'forged') {
+          // Refused here: no Okta call, no bucket, no cache entry. Caching junk would let a flood of
+          // distinct junk push real answers out of a bounded store, and re-triage costs less than
+          // the SHA-256 and store read a cache lookup does.
+          const message = triaged.code === 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' ? REFUSALS.expired[1] : REFUSALS.triage[1];
+          throw new OidcError(triaged.code, message, { details: { reason: 'triage', check: triaged.check } });
+        }
+      }
+      const caller = typeof options?.caller === 'string' ? options.caller : undefined;
+      const verdict = await resolve(tenant, token, triaged, caller);
       if (!verdict.active) throw refusalError(verdict.reason);
       // Shared by concurrent callers (single flight) and by the hot cache: frozen, never copied.
       return deepFreeze(verdict.token);
