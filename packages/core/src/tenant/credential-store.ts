@@ -29,7 +29,10 @@ export function isCredentialStore(value: unknown): value is CredentialStore {
 
 /**
  * An in-memory {@link CredentialStore}: two maps, so `get` and `findByIssuer` are O(1).
- * Records are validated when they enter.
+ * Records are validated when they enter. Ids are unique, and so is each (issuer, client id) pair:
+ * Okta gives every app instance its own client id, so a second record with the same pair is a
+ * mistake or a squatter (issue 17 item 17, SA-17). It would make IdP-initiated sign-ins of the
+ * real tenant ambiguous, and let a record with a wrong secret claim the real tenant's tokens.
  */
 export class MemoryCredentialStore implements CredentialStore {
   readonly #byId = new Map<string, Tenant>();
@@ -52,6 +55,9 @@ export class MemoryCredentialStore implements CredentialStore {
 
   async put(record: TenantRecord): Promise<Tenant> {
     const tenant = parseTenant(record);
+    // Checked before anything is removed: a refused put leaves the store as it was. Replacing a
+    // record under its own id with the same issuer and client id is fine (the clash is with itself).
+    this.#refuseDuplicateClient(tenant);
     this.#remove(tenant.id);
     this.#insert(tenant);
     return tenant;
@@ -70,10 +76,25 @@ export class MemoryCredentialStore implements CredentialStore {
     return this.#byId.size;
   }
 
+  /** Refuse `tenant` when another record (another id) holds its issuer and client id. */
+  #refuseDuplicateClient(tenant: Tenant): void {
+    const found = this.#byIssuer.get(tenant.issuer);
+    if (found === undefined) return;
+    const other = (isTenantList(found) ? found : [found]).find((t) => t.clientId === tenant.clientId && t.id !== tenant.id);
+    if (other === undefined) return;
+    // Names the field and the other record's id (configuration, not a secret); never a secret.
+    throw new OidcError(
+      'ERR_OIDC_INVALID_TENANT',
+      `Tenant "${tenant.id}": clientId is already registered for this issuer by tenant "${other.id}"`,
+      { details: { field: 'clientId', tenantId: tenant.id, otherTenantId: other.id } },
+    );
+  }
+
   #insert(tenant: Tenant): void {
     if (this.#byId.has(tenant.id)) {
       throw new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant "${tenant.id}": id is used by more than one record`, { details: { field: 'id' } });
     }
+    this.#refuseDuplicateClient(tenant);
     this.#byId.set(tenant.id, tenant);
     const found = this.#byIssuer.get(tenant.issuer);
     // Arrays are replaced, never mutated: a list handed out by findByIssuer stays as it was.

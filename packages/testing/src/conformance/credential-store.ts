@@ -121,6 +121,36 @@ export function describeCredentialStoreConformance(name: string, factory: () => 
       expect(await store.list()).toEqual([]);
     });
 
+    it(`refuses a second record with the same issuer and client id, naming the other tenant, never a secret (SA-17) (${name})`, async () => {
+      // Okta gives every app instance its own client id: a second record with the same pair is a
+      // mistake or a squatter that would make IdP-initiated sign-ins ambiguous and could claim the
+      // first tenant's tokens with a wrong secret (issue 17 item 17).
+      const store = await fresh();
+      await store.put(record('acme', orgA));
+      const squatter = record('squatter', orgA, { clientId: '0oa-acme', clientSecrets: [{ value: 'squatter-secret-value', active: true }] });
+      const error = await store.put(squatter).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isOidcError(error), 'expected an OidcError for a duplicate (issuer, client id)').toBe(true);
+      expect(error).toMatchObject({ code: 'ERR_OIDC_INVALID_TENANT' });
+      const text = `${(error as Error).message} ${JSON.stringify((error as { details?: unknown }).details ?? {})}`;
+      expect(text).toContain('acme');
+      expect(text).toMatch(/clientId/);
+      expect(text).not.toContain('squatter-secret-value');
+      expect(text).not.toContain('secret-acme-new');
+      expect(await store.get('squatter')).toBeUndefined();
+      expect((await store.findByIssuer(orgA)).map((t) => t.id)).toEqual(['acme']);
+      // A record that moves onto the pair is refused too, and stays as it was.
+      await store.put(record('other', orgA));
+      await expect(store.put(record('other', orgA, { clientId: '0oa-acme' }))).rejects.toMatchObject({ code: 'ERR_OIDC_INVALID_TENANT' });
+      expect((await store.get('other'))?.clientId).toBe('0oa-other');
+      // The same client id at another issuer is another app, and replacing a record in place is fine.
+      await store.put(record('acme-b', orgB, { clientId: '0oa-acme' }));
+      await store.put(record('acme', orgA, { redirectUris: ['https://app.example.com/auth/callback2'] }));
+      expect((await store.get('acme'))?.redirectUris).toEqual(['https://app.example.com/auth/callback2']);
+    });
+
     it(`keeps rotated secrets in order, active first (${name})`, async () => {
       const store = await fresh();
       await store.put({ ...record('a1', orgA), clientSecrets: [{ value: 'old', active: false }, { value: 'new', active: true }] });
