@@ -14,8 +14,15 @@ export function mountWith(framework: typeof express): AdapterMount {
     router.get('/me', auth.requiresAuth(), (req, res) => void res.json({ tenant: req.oidc.tenant, sub: req.oidc.session?.sub, claims: req.oidc.user }));
     router.get('/api/me', auth.requireAccessToken(), (req, res) => {
       const token = req.oidc.accessToken;
-      res.json({ tenant: req.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope });
+      res.json({ tenant: req.oidc.accessTokenTenant, sessionTenant: req.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope });
     });
+    router.get('/api/acme', auth.requireAccessToken({ tenantId: 'acme' }), (req, res) => {
+      const token = req.oidc.accessToken;
+      res.json({ tenant: req.oidc.accessTokenTenant, sessionTenant: req.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope });
+    });
+    router.get('/whoami', (req, res) => void res.json({ isAuthenticated: req.oidc.isAuthenticated, tenant: req.oidc.tenant, sub: req.oidc.session?.sub, host: req.hostname }));
+    router.get('/cached', (_req, res) => void res.set('Cache-Control', 'public, max-age=3600').type('text').send('cacheable'));
+    router.get('/fresh', (_req, res) => void res.set('Cache-Control', 'no-store, max-age=0').type('text').send('fresh'));
     const app = framework();
     if (trustProxy) app.set('trust proxy', 'loopback');
     app.use(basePath || '/', router);

@@ -13,8 +13,17 @@ describeAdapterConformance('fastify', async ({ authOptions, basePath = '', trust
       }));
       scope.get('/api/me', { preHandler: scope.oidc.requireAccessToken() }, async (request) => {
         const token = request.oidc.accessToken;
-        return { tenant: request.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
+        return { tenant: request.oidc.accessTokenTenant, sessionTenant: request.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
       });
+      scope.get('/api/acme', { preHandler: scope.oidc.requireAccessToken({ tenantId: 'acme' }) }, async (request) => {
+        const token = request.oidc.accessToken;
+        return { tenant: request.oidc.accessTokenTenant, sessionTenant: request.oidc.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
+      });
+      scope.get('/whoami', async (request) => ({
+        isAuthenticated: request.oidc.isAuthenticated, tenant: request.oidc.tenant, sub: request.oidc.session?.sub, host: request.hostname,
+      }));
+      scope.get('/cached', async (_request, reply) => reply.header('Cache-Control', 'public, max-age=3600').type('text/plain').send('cacheable'));
+      scope.get('/fresh', async (_request, reply) => reply.header('Cache-Control', 'no-store, max-age=0').type('text/plain').send('fresh'));
     },
     { prefix: basePath },
   );

@@ -10,10 +10,11 @@ export function mountWith(Framework: typeof Koa): AdapterMount {
     const auth = oidc({ ...authOptions, basePath });
     const requiresAuth = auth.requiresAuth();
     const requireAccessToken = auth.requireAccessToken();
+    const requireAcmeToken = auth.requireAccessToken({ tenantId: 'acme' });
     const app = new Framework();
     app.proxy = trustProxy === true;
     app.use(auth.middleware);
-    // A three-route app without a router dependency.
+    // The conformance routes (MountedAdapter in @oin-oidc/testing/conformance) without a router dependency.
     app.use(async (ctx, next) => {
       if (ctx.method !== 'GET') return next();
       if (ctx.path === `${basePath}/` || (basePath && ctx.path === basePath)) ctx.body = 'public';
@@ -25,8 +26,22 @@ export function mountWith(Framework: typeof Koa): AdapterMount {
       } else if (ctx.path === `${basePath}/api/me`) {
         await requireAccessToken(ctx, async () => {
           const token = ctx.state.oidc?.accessToken;
-          ctx.body = { tenant: ctx.state.oidc?.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
+          ctx.body = { tenant: ctx.state.oidc?.accessTokenTenant, sessionTenant: ctx.state.oidc?.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
         });
+      } else if (ctx.path === `${basePath}/api/acme`) {
+        await requireAcmeToken(ctx, async () => {
+          const token = ctx.state.oidc?.accessToken;
+          ctx.body = { tenant: ctx.state.oidc?.accessTokenTenant, sessionTenant: ctx.state.oidc?.tenant, sub: token?.sub, client_id: token?.client_id, scope: token?.scope };
+        });
+      } else if (ctx.path === `${basePath}/whoami`) {
+        const state = ctx.state.oidc;
+        ctx.body = { isAuthenticated: state?.isAuthenticated, tenant: state?.tenant, sub: state?.session?.sub, host: ctx.hostname };
+      } else if (ctx.path === `${basePath}/cached`) {
+        ctx.set('Cache-Control', 'public, max-age=3600');
+        ctx.body = 'cacheable';
+      } else if (ctx.path === `${basePath}/fresh`) {
+        ctx.set('Cache-Control', 'no-store, max-age=0');
+        ctx.body = 'fresh';
       } else await next();
     });
     const server = createServer(app.callback());
