@@ -10,7 +10,7 @@
  *   const app = express();
  *   if (trustProxy) app.set('trust proxy', 'loopback');
  *   const auth = oidc(authOptions);
- *   // mount auth under basePath, plus GET {basePath}/, /me and /api/me (see AppContract)
+ *   // mount auth under basePath, plus GET {basePath}/, /me, /api/me, /whoami, /cached and /fresh (see MountedAdapter)
  *   const server = app.listen(0, '127.0.0.1');
  *   ...
  *   return { baseUrl: `http://127.0.0.1:${port}`, close: () => ... };
@@ -20,8 +20,10 @@
 import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
-import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, setCookiesOf } from './http';
-import { describeSecurityConformance } from './security';
+import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
+import { describeAuditConformance } from './audit';
+import { describeSecurityConformance, type SecurityContext } from './security';
+import { plausibleForgery } from './tokens';
 
 /** What the suite asks the adapter's test to start. */
 export interface AdapterMountOptions {
@@ -40,8 +42,19 @@ export interface AdapterMountOptions {
 /**
  * A running app. Besides the auth routes (defaults `/auth/*`) it serves, under the base path:
  * - `GET /` public: 200 text;
- * - `GET /me` behind `requiresAuth()`: 200 JSON `{ tenant, sub, claims }`;
- * - `GET /api/me` behind `requireAccessToken()`: 200 JSON `{ tenant, sub, client_id, scope }`.
+ * - `GET /me` behind `requiresAuth()`: 200 JSON `{ tenant, sub, claims }` (the session's);
+ * - `GET /api/me` behind `requireAccessToken()`: 200 JSON `{ tenant, sessionTenant, sub, client_id, scope }`,
+ *   where `tenant` is the bearer token's (`accessTokenTenant`), `sessionTenant` the request
+ *   context's `tenant` (a session cookie sent along, or `undefined`), and `sub`, `client_id`,
+ *   `scope` the token's;
+ * - `GET /api/acme` behind `requireAccessToken({ tenantId: 'acme' })` (an API of one tenant whose URL
+ *   names none): the same JSON as `/api/me`;
+ * - `GET /whoami` with no guard: 200 JSON `{ isAuthenticated, tenant, sub, host }` straight from the
+ *   request context (`req.oidc`, `request.oidc`, `c.get('oidc')`, `ctx.state.oidc`; `sub` is the
+ *   session's) and `host`, the app's own view of the request's host name (Express `req.hostname`,
+ *   Fastify `request.hostname`, Koa `ctx.hostname`, Hono `new URL(c.req.url).hostname`);
+ * - `GET /cached` with no guard: 200 text with `Cache-Control: public, max-age=3600` set by the app;
+ * - `GET /fresh` with no guard: 200 text with `Cache-Control: no-store, max-age=0` set by the app.
  */
 export interface MountedAdapter {
   /** The server's origin, e.g. `http://127.0.0.1:54321` (no base path, no trailing slash). */
@@ -87,6 +100,11 @@ async function bodyOf(response: Response): Promise<string> {
   return response.text();
 }
 
+/** The Okta simplified flow's auto-submitted form: the ID token, posted from the org's origin. */
+function postedByOkta(idToken: string, issuer: string): RequestInit & { headers: Record<string, string> } {
+  return { method: 'POST', body: new URLSearchParams({ id_token: idToken }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(issuer).origin } };
+}
+
 /**
  * Runs the adapter conformance cases. Case names end with ` (${name})`.
  * `mount` is called four times: plain, under `/app`, behind a trusted proxy, and with `responseMode: 'form_post'`.
@@ -114,12 +132,15 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
 
     async function start(basePath: string, trustProxy: boolean, extra: Partial<OidcAuthOptions> = {}): Promise<App> {
       const store = createMemoryCredentialStore();
+      const { client, ...rest } = extra;
       const authOptions: OidcAuthOptions = {
         store,
         session: { secret: SESSION_SECRET, rollingSec: ROLLING_SEC },
         tenant: 'query',
-        client: { now: () => Date.now() + clockOffsetMs },
-        ...extra,
+        // The emulator runs on 127.0.0.1: loopback issuers are refused unless allowed (catalogue SA-12).
+        // `extra.client` adds to these (its own clock, a verifier, a short timeout), it does not replace them.
+        client: { now: () => Date.now() + clockOffsetMs, allowLoopbackIssuers: true, ...client },
+        ...rest,
       };
       const mounted = await mount({ authOptions, basePath, trustProxy });
       const origin = mounted.baseUrl.replace(/\/+$/, '');
@@ -144,7 +165,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       sub = await start('/app', false);
       proxied = await start('', true);
       formPost = await start('', false, { responseMode: 'form_post' });
-      ownVerifier = await start('', false, { client: { now: () => Date.now() + clockOffsetMs, verifySignature: countingVerifier } });
+      ownVerifier = await start('', false, { client: { verifySignature: countingVerifier } });
       const apps = [plain, sub, proxied, formPost, ownVerifier];
       // One org holding two instances of the app, and a second org (issue 4 §6).
       const client = (id: TenantId, tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post') => ({
@@ -460,13 +481,14 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     it(t('simplified flow: a POSTed ID token signs in once, for a tenant that allows it'), async () => {
       const { fields } = await globexOrg.control.simplifiedSignIn(CLIENTS.globex.clientId);
       const b = plain.browser();
-      const response = await b.fetch(plain.url('/auth/callback'), form({ id_token: fields.id_token }));
+      // Okta's auto-submitting page posts from the org's origin; browsers send it as Origin (SA-04).
+      const response = await b.fetch(plain.url('/auth/callback'), postedByOkta(fields.id_token, globexOrg.issuer));
       expect(response.status).toBe(302);
       expectNoStore(response);
       const me = await b.fetch(plain.url('/me'), { headers: { accept: 'application/json' } });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { tenant: string }).tenant).toBe('globex');
-      const replay = await plain.browser().fetch(plain.url('/auth/callback'), form({ id_token: fields.id_token }));
+      const replay = await plain.browser().fetch(plain.url('/auth/callback'), postedByOkta(fields.id_token, globexOrg.issuer));
       expect(replay.status).toBe(400);
       expect(await bodyOf(replay)).toContain('ERR_OIDC_ID_TOKEN_REPLAYED');
       expectNoSession(replay);
@@ -474,7 +496,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
 
     it(t('simplified flow is refused for a tenant that does not allow it'), async () => {
       const { fields } = await acmeOrg.control.simplifiedSignIn(CLIENTS.acme.clientId);
-      const response = await plain.browser().fetch(plain.url('/auth/callback'), form({ id_token: fields.id_token }));
+      const response = await plain.browser().fetch(plain.url('/auth/callback'), postedByOkta(fields.id_token, acmeOrg.issuer));
       expect(response.status).toBe(400);
       expect(await bodyOf(response)).toContain('ERR_OIDC_SIMPLIFIED_FLOW_DISABLED');
       expectNoSession(response);
@@ -526,7 +548,9 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
 
     it(t('logout clears the session and redirects to Okta with id_token_hint'), async () => {
       const { b } = await signIn(plain, 'acme');
-      const response = await b.fetch(plain.url('/auth/logout'));
+      // The app's own sign-out link (a browser sends Sec-Fetch-Site: same-origin): only then is the
+      // Okta session ended too (SA-06).
+      const response = await b.fetch(plain.url('/auth/logout'), { headers: sameOriginHeaders(plain.origin) });
       expect(response.status).toBe(302);
       expectNoStore(response);
       const target = new URL(response.headers.get('location') ?? '');
@@ -607,7 +631,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
 
     it(t('requireAccessToken: an inactive token → 401 ERR_OIDC_ACCESS_TOKEN_INACTIVE'), async () => {
       const response = await plain.browser().fetch(`${plain.url('/api/me')}?tenant=acme`, {
-        headers: { accept: 'application/json', authorization: 'Bearer not-a-token-okta-knows' },
+        // A token only Okta can judge (a random string is refused before any introspection, SA-01).
+        headers: { accept: 'application/json', authorization: `Bearer ${plausibleForgery(acmeOrg.issuer, CLIENTS.acme.clientId)}` },
       });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate') ?? '').toMatch(/^Bearer.*invalid_token/);
@@ -703,9 +728,10 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       expect(new URL(done.headers.get('location') ?? '', 'https://app.example').pathname).toBe('/reports');
     });
 
-    // --- the security catalogue and Okta faults (issue 5 §1, §4) -----------------------------
-    describeSecurityConformance({
+    // --- the security catalogue and Okta faults (issue 5 §1, §4), the audit's findings (issue 17) ---
+    const shared: SecurityContext = {
       t,
+      rollingSec: ROLLING_SEC,
       apps: () => ({ plain, sub, proxied, formPost }),
       orgs: () => ({ acme: acmeOrg, globex: globexOrg }),
       start,
@@ -718,6 +744,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       signIn,
       clients: CLIENTS,
       users: { acme: USER, globex: GLOBEX_USER, large: LARGE_USER },
-    });
+    };
+    describeSecurityConformance(shared);
+    describeAuditConformance(shared);
   });
 }

@@ -109,3 +109,88 @@ export async function rawRequest(origin: string, head: string): Promise<number> 
     socket.on('close', () => reject(new Error('connection closed without a status line')));
   });
 }
+
+/** What a browser adds to a request the app's own page makes (Fetch Metadata, W3C §2.1; `Origin`, RFC 6454 §7). */
+export function sameOriginHeaders(origin: string): Record<string, string> {
+  return { 'sec-fetch-site': 'same-origin', origin };
+}
+
+/**
+ * The "Switch account?" page (409) a sign-in over another tenant's or user's session answers
+ * (catalogue SA-13): its forms' action and the confirmation value they post as `oin_switch`.
+ */
+export function switchFormOf(html: string): { action: string; value: string } | undefined {
+  const action = /<form method="post" action="([^"]*)"/.exec(html)?.[1];
+  const value = /name="oin_switch" value="([^"]+)"/.exec(html)?.[1];
+  if (action === undefined || value === undefined) return undefined;
+  return { action: action.replaceAll('&amp;', '&'), value };
+}
+
+/** The POST one of the switch page's buttons sends (`continue` or `cancel`), with `headers` added. */
+export function switchDecision(value: string, decision: 'continue' | 'cancel', headers: Record<string, string>): RequestInit & { headers: Record<string, string> } {
+  const init = form({ oin_switch: value, oin_decision: decision });
+  return { ...init, headers: { ...init.headers, ...headers } };
+}
+
+/**
+ * Press a button of the switch page `page` (a 409 response, body not read yet) in browser `b`:
+ * a POST to the page's form action on `origin`, by default from the app's own page.
+ */
+export async function answerSwitch(
+  b: Browser,
+  origin: string,
+  page: Response,
+  decision: 'continue' | 'cancel',
+  headers: Record<string, string> = sameOriginHeaders(origin),
+): Promise<Response> {
+  const html = await page.text();
+  const switchForm = switchFormOf(html);
+  if (page.status !== 409 || switchForm === undefined) throw new Error(`expected the switch-account page (409), got ${page.status}: ${html.slice(0, 200)}`);
+  return b.fetch(new URL(switchForm.action, origin), switchDecision(switchForm.value, decision, headers));
+}
+
+/** An answer read by {@link hostRequest}. */
+export interface RawResponse {
+  status: number;
+  /** Lower-cased header names; `set-cookie` is in {@link setCookies}. */
+  headers: Record<string, string>;
+  setCookies: SetCookie[];
+  body: string;
+}
+
+/**
+ * One request with a `Host` header of the caller's choosing (fetch never sends one): for host-based
+ * tenants, where the host a request names is the tenant. Cookies come from and go to `jar`, like
+ * {@link browser}; redirects are not followed.
+ */
+export async function hostRequest(
+  origin: string,
+  target: string,
+  options: { host: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; jar?: CookieJar },
+): Promise<RawResponse> {
+  const { request } = await import('node:http');
+  const { hostname, port } = new URL(origin);
+  const headers: Record<string, string> = { ...options.headers, host: options.host };
+  const cookie = options.jar?.header();
+  if (cookie !== undefined && headers['cookie'] === undefined) headers['cookie'] = cookie;
+  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port: Number(port), path: target, method: options.method ?? 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const setCookies = (res.headers['set-cookie'] ?? []).map(parseSetCookie);
+        for (const c of setCookies) {
+          if (c.deletes) options.jar?.cookies.delete(c.name);
+          else options.jar?.cookies.set(c.name, c.value);
+        }
+        const flat: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) if (name !== 'set-cookie' && value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+        resolve({ status: res.statusCode ?? 0, headers: flat, setCookies, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}

@@ -12,15 +12,19 @@ import { createMemoryCredentialStore, createOidcClient, type OidcAuthOptions, ty
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
 import type { App, TenantId } from './adapter';
-import { type Browser, CookieJar, form, type SetCookie, setCookiesOf } from './http';
+import { answerSwitch, type Browser, CookieJar, form, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
+import { junkTokens, plausibleForgery } from './tokens';
 
-/** What `describeAdapterConformance` shares with these cases (its apps are started in its beforeAll). */
+/** What `describeAdapterConformance` shares with these cases and the audit's (its apps are started in its beforeAll). */
 export interface SecurityContext {
   t(title: string): string;
+  /** The apps' idle session lifetime (`session.rollingSec`); a session is re-issued once less than half is left. */
+  rollingSec: number;
   apps(): { plain: App; sub: App; proxied: App; formPost: App };
   orgs(): { acme: OktaOrg; globex: OktaOrg };
   start(basePath: string, trustProxy: boolean, extra?: Partial<OidcAuthOptions>): Promise<App>;
   record(app: App, id: TenantId, issuer: string, extra?: Partial<TenantRecord>): TenantRecord;
+  /** Shift every app's clock (`client.now`) by `ms` from now on; 0 puts it back. */
   setClockOffset(ms: number): void;
   login(app: App, b: Browser, query: Record<string, string>): Promise<{ response: Response; authorize: URL }>;
   callback(b: Browser, request: CallbackRequest, options?: { jar?: CookieJar; headers?: Record<string, string> }): Promise<Response>;
@@ -125,6 +129,12 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
     allow?: Partial<Record<EmulatorEndpoint, boolean>>;
     /** The browser carried a transaction cookie, which must be deleted. */
     txDeleted?: boolean;
+    /**
+     * The browser's transaction cookies are neither set nor deleted: a callback that names no
+     * transaction it holds (a forged or missing state, a request that does not parse) consumes
+     * none, so the logins in flight survive it (catalogue SA-08).
+     */
+    txKept?: boolean;
     /** Text that must not be reflected (besides `<script`). */
     notReflected?: string[];
   }
@@ -142,6 +152,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
     expect(cookiesSet(response).filter((c) => SESSION_COOKIE.test(c.name))).toEqual([]);
     expect(cookiesSet(response).filter((c) => TX_COOKIE.test(c.name))).toEqual([]);
     if (expected.txDeleted) expect(setCookiesOf(response).some((c) => c.deletes && TX_COOKIE.test(c.name))).toBe(true);
+    if (expected.txKept) expect(setCookiesOf(response).filter((c) => TX_COOKIE.test(c.name)).map((c) => c.name)).toEqual([]);
     expect(response.headers.get('location')).toBeNull();
     if (expected.before) expectNoOktaCall(expected.before, expected.allow);
     await expectServing(app);
@@ -237,7 +248,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectServing(plain);
     });
 
-    it(t('AR-07/TP-05: login returnTo open-redirect payloads never leave the origin after sign-in'), async () => {
+    it(t('AR-07/TP-05/SA-10: login returnTo open-redirect payloads (those that normalise to //evil.com too) never leave the origin after sign-in'), async () => {
       const { plain } = apps();
       for (const payload of OPEN_REDIRECT_PAYLOADS) {
         const { response } = await ctx.signIn(plain, 'acme', { returnTo: payload });
@@ -264,7 +275,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectRejected(plain, twice, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before });
     });
 
-    it(t('AR-09: two logins in flight in one browser (two tabs, two tenants) both complete, never crossed'), async () => {
+    it(t('AR-09/SA-13: two logins in flight in one browser (two tabs, two tenants) both complete, never crossed; the second replaces the first once confirmed'), async () => {
       const { plain } = apps();
       const b = plain.browser();
       const a = await ctx.login(plain, b, { tenant: 'acme' });
@@ -273,7 +284,10 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const requestG = await driveAuthorization(g.authorize);
       expect((await ctx.callback(b, requestA)).status).toBe(302);
       expect(((await (await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).json()) as { tenant: string }).tenant).toBe('acme');
-      expect((await ctx.callback(b, requestG)).status).toBe(302);
+      // Signed in at acme now: the globex sign-in waits for the app's own confirmation page (SA-13).
+      const held = await ctx.callback(b, requestG);
+      expect(held.status).toBe(409);
+      expect((await answerSwitch(b, plain.origin, held, 'continue')).status).toBe(302);
       const me = (await (await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: JSON_ACCEPT })).json()) as { tenant: string; claims: Record<string, unknown> };
       expect(me.tenant).toBe('globex');
       expect(me.claims['email']).toBe(ctx.users.globex.claims['email']);
@@ -306,13 +320,17 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
 
   // =====================================================================================
   describe('security catalogue: callback (CB)', () => {
-    it(t('CB-01: state mismatch → 400, no session, transaction deleted, no token call'), async () => {
+    it(t('CB-01/SA-08: state mismatch → 400, no session, no token call; the login in flight is kept and completes'), async () => {
       const { plain } = apps();
       const { b, request } = await pendingCallback(plain);
       const before = counters();
       const response = await ctx.callback(b, withQuery(request, (q) => q.set('state', `${q.get('state')}x`)));
-      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txDeleted: true });
+      // A state that names no transaction of this browser deletes nothing (SA-08): a forged
+      // callback cannot wipe the user's login in flight.
+      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txKept: true });
       expect((await b.fetch(plain.url('/me'), { headers: JSON_ACCEPT })).status).toBe(401);
+      expect((await ctx.callback(b, request)).status).toBe(302);
+      expect((await b.fetch(plain.url('/me'), { headers: JSON_ACCEPT })).status).toBe(200);
     });
 
     it(t('IT-13: a hostile ID token with a wrong or missing nonce from /token → 400 ERR_OIDC_NONCE_MISMATCH, no session, nothing after the token call'), async () => {
@@ -343,7 +361,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       body.set('state', 'attacker-state-AAAAAAAAAAAAAAAAAAAAA');
       const before = counters();
       const response = await b.fetch(request.url, form(body));
-      await expectRejected(formPost, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txDeleted: true });
+      await expectRejected(formPost, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txKept: true });
     });
 
     it(t('CB-02: state absent although one was sent → 400 ERR_OIDC_STATE_MISSING, no token call'), async () => {
@@ -351,7 +369,8 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const { b, request } = await pendingCallback(plain);
       const before = counters();
       const response = await ctx.callback(b, withQuery(request, (q) => q.delete('state')));
-      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISSING', before, txDeleted: true });
+      // No state names no transaction: none is consumed (SA-08).
+      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISSING', before, txKept: true });
     });
 
     it(t('CB-02: an empty state is treated as absent'), async () => {
@@ -359,7 +378,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const { b, request } = await pendingCallback(plain);
       const before = counters();
       const response = await ctx.callback(b, withQuery(request, (q) => q.set('state', '')));
-      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISSING', before, txDeleted: true });
+      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISSING', before, txKept: true });
     });
 
     it(t('CB-03: no transaction cookie → 400, no code exchange'), async () => {
@@ -420,7 +439,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const before = counters();
       const query = new URLSearchParams({ error: 'access_denied', state: 'WRONG', error_description: XSS });
       const response = await b.fetch(`${plain.url('/auth/callback')}?${query}`);
-      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txDeleted: true });
+      await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_STATE_MISMATCH', before, txKept: true });
     });
 
     it(t('CB-06: an error response is shown escaped, error_uri is never followed'), async () => {
@@ -511,7 +530,8 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
         const { b, request } = await pendingCallback(plain);
         const before = counters();
         const response = await ctx.callback(b, withQuery(request, (q) => q.append(name, q.get(name) ?? 'x')));
-        await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before, txDeleted: true });
+        // A request that does not parse consumes nothing (SA-08).
+        await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before, txKept: true });
       }
     });
 
@@ -523,7 +543,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       url.searchParams.set('code', 'attacker-code');
       const before = counters();
       const response = await b.fetch(url, form(body));
-      await expectRejected(formPost, response, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before, txDeleted: true });
+      await expectRejected(formPost, response, { status: 400, code: 'ERR_OIDC_DUPLICATE_PARAMETER', before, txKept: true });
     });
 
     it(t('CB-13: a GET callback when form_post was requested → 400, no token call'), async () => {
@@ -555,7 +575,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const before = counters();
       const json = JSON.stringify(Object.fromEntries(new URLSearchParams(request.body)));
       const response = await b.fetch(request.url, { method: 'POST', body: json, headers: { 'content-type': 'application/json' } });
-      await expectRejected(formPost, response, { status: 415, code: 'ERR_OIDC_CALLBACK_INVALID', before, txDeleted: true });
+      await expectRejected(formPost, response, { status: 415, code: 'ERR_OIDC_CALLBACK_INVALID', before, txKept: true });
     });
 
     it(t('DS-01: an oversized callback body → 413, no session, the app keeps serving'), async () => {
@@ -585,7 +605,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
 
   // =====================================================================================
   describe('security catalogue: initiate login (TP)', () => {
-    it(t('TP-01: an unknown iss → 404 ERR_OIDC_TENANT_UNKNOWN with no discovery or JWKS fetch anywhere'), async () => {
+    it(t('TP-01/SA-18: an unknown iss → 404 ERR_OIDC_TENANT_UNKNOWN with no discovery or JWKS fetch anywhere'), async () => {
       const { plain } = apps();
       const before = counters();
       for (const iss of ['https://attacker.example', `${orgs().acme.issuer}/`, `${orgs().acme.issuer}/oauth2/default`]) {
@@ -643,7 +663,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(setCookiesOf(response).some((c) => c.name === 'x')).toBe(false);
     });
 
-    it(t('TP-07/FP-01: initiate by GET and by a cross-site auto-POST form from Okta both start a login and complete; the POST changes nothing else'), async () => {
+    it(t('TP-07/FP-01/SA-13: initiate by GET and by a cross-site auto-POST form from Okta both start a login and complete (over another tenant\'s session once confirmed); the POST changes nothing else'), async () => {
       const { plain } = apps();
       const issuer = orgs().globex.issuer;
       const params = { iss: issuer, target_link_uri: plain.url('/dashboard') };
@@ -669,8 +689,12 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
         expect(touched.filter((c) => SESSION_COOKIE.test(c.name)), method).toEqual([]);
         expectNoOktaCall(before);
         expect((await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).status, method).toBe(200);
-        // The started login completes (the browser comes back with the transaction cookie).
-        const done = await ctx.callback(b, await driveAuthorization(authorize));
+        // The started login completes (the browser comes back with the transaction cookie). It would
+        // replace the acme session with a globex one: only after the app's own page confirms (SA-13).
+        const held = await ctx.callback(b, await driveAuthorization(authorize));
+        expect(held.status, method).toBe(409);
+        expect(cookiesSet(held).filter((c) => SESSION_COOKIE.test(c.name)), method).toEqual([]);
+        const done = await answerSwitch(b, plain.origin, held, 'continue');
         expect(done.status, method).toBe(302);
         expect(new URL(done.headers.get('location') ?? '', plain.origin).pathname, method).toBe('/dashboard');
         const me = (await (await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: JSON_ACCEPT })).json()) as { tenant: string };
@@ -688,13 +712,17 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(cookiesSet(done).filter((c) => SESSION_COOKIE.test(c.name)).length).toBeGreaterThan(0);
     });
 
-    it(t('TP-09: initiate while signed in to another tenant starts a fresh transaction and replaces the session'), async () => {
+    it(t('TP-09/SA-13: initiate while signed in to another tenant starts a fresh transaction and replaces the session once the app\'s own page confirms'), async () => {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
       const initiated = await b.fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams({ iss: orgs().globex.issuer })}`);
       expect(initiated.status).toBe(302);
       expect(new URL(initiated.headers.get('location') ?? '').origin).toBe(orgs().globex.issuer);
-      const done = await ctx.callback(b, await driveAuthorization(initiated.headers.get('location') ?? ''));
+      const held = await ctx.callback(b, await driveAuthorization(initiated.headers.get('location') ?? ''));
+      // Not replaced silently (SA-13): the acme session holds until the switch is confirmed.
+      expect(held.status).toBe(409);
+      expect((await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).status).toBe(200);
+      const done = await answerSwitch(b, plain.origin, held, 'continue');
       expect(done.status).toBe(302);
       const me = (await (await b.fetch(`${plain.url('/me')}?tenant=globex`, { headers: JSON_ACCEPT })).json()) as { tenant: string; claims: Record<string, unknown> };
       expect(me.tenant).toBe('globex');
@@ -705,15 +733,16 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
 
   // =====================================================================================
   describe('security catalogue: Okta simplified flow (FP)', () => {
-    async function post(app: App, idToken: string, query = '') {
-      return app.browser().fetch(`${app.url('/auth/callback')}${query}`, form({ id_token: idToken }));
+    /** What Okta's auto-submitting page posts: from the org's origin (`Origin` is required, SA-04). */
+    async function post(app: App, idToken: string, query = '', origin = orgs().globex.issuer) {
+      return app.browser().fetch(`${app.url('/auth/callback')}${query}`, urlencodedPost(new URLSearchParams({ id_token: idToken }).toString(), { origin }));
     }
 
     it(t('FP-03: disabled for the tenant → 400 ERR_OIDC_SIMPLIFIED_FLOW_DISABLED, no token call'), async () => {
       const { plain } = apps();
       const { fields } = await orgs().acme.control.simplifiedSignIn(ctx.clients.acme.clientId);
       const before = counters();
-      const response = await post(plain, fields.id_token);
+      const response = await post(plain, fields.id_token, '', orgs().acme.issuer);
       await expectRejected(plain, response, { status: 400, code: 'ERR_OIDC_SIMPLIFIED_FLOW_DISABLED', before, allow: { keys: true } });
     });
 
@@ -780,7 +809,8 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const set = cookiesSet(signedIn).filter((c) => SESSION_COOKIE.test(c.name));
       expect(set.length).toBeGreaterThan(0);
       const before = counters();
-      const response = await b.fetch(plain.url('/auth/logout'));
+      // The app's own sign-out link: only a same-origin logout goes on to Okta (SA-06).
+      const response = await b.fetch(plain.url('/auth/logout'), { headers: sameOriginHeaders(plain.origin) });
       expect(response.status).toBe(302);
       expect(response.headers.get('cache-control') ?? '').toMatch(/no-store/);
       const target = new URL(response.headers.get('location') ?? '');
@@ -808,7 +838,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
       const query = new URLSearchParams({ post_logout_redirect_uri: 'https://evil.example/', returnTo: '//evil.com' });
-      const response = await b.fetch(`${plain.url('/auth/logout')}?${query}`);
+      const response = await b.fetch(`${plain.url('/auth/logout')}?${query}`, { headers: sameOriginHeaders(plain.origin) });
       expect(response.status).toBe(302);
       expect(response.headers.get('cache-control') ?? '').toMatch(/no-store/);
       const target = new URL(response.headers.get('location') ?? '');
@@ -930,7 +960,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
           url.searchParams.set('state', 'forged-state');
           const init = request.method === 'GET' ? { headers: JSON_ACCEPT } : urlencodedPost(request.body ?? '', JSON_ACCEPT);
           const response = await b.fetch(request.method === 'GET' ? url : request.url, init);
-          const payload = JSON.parse(await expectRejected(app, response, { status: 400, code: /ERR_OIDC_STATE_(MISMATCH|MISSING)/, txDeleted: true })) as Record<string, unknown>;
+          const payload = JSON.parse(await expectRejected(app, response, { status: 400, code: /ERR_OIDC_STATE_(MISMATCH|MISSING)/, txKept: true })) as Record<string, unknown>;
           expect(Object.keys(payload).sort()).toEqual(['correlationId', 'error', 'message']);
           expect(String(payload['message'])).not.toContain('forged-state');
           expectCorrelated(payload['correlationId'] as string, 'callback');
@@ -975,11 +1005,13 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect((await meJson(b, plain)).status).toBe(200);
     });
 
-    it(t('CK-02: a login over another user’s session replaces it entirely'), async () => {
+    it(t('CK-02/SA-13: a login over another user’s session replaces it entirely, once the app’s own page confirms'), async () => {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
       const { authorize } = await ctx.login(plain, b, { tenant: 'globex' });
-      expect((await ctx.callback(b, await driveAuthorization(authorize))).status).toBe(302);
+      const held = await ctx.callback(b, await driveAuthorization(authorize));
+      expect(held.status).toBe(409);
+      expect((await answerSwitch(b, plain.origin, held, 'continue')).status).toBe(302);
       const me = (await (await meJson(b, plain, 'globex')).json()) as { tenant: string; claims: Record<string, unknown> };
       expect(me.tenant).toBe('globex');
       expect(me.claims['email']).toBe(ctx.users.globex.claims['email']);
@@ -1036,7 +1068,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       await expectSignedOut(plain, jar, 'missing chunk');
     });
 
-    it(t('CK-05/FP-01: session cookie attributes: HttpOnly, SameSite=Lax, Path=/, host-only; Secure and __Host- on https via a trusted proxy'), async () => {
+    it(t('CK-05/FP-01/SA-08: session cookie attributes: HttpOnly, SameSite=Lax, Path=/, host-only; Secure and __Host- on https via a trusted proxy; transaction cookies SameSite=None only for form_post'), async () => {
       const { plain, proxied } = apps();
       const { response } = await ctx.signIn(plain, 'acme');
       const session = cookiesSet(response).filter((c) => SESSION_COOKIE.test(c.name));
@@ -1053,14 +1085,35 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const b = proxied.browser();
       const login = await b.fetch(`${proxied.url('/auth/login')}?tenant=acme`, { headers: forwarded });
       expect(login.status).toBe(302);
-      // FP-01: the transaction cookie must survive Okta's cross-site form_post: SameSite=None; Secure.
+      // A query-mode callback is a top-level GET, which carries Lax cookies: the transaction needs no
+      // SameSite=None (SA-08), so a cross-site subresource can neither send nor plant it.
+      expect(cookiesSet(login).length).toBeGreaterThan(0);
       for (const cookie of cookiesSet(login)) {
         expect(cookie.name).toMatch(/^__Host-oin_tx_/);
         expect(cookie.attributes).toHaveProperty('secure');
         expect(cookie.attributes).toHaveProperty('httponly');
-        expect(cookie.attributes['samesite']?.toLowerCase()).toBe('none');
+        expect(cookie.attributes['samesite']?.toLowerCase()).toBe('lax');
         expect(cookie.attributes['path']).toBe('/');
         expect(cookie.attributes).not.toHaveProperty('domain');
+      }
+      // FP-01: a form_post transaction must survive Okta's cross-site POST: SameSite=None; Secure.
+      const formPostProxied = await ctx.start('', true, { responseMode: 'form_post' });
+      try {
+        await formPostProxied.store.put(ctx.record(formPostProxied, 'acme', orgs().acme.issuer));
+        const started = await formPostProxied.browser().fetch(`${formPostProxied.url('/auth/login')}?tenant=acme`, { headers: forwarded });
+        expect(started.status).toBe(302);
+        expect(new URL(started.headers.get('location') ?? '').searchParams.get('response_mode')).toBe('form_post');
+        expect(cookiesSet(started).length).toBeGreaterThan(0);
+        for (const cookie of cookiesSet(started)) {
+          expect(cookie.name).toMatch(/^__Host-oin_tx_/);
+          expect(cookie.attributes).toHaveProperty('secure');
+          expect(cookie.attributes).toHaveProperty('httponly');
+          expect(cookie.attributes['samesite']?.toLowerCase()).toBe('none');
+          expect(cookie.attributes['path']).toBe('/');
+          expect(cookie.attributes).not.toHaveProperty('domain');
+        }
+      } finally {
+        await formPostProxied.mounted.close();
       }
       const done = await ctx.callback(b, await driveAuthorization(login.headers.get('location') ?? ''), { headers: forwarded });
       expect(done.status).toBe(302);
@@ -1087,6 +1140,8 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       const rotated = await ctx.start('', false, { session: { secret: ['conformance-rotated-secret-0123456789abcdef', 'conformance-session-secret-0123456789abcdef'] } });
       const stranger = await ctx.start('', false, { session: { secret: 'conformance-unknown-secret-0123456789abcdef' } });
       try {
+        // The same tenant record on both, or the session would end with its tenant (SA-14), not its key.
+        for (const app of [rotated, stranger]) await app.store.put(ctx.record(app, 'acme', orgs().acme.issuer));
         const jar = b.jar.clone();
         const old = [...jar.cookies].filter(([name]) => SESSION_COOKIE.test(name));
         const me = await rotated.browser(jar).fetch(rotated.url('/me'), { headers: JSON_ACCEPT });
@@ -1163,16 +1218,17 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(((await (await b.fetch(`${plain.url('/me')}?tenant=acme`, { headers: JSON_ACCEPT })).json()) as { tenant: string }).tenant).toBe('acme');
     });
 
-    it(t("MT-05/IN-05: an access token of client A on tenant B's API → 401 invalid_token"), async () => {
+    it(t("MT-05/IN-05/SA-01: an access token of client A on tenant B's API → 401 invalid_token, refused before any introspection"), async () => {
       const { plain } = apps();
-      // Same org, another app instance: Okta says active, with another client_id.
+      // Same org, another app instance: its `cid` names another client, which Okta could only confirm
+      // (active, another client_id), so triage refuses it without asking (SA-01).
       const sibling = await orgs().acme.control.issueAccessToken(ctx.clients['acme-2'].clientId, { login: ctx.users.acme.login });
       let before = counters();
-      await expectApiRejected(plain, await bearer(plain, `Bearer ${sibling}`, 'acme'), 'ERR_OIDC_ACCESS_TOKEN_INVALID', /^Bearer .*error="invalid_token"/, before, 1);
-      // Another org: introspected at this tenant's org only, where it is unknown.
+      await expectApiRejected(plain, await bearer(plain, `Bearer ${sibling}`, 'acme'), 'ERR_OIDC_ACCESS_TOKEN_INVALID', /^Bearer .*error="invalid_token"/, before, 0);
+      // Another org: its `iss` is not this tenant's, so neither org is asked.
       const foreign = await orgs().globex.control.issueAccessToken(ctx.clients.globex.clientId, { login: ctx.users.globex.login });
       before = counters();
-      await expectApiRejected(plain, await bearer(plain, `Bearer ${foreign}`, 'acme'), 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', /^Bearer .*error="invalid_token"/, before, 1);
+      await expectApiRejected(plain, await bearer(plain, `Bearer ${foreign}`, 'acme'), 'ERR_OIDC_ACCESS_TOKEN_INVALID', /^Bearer .*error="invalid_token"/, before, 0);
       expect(counters().globex.introspect).toBe(before.globex.introspect);
     });
   });
@@ -1206,10 +1262,13 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
     it(t('IN-01: an inactive token → 401 error="invalid_token" after exactly one introspection'), async () => {
       const { plain } = apps();
       const before = counters();
-      await expectApiRejected(plain, await bearer(plain, 'Bearer not-a-token-okta-knows'), 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', /^Bearer .*error="invalid_token"/, before, 1);
+      // A token only Okta can judge (right issuer, client and lifetime; a key nobody publishes): a random
+      // string would be refused by triage before any introspection (SA-01).
+      const token = plausibleForgery(orgs().acme.issuer, ctx.clients.acme.clientId);
+      await expectApiRejected(plain, await bearer(plain, `Bearer ${token}`), 'ERR_OIDC_ACCESS_TOKEN_INACTIVE', /^Bearer .*error="invalid_token"/, before, 1);
     });
 
-    it(t('IN-04: an ID token presented as a bearer access token → 401'), async () => {
+    it(t('IN-04/SA-11: an ID token presented as a bearer access token → 401'), async () => {
       const { plain } = apps();
       const idToken = await orgs().acme.control.issueIdToken(ctx.clients.acme.clientId);
       const before = counters();
@@ -1230,7 +1289,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       try {
         const record = ctx.record(app, 'acme', org.issuer, { dpop: true });
         await app.store.put(record);
-        const client = createOidcClient({ store: createMemoryCredentialStore([record]) });
+        const client = createOidcClient({ store: createMemoryCredentialStore([record]), allowLoopbackIssuers: true });
         const tenant = await client.getTenant('acme');
         const { url, transaction } = await client.createAuthorizationRequest(tenant);
         const redirect = await driveAuthorization(url);
@@ -1258,23 +1317,32 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       }
     });
 
-    it(t('IN-08: token fishing past the introspection throttle → 503 with Retry-After and no further /introspect; a cached real token keeps working'), async () => {
-      const iso = await isolated({ introspectionThrottle: { ratePerSec: 0.01, burst: 3 }, introspectionCache: { maxTtlSec: 60 } });
+    it(t("IN-08/SA-01: fishing with plausible tokens past the tenant's introspection throttle → 503 with Retry-After and no further /introspect; junk never reaches the bucket; a cached real token keeps working"), async () => {
+      // The tenant's bucket alone (the per-caller one has its own case, SA-01 in the audit cases).
+      const iso = await isolated({ introspectionThrottle: { ratePerSec: 0.01, burst: 3, perCaller: false }, introspectionCache: { maxTtlSec: 60 } });
       try {
         const real = await iso.org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
         const ok = await bearer(iso.app, `Bearer ${real}`);
         expect(ok.status).toBe(200);
         await ok.text();
-        // Three random, well-formed tokens spend the bucket: each one costs one /introspect.
+        // Three tokens only Okta can judge spend the bucket: each one costs one /introspect. (Random
+        // strings no longer do: triage refuses them first, SA-01.)
         for (let i = 0; i < 3; i += 1) {
-          const fishing = await bearer(iso.app, `Bearer fishing-${i}-${crypto.randomUUID()}`);
+          const fishing = await bearer(iso.app, `Bearer ${plausibleForgery(iso.org.issuer, ctx.clients.acme.clientId)}`);
           expect(fishing.status).toBe(401);
-          await fishing.text();
+          expect(((await fishing.json()) as { error: string }).error).toBe('ERR_OIDC_ACCESS_TOKEN_INACTIVE');
+        }
+        expect(iso.org.control.counters().introspect).toBe(4);
+        // The bucket is empty now; junk is still refused as junk (401), before the bucket and Okta.
+        for (const token of junkTokens(iso.org.issuer, ctx.clients.acme.clientId)) {
+          const junk = await bearer(iso.app, `Bearer ${token}`);
+          expect(junk.status, token.slice(0, 60)).toBe(401);
+          await junk.text();
         }
         expect(iso.org.control.counters().introspect).toBe(4);
         const outer = counters();
         const before = iso.org.control.counters();
-        const response = await bearer(iso.app, `Bearer fishing-more-${crypto.randomUUID()}`);
+        const response = await bearer(iso.app, `Bearer ${plausibleForgery(iso.org.issuer, ctx.clients.acme.clientId)}`);
         expect(response.headers.get('retry-after') ?? '').toMatch(/^[1-9]\d*$/);
         expect(response.headers.get('content-type') ?? '').toMatch(/application\/json/);
         const body = await expectRejected(iso.app, response, { status: 503, code: 'ERR_OIDC_RATE_LIMITED', before: outer });
@@ -1342,7 +1410,8 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
     });
 
     it(t('HF-01: the emulator enforcing its rate limit at /introspect → 503 with Retry-After, then recovery is Okta’s'), async () => {
-      const iso = await isolated({}, { rateLimit: { limit: 3, windowSec: 30, enforce: true } });
+      // Every request asks Okta: with the positive cache (on by default since SA-01) the same token would be answered here.
+      const iso = await isolated({ introspectionCache: false }, { rateLimit: { limit: 3, windowSec: 30, enforce: true } });
       try {
         const token = await iso.org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
         const statuses: number[] = [];
