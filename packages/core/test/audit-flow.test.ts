@@ -397,6 +397,30 @@ describe('SA-19: cookie security comes from configuration, not the Host header',
   });
 });
 
+describe('SA-01: the bearer guard gives each caller its own budget', () => {
+  const b64 = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  /** A JWT only Okta could judge: this org's iss and this client's cid, a kid the app has never seen, a bad signature. */
+  const plausible = (n: number) =>
+    `${b64({ alg: 'RS256', kid: `unknown-kid-${n}` })}.${b64({ iss: org.issuer, cid: 'app-acme', exp: Math.floor(Date.now() / 1000) + 3600, jti: `AT.${n}` })}.${'A'.repeat(342)}`;
+
+  it("passes the request's client address: one caller's forgeries run out its own bucket, not another caller's (SA-01)", async () => {
+    const { auth } = setup({ client: { introspectionThrottle: { perCaller: { ratePerSec: 0.001, burst: 3 } } } as OidcAuthOptions['client'] });
+    const call = (token: string, clientAddress: string) =>
+      auth.requireAccessToken({ ...new Browser(auth).request('GET', `${APP}/api?tenant=acme`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }), clientAddress });
+    for (let i = 0; i < 3; i++) {
+      const refused = await call(plausible(i), '203.0.113.7');
+      expect('response' in refused && refused.response.status).toBe(401); // Okta says inactive
+    }
+    const limited = await call(plausible(99), '203.0.113.7');
+    expect('response' in limited && limited.response.status).toBe(429);
+    expect('response' in limited && limited.response.headers['Retry-After']).toMatch(/^\d+$/);
+    // Another caller is not affected: its real token is introspected and accepted.
+    const real = await org.control.issueAccessToken('app-acme', { login: ALICE.login });
+    const accepted = await call(real, '198.51.100.2');
+    expect('token' in accepted && accepted.token.active).toBe(true);
+  });
+});
+
 describe('SA-02: session cookies on cacheable responses', () => {
   it('makes a response that carries a session cookie private and uncacheable unless it already is no-store (SA-02)', () => {
     expect(cacheControlForCookies(null)).toBe('private, no-store');

@@ -563,7 +563,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
         return { response: json(400, error.toJSON(), [], { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_request"` }) };
       }
       const tenant = await client.getTenant(tenantId);
-      const active = await client.introspect(tenant, token);
+      // The caller's address gets its own small budget for tokens only Okta can judge (item 1).
+      const active = await client.introspect(tenant, token, req.clientAddress === undefined ? undefined : { caller: req.clientAddress });
       return { token: active, tenant };
     } catch (error) {
       // Drawn only on failure: a CSPRNG call per successful request is wasted work.
