@@ -438,7 +438,33 @@ export function describeAuditConformance(ctx: SecurityContext): void {
   });
 
   // =====================================================================================
-  describe('audit (issue 17): posts from Okta and account switches', () => {
+  describe('audit (issue 17): posts from Okta, initiation and account switches', () => {
+    it(t('SA-18: /auth/initiate answers an unknown issuer, an unknown instance and an ambiguous org alike, naming no client id'), async () => {
+      const { plain } = apps();
+      const before = counters();
+      const answers: { status: number; error: string; message: string }[] = [];
+      const cases: Record<string, string>[] = [
+        { iss: 'https://attacker.example' }, // unknown issuer
+        { iss: orgs().acme.issuer, tenant: 'globex' }, // a customer's org, an instance it does not hold
+        { iss: orgs().acme.issuer }, // a customer's org with two instances (ambiguous)
+        { iss: `${orgs().globex.issuer}/oauth2/default` }, // a customer's org, another authorization server
+      ];
+      for (const params of cases) {
+        for (const method of ['GET', 'POST'] as const) {
+          const response =
+            method === 'POST'
+              ? await plain.browser().fetch(plain.url('/auth/initiate'), post(params, JSON_ACCEPT))
+              : await plain.browser().fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams(params)}`, { headers: JSON_ACCEPT });
+          const body = await expectRefused(response, 404, 'ERR_OIDC_TENANT_UNKNOWN');
+          for (const id of Object.values(ctx.clients).map((c) => c.clientId)) expect(body).not.toContain(id);
+          const { error, message } = JSON.parse(body) as { error: string; message: string };
+          answers.push({ status: response.status, error, message });
+        }
+      }
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      expectNoOktaCall(before);
+    });
+
     it(t('SA-04: a simplified-flow post with a foreign, null or missing Origin → 403 ERR_OIDC_ORIGIN_NOT_ALLOWED before any key fetch; from the org it signs in'), async () => {
       // A new app: its key cache is cold, so a refused post that fetched keys would show at /keys.
       const app = await sideApp();
@@ -689,7 +715,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
   describe("audit (issue 17): host-based tenants behind a proxy", () => {
     const HOSTS = { acme: 'acme.example.test', globex: 'globex.example.test' } as const;
 
-    it(t('SA-16: in host tenant mode the app and core see one host, trusted proxy or not: a forged X-Forwarded-Host never shows a tenant another tenant\'s session'), async () => {
+    it(t("SA-16: in host tenant mode the app and core see one host, trusted proxy or not: a forged X-Forwarded-Host never shows a tenant another tenant's session"), async () => {
       const trusted = await ctx.start('', true, { tenant: 'host' });
       const direct = await ctx.start('', false, { tenant: 'host' });
       // Two orgs whose app instances are registered at the host names: https (the proxy's external

@@ -663,7 +663,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(setCookiesOf(response).some((c) => c.name === 'x')).toBe(false);
     });
 
-    it(t('TP-07/FP-01/SA-13: initiate by GET and by a cross-site auto-POST form from Okta both start a login and complete (over another tenant\'s session once confirmed); the POST changes nothing else'), async () => {
+    it(t("TP-07/FP-01/SA-13: initiate by GET and by a cross-site auto-POST form from Okta both start a login and complete (over another tenant's session once confirmed); the POST changes nothing else"), async () => {
       const { plain } = apps();
       const issuer = orgs().globex.issuer;
       const params = { iss: issuer, target_link_uri: plain.url('/dashboard') };
@@ -712,7 +712,7 @@ export function describeSecurityConformance(ctx: SecurityContext): void {
       expect(cookiesSet(done).filter((c) => SESSION_COOKIE.test(c.name)).length).toBeGreaterThan(0);
     });
 
-    it(t('TP-09/SA-13: initiate while signed in to another tenant starts a fresh transaction and replaces the session once the app\'s own page confirms'), async () => {
+    it(t("TP-09/SA-13: initiate while signed in to another tenant starts a fresh transaction and replaces the session once the app's own page confirms"), async () => {
       const { plain } = apps();
       const { b } = await ctx.signIn(plain, 'acme');
       const initiated = await b.fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams({ iss: orgs().globex.issuer })}`);
