@@ -10,7 +10,7 @@ import { createOidcClient } from '../src/client';
 import { isOidcError } from '../src/errors';
 import { createTransport } from '../src/http/transport';
 import { createIntrospector, type IntrospectorDeps } from '../src/introspection/introspect';
-import { createJwksRegistry, type JwksRegistry } from '../src/jwks/jwks-registry';
+import { createJwksRegistry, type JwksEvent, type JwksRegistry } from '../src/jwks/jwks-registry';
 import { createMemoryCredentialStore } from '../src/tenant/credential-store';
 import { parseTenant, type Tenant } from '../src/tenant/tenant';
 import { webCryptoVerifier } from '../src/tokens/signature-verifier';
@@ -201,17 +201,45 @@ describe('triage before any bucket (SA-01)', () => {
     expect(org.control.counters().keys).toBe(1);
   });
 
-  it('with keys Okta never publishes (accessTokenSigning private), real tokens stay plausible: one /keys attempt, then the buckets apply (SA-01)', async () => {
-    const jwks = createJwksRegistry(transport(), { now });
+  it('with keys Okta never publishes (accessTokenSigning private), real tokens stay plausible: two /keys attempts, then the buckets apply (SA-01)', async () => {
+    const events: JwksEvent[] = [];
+    const jwks = createJwksRegistry(transport(), { now, onJwks: (event) => events.push(event) });
     const client = introspector({ jwks, cache: false, throttle: { ratePerSec: 0.001, burst: 2 } });
     const real = await privateOrg.control.issueAccessToken('app-a');
     await expect(client.introspect(privateTenant, real)).resolves.toMatchObject({ active: true });
     await expect(client.introspect(privateTenant, real)).resolves.toMatchObject({ active: true });
-    expect(privateOrg.control.counters().keys).toBe(1);
+    // One cold fetch (priming), one refetch for the kid Okta confirmed (learning); neither finds it.
+    expect(privateOrg.control.counters().keys).toBe(2);
+    expect(events.filter((e) => e.type === 'fetch').map((e) => (e as { reason: string }).reason)).toEqual(['cold', 'unknown-kid']);
     // Real tokens gave their tokens back; two fishing tokens empty the bucket, then a real one waits.
     await codes((t) => client.introspect(privateTenant, t), [jwt({}, {}, privateOrg), jwt({}, {}, privateOrg)]);
     await expect(client.introspect(privateTenant, real)).rejects.toMatchObject({ code: 'ERR_OIDC_RATE_LIMITED', status: 503 });
-    expect(privateOrg.control.counters().keys).toBe(1);
+    expect(privateOrg.control.counters().keys).toBe(2);
+  });
+
+  it('primes an empty key cache once (a cold fetch, no refetch budget), so a real token passes while fishing keeps the bucket empty (SA-01)', async () => {
+    const events: JwksEvent[] = [];
+    const jwks = createJwksRegistry(transport(), { now, onJwks: (event) => events.push(event) });
+    const client = introspector({ jwks, cache: false, throttle: { ratePerSec: 0.001, burst: 2 } });
+    const out = await codes((t) => client.introspect(tenant, t), Array.from({ length: 30 }, () => jwt()));
+    expect(out).toEqual([...Array(2).fill('ERR_OIDC_ACCESS_TOKEN_INACTIVE'), ...Array(28).fill('ERR_OIDC_RATE_LIMITED')]);
+    // Thirty fishing tokens with an unknown kid: one /keys fetch, for the empty cache, and no unknown-kid refetch.
+    expect(org.control.counters().keys).toBe(1);
+    expect(events.filter((e) => e.type === 'fetch').map((e) => (e as { reason: string }).reason)).toEqual(['cold']);
+    // The bucket is empty, yet a real token (signed with the published key) verifies and reaches Okta.
+    const real = await org.control.issueAccessToken('app-a');
+    await expect(client.introspect(tenant, real)).resolves.toMatchObject({ active: true });
+    expect(org.control.counters()).toMatchObject({ keys: 1, introspect: 3 });
+  });
+
+  it('real tokens arriving together with the first fishing tokens wait for the one priming and pass (SA-01)', async () => {
+    const jwks = createJwksRegistry(transport(), { now });
+    const client = introspector({ jwks, cache: false, throttle: { ratePerSec: 0.001, burst: 1 } });
+    const reals = await Promise.all(Array.from({ length: 3 }, () => org.control.issueAccessToken('app-a')));
+    const settled = await Promise.allSettled([...Array.from({ length: 10 }, () => client.introspect(tenant, jwt())), ...reals.map((r) => client.introspect(tenant, r))]);
+    expect(settled.slice(10).map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(settled.slice(0, 10).every((s) => s.status === 'rejected')).toBe(true);
+    expect(org.control.counters().keys).toBe(1);
   });
 
   it('introspectionTriage false sends every well-formed token to Okta through the buckets, as before (SA-01)', async () => {

@@ -397,6 +397,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
         };
   /** issuer → when the introspector last asked the registry for a key an active token named. */
   const learning = new Map<string, number>();
+  /** issuer → the last cold-cache priming of the org's keys (and the fetch while it runs). */
+  const priming = new Map<string, { at: number; pending?: Promise<void> }>();
 
   // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another,
   // not even for a second record with the same issuer and client id (issue 17 item 17, SA-17: a
@@ -523,6 +525,37 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     }
   }
 
+  /**
+   * Load the org's keys into an empty JWKS cache, so that real tokens can triage as `verified` from
+   * the first one on, even while a flood keeps the tenant's bucket empty (an API that signs nobody
+   * in has no keys cached otherwise). Asked without a `kid`, the registry fetches only when it holds
+   * no set for the issuer (a cold fetch, which spends no unknown-kid refetch budget: issue 17 item
+   * 9); with a set cached it answers from memory or refuses an ambiguous choice, never fetching.
+   * At most once per issuer per {@link LEARN_KEYS_INTERVAL_MS}; calls arriving while it runs wait
+   * for it. Returns whether the caller should triage again (a priming ran or was joined).
+   */
+  async function primeKeys(tenant: Tenant): Promise<boolean> {
+    const jwks = deps.jwks;
+    if (jwks === undefined) return false;
+    const state = priming.get(tenant.issuer);
+    if (state?.pending !== undefined) {
+      await state.pending;
+      return true;
+    }
+    const t = deps.now();
+    if (state !== undefined && t - state.at < LEARN_KEYS_INTERVAL_MS) return false;
+    if (priming.size >= MAX_LEARNING_ISSUERS) priming.clear();
+    // Failures (no /keys, several keys and no kid) only mean tokens stay `plausible`.
+    const pending = jwks.getKey(tenant.issuer, tenant.endpoints.jwks, { alg: 'RS256' }, { channel: 'front' }).then(
+      () => undefined,
+      () => undefined,
+    );
+    priming.set(tenant.issuer, { at: t, pending });
+    await pending;
+    priming.set(tenant.issuer, { at: t });
+    return true;
+  }
+
   async function resolve(tenant: Tenant, token: string, triaged: TriageResult | undefined, caller: string | undefined): Promise<Verdict> {
     // Single flight, joined before any await: keyed by the raw token in memory (held only while
     // the call is in flight, never stored), not by the cache key, whose SHA-256 is asynchronous:
@@ -610,6 +643,11 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       if (triageDeps !== undefined) {
         const result = triageAccessToken(triageDeps, tenant, token);
         triaged = result instanceof Promise ? await result : result;
+        // Only Okta can judge it while the org's keys are not cached: load them once, look again.
+        if (triaged.class === 'plausible' && (await primeKeys(tenant))) {
+          const again = triageAccessToken(triageDeps, tenant, token);
+          triaged = again instanceof Promise ? await again : again;
+        }
         if (triaged.class === 'junk' || triaged.class === 'forged') {
           // Refused here: no Okta call, no bucket, no cache entry. Caching junk would let a flood of
           // distinct junk push real answers out of a bounded store, and re-triage costs less than

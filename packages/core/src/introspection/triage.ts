@@ -16,7 +16,8 @@
  * - `forged`: the `kid` names a key the JWKS registry already holds for the issuer, and the RS256
  *   signature does not verify with it. Okta signs with the key its `kid` names, so no token Okta
  *   minted fails that check. The key is only *peeked* (synchronous, cache only): a fetch would let
- *   junk spend the issuer's unknown-`kid` refetch budget (issue 17 item 9).
+ *   junk spend the issuer's unknown-`kid` refetch budget (issue 17 item 9). (The introspector may
+ *   prime an *empty* cache once, without a kid, which spends no budget: introspect.ts.)
  * - `verified`: the `kid` is known and the signature verifies. Only Okta holds that private key,
  *   so the token is Okta's (active or not is still Okta's answer); no throttle needed.
  * - `plausible`: everything else (the `kid` is unknown to the cache, e.g. when Okta signs access
