@@ -3,7 +3,7 @@
  * oin-oidc benchmark suite (issue 6). `pnpm bench` (full, a few minutes on 2 cores) or
  * `pnpm bench --quick` (CI smoke, well under a minute; never fails on a number).
  *
- * Flags: --quick, --only=idtoken,session,bearer,rotation,tenants,signin, --out=<path>.
+ * Flags: --quick, --only=idtoken,session,bearer,rotation,tenants,signin,flood, --out=<path>.
  * Full runs write bench/results/latest.json; quick runs write bench/results/quick.tmp.json
  * (git-ignored) unless --out is given, so a smoke run never replaces the published numbers.
  */
@@ -27,6 +27,7 @@ const SUITES = [
   ['rotation', () => import('./suites/rotation.mjs').then((m) => m.runRotation)],
   ['tenants', () => import('./suites/tenants.mjs').then((m) => m.runTenants)],
   ['signin', () => import('./suites/signin.mjs').then((m) => m.runSignIn)],
+  ['flood', () => import('./suites/flood.mjs').then((m) => m.runFlood)],
 ];
 
 const machine = machineInfo();

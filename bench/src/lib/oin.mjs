@@ -22,7 +22,7 @@ export async function makeOinValidator(core, tenantRecord, { verifySignature, ki
   const store = core.createMemoryCredentialStore([tenantRecord]);
   const tenant = await store.get(tenantRecord.id);
   if (typeof core.createOidcClient === 'function') {
-    const client = core.createOidcClient({ store, ...(verifySignature ? { verifySignature } : {}) });
+    const client = core.createOidcClient({ store, allowLoopbackIssuers: true, ...(verifySignature ? { verifySignature } : {}) });
     return { kind, validate: (token, expected) => client.validateIdToken(tenant, token, expected), client, tenant };
   }
   if (typeof core.validateIdToken === 'function' && typeof core.createJwksRegistry === 'function' && typeof core.createTransport === 'function') {

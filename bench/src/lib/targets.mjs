@@ -21,6 +21,17 @@ export const TARGETS = [
     `bearer.${fw}.burst-introspect`,
     (r) => ({ met: r.subjectValue === 1, measured: `${r.subjectValue} call(s)` }),
   ]),
+  // Issue 17 item 1: junk at full speed beside real tokens; real requests must keep working.
+  ...FRAMEWORKS.map((fw) => [
+    `Introspection flood: >= 99 % of real requests succeed (${fw})`,
+    `flood.${fw}.real-ok`,
+    (r) => ({ met: r.subjectValue >= 99, measured: `${r.subjectValue} % (before the fix ${r.baselineValue} %)` }),
+  ]),
+  ...FRAMEWORKS.map((fw) => [
+    `Introspection flood: >= 99 % of real requests succeed when they arrive mid-flood (${fw})`,
+    `flood.${fw}.late.real-ok`,
+    (r) => ({ met: r.subjectValue >= 99, measured: `${r.subjectValue} % (before the fix ${r.baselineValue} %)` }),
+  ]),
   ['One /keys fetch for 1,000 concurrent unknown-kid validations', 'rotation.burst.vs-okta', (r) => ({ met: r.subjectValue === 1, measured: `${r.subjectValue} fetch(es)` })],
   [
     // Retries are 250 ms apart, so anything under 0.25 s means the first attempt succeeded.

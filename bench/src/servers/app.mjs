@@ -45,7 +45,9 @@ function oinOptions(config) {
     store: config.tenants,
     session: { secret: config.sessionSecret },
     tenant: 'query',
-    client: { introspectionCache: { maxTtlSec: 300 } },
+    // The emulator listens on 127.0.0.1: loopback issuers are opt-in (issue 17 item 12).
+    // config.client: per-suite client options (the flood suite compares today's defaults with the old ones).
+    client: { allowLoopbackIssuers: true, introspectionCache: { maxTtlSec: 300 }, ...config.client },
   };
 }
 
@@ -69,6 +71,8 @@ async function buildExpress(config) {
   const { default: express } = await import('express');
   const app = express();
   app.disable('x-powered-by');
+  // The flood suite sends X-Forwarded-For so that one process can play many client addresses.
+  if (config.trustProxy) app.set('trust proxy', true);
   if (variant === 'bare') {
     app.get('/api/me', (_req, res) => res.json(BODY('bare')));
   } else if (variant === 'oin' || variant === 'oin-bearer') {
@@ -101,7 +105,7 @@ async function buildExpress(config) {
 
 async function buildFastify(config) {
   const { default: Fastify } = await import('fastify');
-  const app = Fastify({ serverFactory: (handler) => server.on('request', handler) && server, logger: false });
+  const app = Fastify({ serverFactory: (handler) => server.on('request', handler) && server, logger: false, trustProxy: config.trustProxy === true });
   if (variant === 'bare') {
     app.get('/api/me', async () => BODY('bare'));
   } else if (variant === 'oin' || variant === 'oin-bearer') {
@@ -122,7 +126,7 @@ async function buildHono(config) {
     app.get('/api/me', (c) => c.json(BODY('bare')));
   } else if (variant === 'oin' || variant === 'oin-bearer') {
     const mod = await import('@oin-oidc/hono');
-    const auth = mod.oidc(oinOptions(config));
+    const auth = mod.oidc({ ...oinOptions(config), ...(config.trustProxy ? { trustProxy: true } : {}) });
     app.use(auth.middleware);
     if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (c) => c.json(BODY(c.get('oidc').user.sub)));
     else app.get('/api/me', auth.requireAccessToken(BEARER), (c) => c.json(BODY(c.get('oidc').accessToken.sub)));
@@ -147,6 +151,7 @@ async function buildHono(config) {
 async function buildKoa(config) {
   const { default: Koa } = await import('koa');
   const app = new Koa();
+  if (config.trustProxy) app.proxy = true;
   if (variant === 'bare') {
     app.use(async (ctx, next) => {
       if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = BODY('bare');
