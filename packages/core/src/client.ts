@@ -225,7 +225,9 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     store,
     getTenant,
 
-    createAuthorizationRequest(tenant: Tenant, requestOptions: Omit<AuthorizationRequestOptions, 'now'> = {}) {
+    // Tenants a caller passes in directly get the same issuer policy as those from the store.
+    async createAuthorizationRequest(tenant: Tenant, requestOptions: Omit<AuthorizationRequestOptions, 'now'> = {}) {
+      checkTenant(tenant);
       return buildAuthorizationRequest(tenant, { ...requestOptions, now });
     },
 
@@ -242,13 +244,28 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       );
     },
 
-    validateIdToken: validate,
+    async validateIdToken(tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+      checkTenant(tenant);
+      return validate(tenant, idToken, expected);
+    },
 
-    introspect: (tenant: Tenant, token: string, introspectOptions?: IntrospectOptions) => introspector.introspect(tenant, token, introspectOptions),
+    introspect(tenant: Tenant, token: string, introspectOptions?: IntrospectOptions) {
+      // Synchronous on the warm path: a WeakSet lookup, then the introspector's own promise.
+      try {
+        checkTenant(tenant);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return introspector.introspect(tenant, token, introspectOptions);
+    },
 
-    userinfo: (tenant: Tenant, accessToken: string, expectedSub: string) => fetchUserInfo({ transport }, tenant, accessToken, expectedSub),
+    async userinfo(tenant: Tenant, accessToken: string, expectedSub: string) {
+      checkTenant(tenant);
+      return fetchUserInfo({ transport }, tenant, accessToken, expectedSub);
+    },
 
     async revoke(tenant: Tenant, token: string, hint?: 'access_token' | 'refresh_token'): Promise<void> {
+      checkTenant(tenant);
       await revokeToken({ transport, now }, tenant, token, hint);
       await introspector.forget(tenant, token);
     },

@@ -167,6 +167,21 @@ describe('issuer policy (SA-12)', () => {
     expect(net.calls).toEqual([]);
   });
 
+  it('applies the policy to a Tenant passed in directly, not only to those from the store (SA-12)', async () => {
+    const net = noNetwork();
+    const strict = createOidcClient({ store: createMemoryCredentialStore([]), http: net.http, onWarning: () => undefined });
+    const internal = parseTenant({ ...RECORD, id: 'direct', issuer: 'https://10.0.0.5' });
+    const calls: [string, () => Promise<unknown>][] = [
+      ['createAuthorizationRequest', () => strict.createAuthorizationRequest(internal)],
+      ['validateIdToken', () => strict.validateIdToken(internal, 'a.b.c', { nonce: 'n' })],
+      ['introspect', () => strict.introspect(internal, 'a.b.c')],
+      ['userinfo', () => strict.userinfo(internal, 'token', 'sub')],
+      ['revoke', () => strict.revoke(internal, 'token')],
+    ];
+    for (const [name, call] of calls) expect((await failure(call())).code, name).toBe('ERR_OIDC_ISSUER_NOT_ALLOWED');
+    expect(net.calls).toEqual([]);
+  });
+
   it('checks each Tenant object once (the warm path reads nothing more)', async () => {
     const tenant = parseTenant({ ...RECORD, id: 'acme', issuer: 'https://acme.okta.com' });
     let issuerReads = 0;
