@@ -37,7 +37,8 @@ function offlineTenant(id: string, redirectUri = 'http://127.0.0.1/auth/callback
 }
 
 function options(extra: Partial<OidcAuthOptions> = {}): OidcAuthOptions {
-  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, ...extra };
+  // The offline org is on 127.0.0.1: loopback issuers are allowed explicitly (SA-12).
+  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, client: { allowLoopbackIssuers: true }, ...extra };
 }
 
 describe('express: trust proxy', () => {
@@ -150,7 +151,7 @@ describe('express: body parsers that ran first', () => {
   const store = createMemoryCredentialStore();
 
   beforeAll(async () => {
-    const auth = oidc({ store, session: { secret }, tenant: 'query', responseMode: 'form_post' });
+    const auth = oidc({ store, session: { secret }, tenant: 'query', responseMode: 'form_post', client: { allowLoopbackIssuers: true } });
     const app = express();
     // Different parsers per path prefix, as apps mix them.
     app.use('/extended', express.urlencoded({ extended: true }));
@@ -163,13 +164,14 @@ describe('express: body parsers that ran first', () => {
       app.use(base, router);
     }
     origin = await listen(app, true); // lives for the whole block
-    const callbacks = ['/extended', '/simple', '/text', '/raw'].map((base) => `${origin}${base}/auth/callback`);
+    const bases = ['extended', 'simple', 'text', 'raw'];
+    // One app instance per mount: a store refuses two records with one issuer and client id (SA-17).
     org = await startOktaOrg({
-      clients: [{ clientId: 'express-app', clientSecret: 'express-secret-0123456789', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: callbacks }],
+      clients: bases.map((base) => ({ clientId: `express-app-${base}`, clientSecret: 'express-secret-0123456789', tokenEndpointAuthMethod: 'client_secret_basic' as const, redirectUris: [`${origin}/${base}/auth/callback`] })),
       users: [{ login: 'ada@acme.example', password: 'pw-0123456789' }],
     });
-    for (const base of ['extended', 'simple', 'text', 'raw']) {
-      await store.put({ id: base, issuer: org.issuer, clientId: 'express-app', clientSecret: 'express-secret-0123456789', redirectUris: [`${origin}/${base}/auth/callback`] });
+    for (const base of bases) {
+      await store.put({ id: base, issuer: org.issuer, clientId: `express-app-${base}`, clientSecret: 'express-secret-0123456789', redirectUris: [`${origin}/${base}/auth/callback`] });
     }
   });
 

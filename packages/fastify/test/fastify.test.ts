@@ -27,7 +27,8 @@ function offlineTenant(id: string): TenantRecord {
 }
 
 function options(extra: Partial<OidcAuthOptions> = {}): OidcAuthOptions {
-  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, ...extra };
+  // The offline org is on 127.0.0.1: loopback issuers are allowed explicitly (SA-12).
+  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, client: { allowLoopbackIssuers: true }, ...extra };
 }
 
 describe('fastify: trustProxy', () => {
@@ -148,7 +149,7 @@ describe('fastify: a form parser registered before the plugin', () => {
       }
       done(null, parsed);
     });
-    await app.register(oidcPlugin, { store, session: { secret }, tenant: 'query', responseMode: 'form_post' });
+    await app.register(oidcPlugin, { store, session: { secret }, tenant: 'query', responseMode: 'form_post', client: { allowLoopbackIssuers: true } });
     app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => ({ tenant: request.oidc.tenant, sub: typeof request.oidc.user?.['sub'] === 'string' && request.oidc.user['sub'] === request.oidc.session?.sub }));
     origin = await app.listen({ port: 0, host: '127.0.0.1' });
     org = await startOktaOrg({

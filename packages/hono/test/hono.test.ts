@@ -17,7 +17,8 @@ function offlineTenant(id: string): TenantRecord {
 }
 
 function options(extra: Partial<OidcAuthOptions> = {}): OidcAuthOptions {
-  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, ...extra };
+  // The offline org is on 127.0.0.1: loopback issuers are allowed explicitly (SA-12).
+  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, client: { allowLoopbackIssuers: true }, ...extra };
 }
 
 const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'acme.example, evil.example' };

@@ -36,7 +36,8 @@ function offlineTenant(id: string): TenantRecord {
 }
 
 function options(extra: Partial<OidcAuthOptions> = {}): OidcAuthOptions {
-  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, ...extra };
+  // The offline org is on 127.0.0.1: loopback issuers are allowed explicitly (SA-12).
+  return { store: [offlineTenant('acme'), offlineTenant('acme.example')], session: { secret }, client: { allowLoopbackIssuers: true }, ...extra };
 }
 
 const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'acme.example' };
@@ -134,7 +135,7 @@ describe('koa: a body parser that ran first', () => {
   const store = createMemoryCredentialStore();
 
   beforeAll(async () => {
-    const auth = oidc({ store, session: { secret }, tenant: 'query', responseMode: 'form_post' });
+    const auth = oidc({ store, session: { secret }, tenant: 'query', responseMode: 'form_post', client: { allowLoopbackIssuers: true } });
     const app = new Koa();
     // What @koa/bodyparser does: read the stream, leave an object on ctx.request.body.
     app.use(async (ctx, next) => {

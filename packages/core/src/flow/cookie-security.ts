@@ -4,12 +4,12 @@
  * forwards `Host: 127.0.0.1:3000` without trust-proxy would otherwise make a public https site use
  * development cookies (no `Secure`, no `__Host-`).
  *
- * 1. `baseUrl` (the app's external origin) decides when given: https → secure; http on a loopback
- *    host → development cookies.
- * 2. Else, for tenant records given as an array: all registered redirect URIs https → secure; all
- *    plain http on loopback hosts (a development setup) → development cookies.
- * 3. Else (a `CredentialStore`, or mixed records), each request's external origin decides as before:
- *    secure everywhere except plain http on a loopback host.
+ * 1. `baseUrl` (the app's external origin) https → always secure.
+ * 2. Else, for tenant records given as an array whose registered redirect URIs are all https →
+ *    always secure.
+ * 3. Otherwise each request's external origin decides as before: secure everywhere except plain
+ *    http on a loopback host. Configuration only ever makes cookies stricter: a request that
+ *    arrives over https (through a trusted proxy) never gets development cookies.
  */
 import { OidcError } from '../errors';
 import { isLoopbackHost, type TenantRecord } from '../tenant/tenant';
@@ -28,19 +28,15 @@ export function parseBaseUrl(value: string): URL {
   return url;
 }
 
-/** What the configuration says about cookie security: `true`/`false`, or `undefined` for "ask each request". */
-export function configuredCookieSecurity(baseUrl: URL | undefined, records: readonly TenantRecord[] | undefined): boolean | undefined {
-  if (baseUrl !== undefined) return !(baseUrl.protocol === 'http:' && isLoopbackHost(baseUrl.hostname));
+/** `true` when the configuration says the app is served over https, else `undefined` ("ask each request"). */
+export function configuredCookieSecurity(baseUrl: URL | undefined, records: readonly TenantRecord[] | undefined): true | undefined {
+  if (baseUrl !== undefined) return baseUrl.protocol === 'https:' ? true : undefined;
   if (records === undefined || records.length === 0) return undefined;
   const uris = records.flatMap((record) => (Array.isArray(record.redirectUris) ? record.redirectUris : []));
-  if (uris.length === 0) return undefined;
-  const parsed = uris.map((uri) => URL.parse(uri));
-  if (parsed.every((url) => url?.protocol === 'https:')) return true;
-  if (parsed.every((url) => url?.protocol === 'http:' && isLoopbackHost(url.hostname))) return false;
-  return undefined;
+  return uris.length > 0 && uris.every((uri) => URL.parse(uri)?.protocol === 'https:') ? true : undefined;
 }
 
 /** The per-request decision with a configured answer taking precedence. */
-export function cookieSecurity(configured: boolean | undefined): (req: OidcRequest) => boolean {
+export function cookieSecurity(configured: true | undefined): (req: OidcRequest) => boolean {
   return configured === undefined ? isSecureRequest : () => configured;
 }
