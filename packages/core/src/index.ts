@@ -57,7 +57,7 @@ export type { ProviderMetadata } from './discovery/metadata';
 
 // Access tokens, userinfo, revocation, logout, initiate login, simplified flow, stores
 export { createIntrospector } from './introspection/introspect';
-export type { ActiveToken, IntrospectionCacheOptions, IntrospectionThrottleOptions, Introspector, IntrospectorDeps } from './introspection/introspect';
+export type { ActiveToken, IntrospectionBucketOptions, IntrospectionCacheOptions, IntrospectionThrottleOptions, IntrospectOptions, Introspector, IntrospectorDeps } from './introspection/introspect';
 export { fetchUserInfo } from './userinfo';
 export type { UserInfoDeps } from './userinfo';
 export { revokeToken } from './revoke';
