@@ -139,3 +139,11 @@ describe('access-token signing (SA-11)', () => {
     await expect(startOktaOrg({ clients: CLIENTS, accessTokenSigning: 'public' as never })).rejects.toThrow(/accessTokenSigning/);
   });
 });
+
+describe('the emulator keeps live tokens (a store large enough for load runs)', () => {
+  it("still introspects an early access token as active after 700 more were issued (oidc-provider's default store holds 1,000 entries)", async () => {
+    const early = await org.control.issueAccessToken('app-a');
+    for (let i = 0; i < 700; i += 50) await Promise.all(Array.from({ length: 50 }, () => org.control.issueAccessToken('app-a')));
+    expect(await introspect(org, A, early)).toMatchObject({ active: true, client_id: 'app-a' });
+  });
+});

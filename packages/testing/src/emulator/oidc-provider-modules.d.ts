@@ -18,3 +18,14 @@ declare module 'oidc-provider/lib/actions/revocation.js' {
   const chain: ((...args: unknown[]) => unknown)[];
   export default chain;
 }
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  /** oidc-provider's in-memory adapter; the emulator gives it a store of its own size. */
+  export default class MemoryAdapter {
+    constructor(model: string, store: unknown, clockTolerance?: number);
+  }
+}
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  export default class LRU {
+    constructor(options: { maxSize: number });
+  }
+}

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 import { escapeHtml, page } from './html';
 import type { EmulatorClient, ResolvedOrgConfig, ResolvedUser } from './types';
 
@@ -58,10 +60,18 @@ function providerClient(client: EmulatorClient, internalSecret: string | undefin
   };
 }
 
+/** Entries of the emulator's per-org store (sessions, grants, codes, tokens): far beyond a test or load run. */
+const MAX_STORED_ENTRIES = 200_000;
+
 /** oidc-provider 9 configuration for one Okta org. */
 export function providerConfiguration(input: ProviderConfigInput): Record<string, unknown> {
   const { config, port, internalSecrets, userBySub, jwks } = input;
+  // One store per org, large: oidc-provider's default in-memory store keeps 1,000 entries and drops
+  // the oldest, so a load run of a few hundred sign-ins evicted access tokens issued minutes
+  // earlier, which then introspected as inactive. Okta does not forget a live token.
+  const store = new LRU({ maxSize: MAX_STORED_ENTRIES });
   return {
+    adapter: (model: string) => new MemoryAdapter(model, store, 0),
     jwks,
     clients: config.clients.map((c) => providerClient(c, internalSecrets.get(c.clientId))),
     routes: OKTA_ROUTES,
