@@ -110,7 +110,10 @@ function rechunk(value: string): Map<string, string> {
  * may decode to the same bytes), or a marker when a segment is not base64url at all.
  */
 function canonical(value: string): string {
+  // A cookie value's surrounding whitespace is not part of it (RFC 6265 §5.2 step 5, which the
+  // parser follows): ' <genuine value>' is the genuine value, not a tampered one.
   return value
+    .trim()
     .split('.')
     .map((segment) => (/^[A-Za-z0-9_-]*$/.test(segment) && segment.length % 4 !== 1 ? Buffer.from(segment, 'base64url').toString('hex') : `!${segment}`))
     .join('.');
