@@ -17,7 +17,7 @@ import { TransactionCookies } from '../session/transaction-cookie';
 import type { CookieContext, Session } from '../session/types';
 import { MemoryCredentialStore } from '../tenant/credential-store';
 import type { Tenant } from '../tenant/tenant';
-import { emitWarning, type OidcWarning } from '../warnings';
+import { emitWarning } from '../warnings';
 import { configuredCookieSecurity, cookieSecurity } from './cookie-security';
 import { isCrossSiteRequest, isSameOriginRequest, originHeader } from './fetch-metadata';
 import { resolveAuthOptions } from './options';
@@ -69,7 +69,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   const store = Array.isArray(resolved.store) ? new MemoryCredentialStore(resolved.store) : resolved.store;
   const client: OidcClient = createOidcClient({ ...(resolved.client ?? {}), store });
   const now = resolved.client?.now ?? Date.now;
-  const onWarning = (resolved.client as { onWarning?: (warning: OidcWarning) => void } | undefined)?.onWarning;
+  const onWarning = resolved.client?.onWarning;
   const warn = (code: string, message: string, tenantId?: string) => emitWarning(onWarning, { code, message, ...(tenantId === undefined ? {} : { tenantId }) });
   const sealer = createSealer(resolved.secrets, { now });
   const absoluteMs = (resolved.session.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
@@ -162,9 +162,15 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return tenant.redirectUris.find((uri) => uri === own) ?? tenant.redirectUris[0];
   }
 
-  /** The origins Okta posts from for `tenant`: its issuer's, and any custom domain the record lists. */
-  function oktaOriginsOf(tenant: Tenant): Set<string> {
-    return new Set([new URL(tenant.issuer).origin, ...((tenant as { oktaOrigins?: readonly string[] }).oktaOrigins ?? [])]);
+  /** The origins Okta posts from for `tenant`: its issuer's, and any custom domain the record lists (derived once per tenant). */
+  const oktaOrigins = new WeakMap<Tenant, ReadonlySet<string>>();
+  function oktaOriginsOf(tenant: Tenant): ReadonlySet<string> {
+    let origins = oktaOrigins.get(tenant);
+    if (origins === undefined) {
+      origins = new Set([new URL(tenant.issuer).origin, ...tenant.oktaOrigins]);
+      oktaOrigins.set(tenant, origins);
+    }
+    return origins;
   }
 
   /**
@@ -174,11 +180,16 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
    * redirect chain) is refused; no `Origin` at all (a non-browser client) is left to the protocol checks.
    */
   function checkPostOrigin(req: OidcRequest, tenant: Tenant): void {
-    const origin = originHeader(req);
-    if (req.method !== 'POST' || origin === undefined) return;
+    if (!carriesPostOrigin(req)) return;
+    const origin = originHeader(req)!;
     if (origin === 'null' || !oktaOriginsOf(tenant).has(origin)) {
       throw new OidcError('ERR_OIDC_ORIGIN_NOT_ALLOWED', "This sign-in request was not sent by the organisation's Okta sign-in page.", { details: { tenantId: tenant.id } });
     }
+  }
+
+  /** Whether {@link checkPostOrigin} has anything to check (so a GET callback never loads the tenant for it). */
+  function carriesPostOrigin(req: OidcRequest): boolean {
+    return req.method === 'POST' && originHeader(req) !== undefined;
   }
 
   const warnedInsecure = new Set<string>();
@@ -349,7 +360,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     }
     // The sealer enforces the TTL with the same clock; this also covers transactions from a longer-TTL sealer.
     if (now() - transaction.createdAt > TRANSACTION_TTL_SEC * 1000) throw new OidcError('ERR_OIDC_TRANSACTION_EXPIRED', 'The sign-in took too long; start again.');
-    checkPostOrigin(req, await client.getTenant(transaction.tenantId));
+    if (carriesPostOrigin(req)) checkPostOrigin(req, await client.getTenant(transaction.tenantId));
     const result = await client.handleCallback(params, transaction);
     return signIn(req, result, transaction.returnTo, pending);
   }

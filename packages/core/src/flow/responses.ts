@@ -8,13 +8,32 @@ import type { OidcRequest, OidcResponse } from './types';
  */
 export const NO_STORE = 'no-store';
 
-/** Error pages: no script, no external resources, no framing, no sniffing. */
-const PAGE_HEADERS: Record<string, string> = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-};
+/**
+ * The flow layer's HTML pages (error pages, the switch-account page): no script, no external
+ * resources, no framing, no sniffing, never stored. `forms`: the page posts forms, to the app only.
+ * `title` and `style` are ours; `content` is HTML the caller has already escaped.
+ */
+export function htmlPage(
+  status: number,
+  page: { title: string; style: string; content: string; forms?: boolean },
+  headers: Record<string, string> = {},
+  setCookies: string[] = [],
+): OidcResponse {
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; ${page.forms ? "form-action 'self'; " : ''}frame-ancestors 'none'`;
+  const title = escapeHtml(page.title);
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${title}</title>
+<style>${page.style}</style></head>
+<body><h1>${title}</h1>
+${page.content}</body></html>
+`;
+  return {
+    status,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': NO_STORE, ...headers },
+    setCookies,
+    body,
+  };
+}
 
 export function redirect(location: string, setCookies: string[] = []): OidcResponse {
   return { status: 302, headers: { Location: location, 'Cache-Control': NO_STORE }, setCookies, body: null };
@@ -28,6 +47,8 @@ export function json(status: number, body: unknown, setCookies: string[] = [], h
     body: JSON.stringify(body),
   };
 }
+
+const PAGE_STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:.1rem .3rem}';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -97,17 +118,11 @@ export function errorResponse(req: OidcRequest, error: unknown, correlationId: s
   if (prefersJson(req)) {
     return json(status, { error: code ?? 'internal_error', message, correlationId }, setCookies, headers);
   }
-  const title = status >= 500 ? 'Sign-in is unavailable' : 'Sign-in failed';
-  const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(message)}</p>
+  const content = `<p>${escapeHtml(message)}</p>
 ${code ? `<p>Error code: <code>${escapeHtml(code)}</code></p>\n` : ''}<p>Reference: <code>${escapeHtml(correlationId)}</code></p>
 <p><a href="/">Back to the start page</a></p>
-</body></html>
 `;
-  return { status, headers: { ...PAGE_HEADERS, ...headers }, setCookies, body };
+  return htmlPage(status, { title: status >= 500 ? 'Sign-in is unavailable' : 'Sign-in failed', style: PAGE_STYLE, content }, headers, setCookies);
 }
 
 /** 405 with `Allow` (RFC 9110 §15.5.6). */

@@ -17,9 +17,9 @@
 import { timingSafeEqual } from '../callback/constant-time';
 import { deleteCookie, cookieValue, parseCookies, serializeCookie } from '../cookies';
 import { randomToken } from '../internal/random';
-import { DEFAULT_SESSION_COOKIE_NAME, type NewSession } from '../session/session-manager';
+import { companionCookieName, type NewSession } from '../session/session-manager';
 import type { CookieContext, CookieSealer, Session } from '../session/types';
-import { escapeHtml, NO_STORE } from './responses';
+import { escapeHtml, htmlPage } from './responses';
 import type { OidcResponse } from './types';
 
 /** How long a held sign-in waits for its confirmation. */
@@ -43,14 +43,7 @@ export interface PendingSignIn {
   returnTo: string;
 }
 
-/** The confirmation page: no script, no external resources, no framing, forms that post to the app only. */
-const PAGE_HEADERS: Record<string, string> = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': NO_STORE,
-};
+const SWITCH_STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}form{display:inline-block;margin:.5rem 1rem .5rem 0}button{font:inherit;padding:.4rem .9rem}';
 
 export class SessionSwitch {
   readonly #sealer: CookieSealer;
@@ -58,7 +51,7 @@ export class SessionSwitch {
 
   constructor(sealer: CookieSealer, cookieName: string | undefined) {
     this.#sealer = sealer;
-    const base = cookieName === undefined || cookieName === DEFAULT_SESSION_COOKIE_NAME ? 'oin_switch' : `${cookieName}_switch`;
+    const base = companionCookieName(cookieName, 'switch');
     this.#names = [base, `__Host-${base}`];
   }
 
@@ -104,17 +97,13 @@ export class SessionSwitch {
   page(action: string, current: Session, next: NewSession, value: string, setCookies: string[]): OidcResponse {
     const was = `${displayName(current.claims, current.sub)} (${current.tenant})`;
     const now = `${displayName(next.claims, next.sub)} (${next.tenant})`;
-    const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>Switch account?</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}form{display:inline-block;margin:.5rem 1rem .5rem 0}button{font:inherit;padding:.4rem .9rem}</style></head>
-<body><h1>Switch account?</h1>
-<p>This browser is signed in as <strong>${escapeHtml(was)}</strong>.</p>
+    const hidden = `<input type="hidden" name="${SWITCH_FIELD}" value="${escapeHtml(value)}">`;
+    const content = `<p>This browser is signed in as <strong>${escapeHtml(was)}</strong>.</p>
 <p>A sign-in as <strong>${escapeHtml(now)}</strong> has just completed. If you did not start it, keep your current account.</p>
-<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="${SWITCH_FIELD}" value="${escapeHtml(value)}"><input type="hidden" name="${DECISION_FIELD}" value="continue"><button type="submit" id="switch-continue">Continue as ${escapeHtml(now)}</button></form>
-<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="${SWITCH_FIELD}" value="${escapeHtml(value)}"><input type="hidden" name="${DECISION_FIELD}" value="cancel"><button type="submit" id="switch-cancel">Stay signed in as ${escapeHtml(was)}</button></form>
-</body></html>
+<form method="post" action="${escapeHtml(action)}">${hidden}<input type="hidden" name="${DECISION_FIELD}" value="continue"><button type="submit" id="switch-continue">Continue as ${escapeHtml(now)}</button></form>
+<form method="post" action="${escapeHtml(action)}">${hidden}<input type="hidden" name="${DECISION_FIELD}" value="cancel"><button type="submit" id="switch-cancel">Stay signed in as ${escapeHtml(was)}</button></form>
 `;
-    return { status: 409, headers: { ...PAGE_HEADERS }, setCookies, body };
+    return htmlPage(409, { title: 'Switch account?', style: SWITCH_STYLE, content, forms: true }, {}, setCookies);
   }
 
   #name(secure: boolean): string {

@@ -25,9 +25,7 @@ export async function resolveTenantId(mode: TenantResolution, req: OidcRequest, 
 export function tenantIdOf(mode: Exclude<TenantResolution, (req: OidcRequest) => unknown>, req: OidcRequest, pathTenant?: string): string | undefined {
   let value: string | undefined;
   if (mode === 'query') {
-    const values = queryValues(req, 'tenant');
-    if (values.length > 1) throw new OidcError('ERR_OIDC_DUPLICATE_PARAMETER', 'The tenant parameter appears more than once.', { details: { parameter: 'tenant' } });
-    value = values[0];
+    value = singleTenantValue(queryValues(req, 'tenant'));
   } else if (mode === 'host') {
     value = originOf(req).hostname;
   } else if (mode === 'subdomain') {
@@ -39,6 +37,12 @@ export function tenantIdOf(mode: Exclude<TenantResolution, (req: OidcRequest) =>
     value = pathTenant;
   }
   return checkedTenantId(value);
+}
+
+/** The one `?tenant=` value, or undefined; a repeated one is refused (RFC 6749 §3.1). */
+function singleTenantValue(values: readonly string[]): string | undefined {
+  if (values.length > 1) throw new OidcError('ERR_OIDC_DUPLICATE_PARAMETER', 'The tenant parameter appears more than once.', { details: { parameter: 'tenant' } });
+  return values[0];
 }
 
 function checkedTenantId(value: unknown): string | undefined {
@@ -81,14 +85,17 @@ export function routeTenantOf(mode: TenantResolution, req: OidcRequest): RouteTe
     );
   }
   try {
+    let id: string | undefined;
     if (mode === 'query') {
-      const values = queryValues(req, 'tenant');
-      if (values.length === 1 && values[0] === '') {
-        return { error: new OidcError('ERR_OIDC_INVALID_REQUEST', 'The tenant parameter is empty.', { details: { parameter: 'tenant' } }) };
-      }
+      // Read once: a present but empty value names no tenant for login, but on a guarded route it
+      // is refused (the app may read '' and pick a tenant of its own).
+      const value = singleTenantValue(queryValues(req, 'tenant'));
+      if (value === '') return { error: new OidcError('ERR_OIDC_INVALID_REQUEST', 'The tenant parameter is empty.', { details: { parameter: 'tenant' } }) };
+      id = checkedTenantId(value);
+    } else {
+      // 'path' mode names a tenant only on the login route itself.
+      id = mode === 'path' ? undefined : tenantIdOf(mode, req);
     }
-    // 'path' mode names a tenant only on the login route itself.
-    const id = mode === 'path' ? undefined : tenantIdOf(mode, req);
     return id === undefined ? NO_ROUTE_TENANT : { id };
   } catch (error) {
     return { error: unresolved(error) };

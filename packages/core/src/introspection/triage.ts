@@ -30,7 +30,7 @@ import type { OidcErrorCode } from '../errors';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import { decodeBase64url } from '../internal/base64url';
 import type { Tenant } from '../tenant/tenant';
-import { RS256_KEY_ALGORITHM, type SignatureVerifier } from '../tokens/signature-verifier';
+import { isRs256VerificationKey, type SignatureVerifier } from '../tokens/signature-verifier';
 
 /** The check that made a token `junk` (or `signature` for `forged`), reported as `details.check`. */
 export type TriageCheck = 'format' | 'header' | 'alg' | 'payload' | 'iss' | 'cid' | 'exp' | 'signature';
@@ -75,12 +75,6 @@ function jsonObject(segment: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The same properties validate-id-token requires of a key before verifying with it. */
-function isRs256VerifyKey(key: CryptoKey): boolean {
-  const algorithm = key.algorithm as RsaHashedKeyAlgorithm;
-  return key.type === 'public' && algorithm.name === RS256_KEY_ALGORITHM.name && algorithm.hash?.name === 'SHA-256' && key.usages.includes('verify');
-}
-
 /**
  * Classify `token` (already known to be a syntactically valid RFC 6750 bearer token) for `tenant`.
  * Synchronous unless a known key's signature check is asynchronous (the Web Crypto verifier).
@@ -113,7 +107,7 @@ export function triageAccessToken(deps: TriageDeps, tenant: Tenant, token: strin
   const kid = header.kid;
   if (typeof kid !== 'string' || kid.length === 0) return PLAUSIBLE_NO_KID;
   const key = deps.jwks?.peekKey?.(tenant.issuer, tenant.endpoints.jwks, kid);
-  if (key === undefined || !isRs256VerifyKey(key)) return { class: 'plausible', kid };
+  if (key === undefined || !isRs256VerificationKey(key)) return { class: 'plausible', kid };
   let signature: Uint8Array;
   try {
     signature = decodeBase64url(encodedSignature);

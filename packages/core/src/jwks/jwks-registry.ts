@@ -25,13 +25,12 @@ import { importJWK } from 'jose';
 import { OidcError, type OidcErrorCode } from '../errors';
 import { clamp } from '../internal/time';
 import type { Transport } from '../http/types';
+import { MIN_RSA_BITS } from '../tokens/signature-verifier';
 
 /** The only algorithm the org authorization server signs ID tokens with (Core §3.1.3.7 step 7). */
 const ALLOWED_ALG = 'RS256';
 /** Keys beyond this many entries in one JWKS are not examined (a bound on import work). */
 const MAX_KEYS_PER_SET = 100;
-/** RFC 7518 §3.3. */
-const MIN_RSA_BITS = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Where the token being verified came from; each channel has its own unknown-`kid` refetch budget. */

@@ -14,6 +14,15 @@ import { randomToken } from '../internal/random';
 import type { CookieContext, CookieSealer, Session, SessionStore } from './types';
 
 export const DEFAULT_SESSION_COOKIE_NAME = 'oin_session';
+
+/**
+ * A cookie that belongs with the session cookie (the login transactions' prefix, the held sign-in
+ * of the switch page): `oin_<part>` for the default session name, `<cookieName>_<part>` otherwise,
+ * so two apps on one host with different `session.cookieName`s never share one.
+ */
+export function companionCookieName(cookieName: string | undefined, part: string): string {
+  return cookieName === undefined || cookieName === DEFAULT_SESSION_COOKIE_NAME ? `oin_${part}` : `${cookieName}_${part}`;
+}
 export const DEFAULT_ROLLING_SEC = 24 * 60 * 60;
 export const DEFAULT_ABSOLUTE_SEC = 7 * 24 * 60 * 60;
 export const DEFAULT_SESSION_CLAIMS: readonly string[] = Object.freeze(['name', 'email', 'preferred_username', 'given_name', 'family_name']);

@@ -35,12 +35,10 @@ import { parseTransaction, TRANSACTION_PURPOSE, TRANSACTION_TTL_SEC, type Transa
 import { deleteCookie, INVALID_COOKIE, parseCookies, serializeCookie, type CookieMap } from '../cookies';
 import { isOidcError, type OidcErrorCode } from '../errors';
 import { encodeBase64url } from '../internal/base64url';
-import { DEFAULT_SESSION_COOKIE_NAME } from './session-manager';
+import { companionCookieName } from './session-manager';
 import type { CookieContext, CookieSealer } from './types';
 
 export { TRANSACTION_TTL_SEC };
-/** The prefix for the default session cookie name (kept from earlier versions: `oin_tx_`). */
-const DEFAULT_PREFIX = 'oin_tx_';
 /**
  * At most this many logins in flight per browser. Transaction cookies use `Path=/` (required by the
  * `__Host-` prefix), so they travel on every request until used or expired; without a bound, a user
@@ -75,7 +73,7 @@ export class TransactionCookies {
 
   constructor(sealer: CookieSealer, options: TransactionCookieOptions = {}) {
     this.#sealer = sealer;
-    const base = options.cookieName === undefined || options.cookieName === DEFAULT_SESSION_COOKIE_NAME ? DEFAULT_PREFIX : `${options.cookieName}_tx_`;
+    const base = companionCookieName(options.cookieName, 'tx_');
     this.#prefixes = [base, `__Host-${base}`];
   }
 

@@ -29,6 +29,25 @@ export type SignatureVerifier = (
 /** RS256 = RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3); the hash is bound to the imported key. */
 export const RS256_KEY_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5' } as const;
 
+/** RFC 7518 §3.3: RS256 keys are 2048 bits or larger. */
+export const MIN_RSA_BITS = 2048;
+
+/**
+ * An RSASSA-PKCS1-v1_5 / SHA-256 public key allowed to verify, of at least 2048 bits: what jose's
+ * key handling checked before `subtle.verify`. The one definition both ID-token validation and
+ * access-token triage use.
+ */
+export function isRs256VerificationKey(key: CryptoKey): boolean {
+  const algorithm = key.algorithm as RsaHashedKeyAlgorithm;
+  return (
+    key.type === 'public' &&
+    algorithm.name === RS256_KEY_ALGORITHM.name &&
+    algorithm.hash?.name === 'SHA-256' &&
+    algorithm.modulusLength >= MIN_RSA_BITS &&
+    key.usages.includes('verify')
+  );
+}
+
 /** The default: the platform's Web Crypto (`crypto.subtle.verify`), available on every runtime. */
 export const webCryptoVerifier: SignatureVerifier = (_alg, key, signature, signingInput) =>
   crypto.subtle.verify(RS256_KEY_ALGORITHM, key, signature as Uint8Array<ArrayBuffer>, signingInput as Uint8Array<ArrayBuffer>);

@@ -18,10 +18,10 @@
  */
 import { base64url, decodeProtectedHeader } from 'jose';
 import { OidcError } from '../errors';
-import type { JwksRegistry } from '../jwks/jwks-registry';
+import type { JwksChannel, JwksRegistry } from '../jwks/jwks-registry';
 import type { Tenant } from '../tenant/tenant';
 import { verifyTokenHash } from './at-hash';
-import { RS256_KEY_ALGORITHM, type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
+import { isRs256VerificationKey, type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
 
 /** Larger ID tokens are refused before any parsing (DS-01). Okta's are 1–2 KiB. */
 export const MAX_ID_TOKEN_LENGTH = 16 * 1024;
@@ -32,8 +32,6 @@ const MAX_SUB_LENGTH = 255;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 /** A compact JWS: three non-empty base64url segments (RFC 7515 §7.1). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** RFC 7518 §3.3. */
-const MIN_RSA_BITS = 2048;
 /** Claims that must be present (Core §2), checked in the order jose checked them. */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'sub'] as const;
 const encoder = new TextEncoder();
@@ -96,7 +94,7 @@ export interface IdTokenExpectations {
    * token endpoint; `'front'` posted by a browser (the simplified flow passes it), so a flood of
    * forged posts spends only the front channel's budget (issue 17 item 9).
    */
-  channel?: 'front' | 'back';
+  channel?: JwksChannel;
 }
 
 function invalid(check: string, message: string, cause?: unknown): OidcError {
@@ -158,20 +156,10 @@ function parseHeader(encodedHeader: string): { alg: 'RS256'; kid: string | undef
   return Object.freeze({ alg: 'RS256', kid: header.kid });
 }
 
-/**
- * What jose's key handling checked before `subtle.verify`: an RSASSA-PKCS1-v1_5 / SHA-256 public
- * key allowed to verify, of at least 2048 bits. Remembered per key object (keys, not tokens).
- */
+/** {@link isRs256VerificationKey}, remembered per key object (keys, not tokens). */
 function checkKey(key: CryptoKey): void {
   if (vettedKeys.has(key)) return;
-  const algorithm = key.algorithm as RsaHashedKeyAlgorithm;
-  if (
-    key.type !== 'public' ||
-    algorithm.name !== RS256_KEY_ALGORITHM.name ||
-    algorithm.hash?.name !== 'SHA-256' ||
-    !(algorithm.modulusLength >= MIN_RSA_BITS) ||
-    !key.usages.includes('verify')
-  ) {
+  if (!isRs256VerificationKey(key)) {
     throw invalid('alg', 'the key for this token is not an RS256 verification key of 2048 bits or more');
   }
   vettedKeys.add(key);
