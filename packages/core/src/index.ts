@@ -43,6 +43,8 @@ export type { Sealer, SealerOptions, SealErrorCodes } from './crypto/seal';
 // HTTP, JWKS, ID tokens, discovery
 export { createTransport } from './http/transport';
 export type { TransportOptions } from './http/transport';
+export { MemoryRateLimitStore, isRateLimitStore } from './http/rate-limit-store';
+export type { RateLimitStore } from './http/rate-limit-store';
 export type { HttpClient, HttpRequestInit } from './http/http-client';
 export type { Transport, TransportResponse, TransportTarget, TransportRequestInit, EndpointKind, RateLimitInfo, RateLimitEvent } from './http/types';
 export { createJwksRegistry } from './jwks/jwks-registry';
@@ -81,3 +83,5 @@ export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolu
 export { isSessionStore } from './session/types';
 export { sessionUser } from './session/session-user';
 export type { Session, SessionStore } from './session/types';
+export { MemoryRevocationList, isSharedRevocationList } from './session/revocation-list';
+export type { SharedRevocationList, RevocationRecord, RevocationListener } from './session/revocation-list';

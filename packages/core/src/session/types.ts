@@ -36,8 +36,19 @@ export interface Session {
  */
 export interface SessionStore {
   get(id: string): Promise<Session | undefined | null>;
+  /**
+   * Store `session` for `ttlSec` seconds (the rolling window, never past `session.expiresAt`). A
+   * shared store must not bring back a session that `delete` (or `deleteBySubject`) removed, even
+   * when the `set` raced the delete (connect-redis #328), and must never keep an entry past
+   * `session.expiresAt` (connect-redis #251).
+   */
   set(id: string, session: Session, ttlSec: number): Promise<void>;
   delete(id: string): Promise<void>;
+  /**
+   * Delete every session of the user `sub` signed in through tenant `tenant`; resolves how many were
+   * deleted. Optional: Universal Logout and back-channel logout use it when present (issue 12).
+   */
+  deleteBySubject?(tenant: string, sub: string): Promise<number>;
 }
 
 /** True when `value` looks like a {@link SessionStore}. */
