@@ -98,6 +98,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     now,
     ...(resolved.http ? { http: resolved.http } : {}),
     ...(resolved.onRateLimit ? { onRateLimit: resolved.onRateLimit } : {}),
+    ...(resolved.rateLimitStore ? { rateLimitStore: resolved.rateLimitStore } : {}),
   });
   const jwks = createJwksRegistry(transport, { now, ...(resolved.onJwks ? { onJwks: resolved.onJwks } : {}) });
   const discovery = createDiscoveryCache(transport, { now });
@@ -110,6 +111,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     now,
     cache: resolved.introspectionCache,
     throttle: resolved.introspectionThrottle,
+    ...(resolved.rateLimitStore ? { rateLimitStore: resolved.rateLimitStore } : {}),
     // Triage peeks at this client's JWKS cache (never fetches) and checks signatures with its verifier.
     triage: resolved.introspectionTriage,
     jwks,

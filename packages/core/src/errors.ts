@@ -61,9 +61,13 @@ export const OIDC_ERROR_STATUS = {
   ERR_OIDC_RATE_LIMITED: 503,
   ERR_OIDC_UNAVAILABLE: 503,
   ERR_OIDC_DPOP_ERROR: 502,
-  // Storage.
-  ERR_OIDC_STORE_FAILURE: 500,
+  // Storage. 503 with Retry-After: a store that cannot answer (Redis or Postgres down, a full
+  // replay cache) is an outage the client may retry, never a success (issue 11 §4).
+  ERR_OIDC_STORE_FAILURE: 503,
 } as const satisfies Record<string, number>;
+
+/** `Retry-After` of `ERR_OIDC_STORE_FAILURE` unless the thrower sets one: a store reconnects within seconds. */
+export const STORE_RETRY_AFTER_SEC = 5;
 
 /** A stable, documented error code. */
 export type OidcErrorCode = keyof typeof OIDC_ERROR_STATUS;
@@ -100,7 +104,7 @@ export class OidcError extends Error {
     this.code = code;
     this.status = options.status ?? OIDC_ERROR_STATUS[code];
     this.details = options.details ? Object.freeze({ ...options.details }) : undefined;
-    this.retryAfter = options.retryAfter;
+    this.retryAfter = options.retryAfter ?? (code === 'ERR_OIDC_STORE_FAILURE' ? STORE_RETRY_AFTER_SEC : undefined);
   }
 
   /** A JSON body safe to send to a client: code and message only. */

@@ -81,6 +81,7 @@ export type { GrantTokens } from './custom-profile/grants';
 export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES } from './flow/index';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext } from './flow/index';
 export { isSessionStore } from './session/types';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './session/memory-session-store';
 export { sessionUser } from './session/session-user';
 export type { Session, SessionStore } from './session/types';
 export { MemoryRevocationList, isSharedRevocationList } from './session/revocation-list';

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { OidcError } from './errors';
 import type { HttpClient } from './http/http-client';
+import { isRateLimitStore, type RateLimitStore } from './http/rate-limit-store';
 import type { RateLimitEvent } from './http/types';
 import type { JwksEvent } from './jwks/jwks-registry';
 import { isCredentialStore, type CredentialStore } from './tenant/credential-store';
@@ -38,7 +39,14 @@ export interface OidcClientOptions {
    * usable here for up to that long), `negativeTtlSec` 10, a bounded in-memory store. `false`:
    * every call goes to Okta (docs/access-tokens-and-initiated-login.md).
    */
-  introspectionCache?: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  introspectionCache?: IntrospectionCacheOption | false;
+  /**
+   * Shared rate-limit state (issue 11 §1): Okta's 429 back-off per org and endpoint, and the
+   * introspection throttle's buckets. Default: this process's memory. Pass `@oin-oidc/redis`'s
+   * store so that a 429 seen by one process makes every process wait for `X-Rate-Limit-Reset`, and
+   * the throttle budget is one per tenant for the whole fleet (docs/deployment.md).
+   */
+  rateLimitStore?: RateLimitStore;
   /**
    * Local throttle on Okta introspections of tokens that are not accepted (an active token gives
    * its tokens back), against token fishing (catalogue IN-08, RFC 7662 §4): a bucket per caller
@@ -99,6 +107,21 @@ export interface OidcClientOptions {
   verifySignature?: SignatureVerifier;
 }
 
+/** The `introspectionCache` option (see {@link IntrospectionCacheOptions} of the introspector). */
+export interface IntrospectionCacheOption {
+  maxTtlSec?: number;
+  negativeTtlSec?: number;
+  store?: TtlStore;
+  /**
+   * Keys cache entries by HMAC-SHA-256 under this secret (≥ 32 characters) instead of a plain
+   * SHA-256, so whoever can read a shared store cannot test a guessed token against it. Set it,
+   * the same in every process, whenever `store` is shared.
+   */
+  keySecret?: string;
+  /** With a shared `store`: the first process to see a token asks Okta, the others wait for its answer (one `/introspect` per token per fleet). Default false. */
+  fleetSingleFlight?: boolean;
+}
+
 /** Options after validation and defaults. Internal. */
 export interface ResolvedOidcClientOptions {
   readonly store: CredentialStore;
@@ -110,7 +133,8 @@ export interface ResolvedOidcClientOptions {
   readonly maxConcurrentPerOrg: number;
   readonly onRateLimit: ((event: RateLimitEvent) => void) | undefined;
   readonly onJwks: ((event: JwksEvent) => void) | undefined;
-  readonly introspectionCache: { maxTtlSec?: number; negativeTtlSec?: number; store?: TtlStore } | false;
+  readonly introspectionCache: IntrospectionCacheOption | false;
+  readonly rateLimitStore: RateLimitStore | undefined;
   readonly introspectionThrottle: { ratePerSec?: number; burst?: number; perCaller?: { ratePerSec?: number; burst?: number } | false } | false;
   readonly introspectionTriage: boolean;
   readonly replayStore: TtlStore | undefined;
@@ -142,9 +166,12 @@ const schema = z.strictObject({
         maxTtlSec: z.number().int().min(1).max(3600).optional(),
         negativeTtlSec: z.number().int().min(1).max(3600).optional(),
         store: ttlStore.optional(),
+        keySecret: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
+        fleetSingleFlight: z.boolean().optional(),
       }),
     ])
     .default({}),
+  rateLimitStore: z.custom<RateLimitStore>(isRateLimitStore, 'must be a RateLimitStore (blockedUntil, block, take, give)').optional(),
   introspectionThrottle: z
     .union([
       z.literal(false),
@@ -220,6 +247,7 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     onRateLimit: value.onRateLimit,
     onJwks: value.onJwks,
     introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
+    rateLimitStore: value.rateLimitStore,
     introspectionThrottle:
       value.introspectionThrottle === false
         ? false

@@ -205,7 +205,9 @@ describe('SA-05: logout revokes the cookie session', () => {
     const { browser } = setup({ session: { secret: SECRET, revocationStore: failing } });
     await browser.signInAs('acme');
     const response = await browser.send('GET', `${APP}/auth/logout`, { headers: SAME_ORIGIN });
-    expect(response.status).toBe(500);
+    // 503 + Retry-After since issue 11 §4: a store outage is retryable, never a success.
+    expect(response.status).toBe(503);
+    expect(response.headers['Retry-After']).toBe('5');
     expect(errorCode(response)).toBe('ERR_OIDC_STORE_FAILURE');
     expect(response.setCookies).toEqual([expect.stringMatching(/^oin_session=; Path=\/; Max-Age=0;/)]);
   });

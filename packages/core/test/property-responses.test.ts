@@ -304,10 +304,11 @@ describe('X-Rate-Limit-* headers over HTTP (transport)', () => {
 
   it('reports only plain in-range values, and a 429 always fails fast with a bounded integer retryAfter', async () => {
     const events: RateLimitEvent[] = [];
-    const t = createTransport({ timeoutMs: 5_000, retries: 0, now: () => NOW_MS, onRateLimit: (event) => events.push(event) });
     await check(
       'X-Rate-Limit-* over HTTP',
       fc.asyncProperty(fc.constantFrom(200, 429, 429), optional, optional, optional, async (status, limit, remaining, reset) => {
+        // A transport per case: a 429 or `Remaining: 0` starts a back-off that would refuse the next case locally.
+        const t = createTransport({ timeoutMs: 5_000, retries: 0, now: () => NOW_MS, onRateLimit: (event) => events.push(event) });
         const headers: Record<string, string> = {};
         if (limit !== undefined) headers['X-Rate-Limit-Limit'] = limit;
         if (remaining !== undefined) headers['X-Rate-Limit-Remaining'] = remaining;

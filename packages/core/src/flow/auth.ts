@@ -73,7 +73,16 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   const warn = (code: string, message: string, tenantId?: string) => emitWarning(onWarning, { code, message, ...(tenantId === undefined ? {} : { tenantId }) });
   const sealer = createSealer(resolved.secrets, { now });
   const absoluteMs = (resolved.session.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
-  const revocations = createSessionRevocations({ ...(resolved.session.revocationStore ? { store: resolved.session.revocationStore } : {}), now });
+  const revocations = createSessionRevocations({
+    ...(resolved.session.revocationStore ? { store: resolved.session.revocationStore } : {}),
+    ...(resolved.session.revocations ? { list: resolved.session.revocations } : {}),
+    now,
+    onLoadFailure: () =>
+      warn(
+        'WARN_OIDC_REVOCATIONS_NOT_LOADED',
+        'The shared revocation list could not be loaded; sessions revoked elsewhere are refused once it reconnects (docs/deployment.md).',
+      ),
+  });
   const binding = createTenantBinding(store, now);
   const sessions = new SessionManager({
     sealer,
@@ -85,7 +94,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     now,
     // Every read, the warm one included: not logged out (item 5), and still the tenant it was signed in with (item 14).
     accept: (session) => {
-      const revoked = revocations.isRevoked(session.id);
+      const revoked = revocations.isRevoked(session);
       if (revoked === true) return false;
       if (revoked === false) return binding.holds(session);
       return revoked.then((yes) => (yes ? false : binding.holds(session)));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sanitizeReturnTo } from '../authorize/return-to';
 import { MIN_SECRET_LENGTH } from '../crypto/seal';
 import { OidcError } from '../errors';
+import { isSharedRevocationList, type SharedRevocationList } from '../session/revocation-list';
 import { isSessionStore, type SessionStore } from '../session/types';
 import { isCredentialStore, type CredentialStore } from '../tenant/credential-store';
 import type { TenantRecord } from '../tenant/tenant';
@@ -52,6 +53,7 @@ const schema = z.strictObject({
       .max(64)
       .optional(),
     revocationStore: z.custom<TtlStore>(isTtlStore, 'must be a TtlStore (get, set, delete, setIfAbsent, take)').optional(),
+    revocations: z.custom<SharedRevocationList>(isSharedRevocationList, 'must be a SharedRevocationList (add, load, subscribe)').optional(),
   }),
   baseUrl: z.string().max(2048).optional(),
   routes: z
@@ -87,6 +89,7 @@ export interface ResolvedAuthOptions {
     store: SessionStore | undefined;
     claims: string[] | undefined;
     revocationStore: TtlStore | undefined;
+    revocations: SharedRevocationList | undefined;
   };
   baseUrl: URL | undefined;
   routes: ResolvedRoutes;
@@ -133,6 +136,7 @@ export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOption
       store: session.store,
       claims: session.claims ? [...session.claims] : undefined,
       revocationStore: session.revocationStore,
+      revocations: session.revocations,
     },
     baseUrl: options.baseUrl === undefined ? undefined : parseBaseUrl(options.baseUrl),
     routes,

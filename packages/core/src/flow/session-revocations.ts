@@ -1,70 +1,157 @@
 /**
- * Logged-out sessions (issue 17 item 5). A sealed session cookie is a bearer credential: a copy
- * taken before logout stays valid until its absolute expiry unless something remembers that the
- * user signed out. This deny-list holds the ids of sessions ended by logout (or replaced after a
- * confirmed tenant switch) until the latest moment they could still be presented.
+ * Revoked sessions (issue 17 item 5; issue 11 §1; issue 12). A sealed session cookie is a bearer
+ * credential: a copy taken before logout stays valid until its absolute expiry unless something
+ * remembers that the session ended. Two kinds of record:
  *
- * Two layers: an in-process map, so a logout is seen at once by the process that served it and the
- * warm path stays synchronous; and, when configured, a shared {@link TtlStore} (Redis…), so every
- * process of a fleet refuses the session too. Without a shared store the promise is only per
- * process (docs/sessions.md, "What logout ends").
+ * - `session:<id>`: one session, ended by logout (or replaced after a confirmed tenant switch);
+ * - `subject:<issuer>\n<sub>`: every session of that user issued at or before `revokedAt`
+ *   (Universal Logout, back-channel logout), so a stale session on another device cannot survive.
+ *
+ * Layers: an in-process map, checked synchronously on every read (the warm path does no I/O); then
+ * either a {@link SharedRevocationList} (preferred: every process loads the live records at start
+ * and after each reconnect, and receives new ones as they are added, so checks stay in memory), or
+ * the older `revocationStore` {@link TtlStore}, read on every request for session records. Without
+ * either the promise is per process (docs/sessions.md, "What logout ends").
  */
 import { OidcError } from '../errors';
+import type { RevocationRecord, SharedRevocationList } from '../session/revocation-list';
+import type { Session } from '../session/types';
 import type { TtlStore } from '../ttl-store';
 
 export interface SessionRevocations {
   /** Refuse session `id` until `untilMs` (its absolute expiry). */
   revoke(id: string, untilMs: number): Promise<void>;
-  /** Whether `id` was revoked; synchronous unless the shared store must be asked. */
-  isRevoked(id: string): boolean | Promise<boolean>;
+  /** Refuse every session of (`issuer`, `sub`) issued at or before `revokedAt`, keeping the mark until `untilMs`. */
+  revokeSubject(issuer: string, sub: string, revokedAt: number, untilMs: number): Promise<void>;
+  /** Whether `session` is revoked; synchronous unless a store must be asked or the shared list is still loading. */
+  isRevoked(session: Pick<Session, 'id' | 'issuer' | 'sub' | 'issuedAt'>): boolean | Promise<boolean>;
+  /** Stop receiving records from the shared list. */
+  close(): void;
 }
 
-/** In-process entries kept; when full the oldest revocations go first (a shared store has no such bound). */
+/** In-process entries kept; when full the oldest revocations go first (the shared list has its own bound). */
 export const MAX_LOCAL_REVOCATIONS = 100_000;
+/** How long the first read waits for the shared list's initial load before it proceeds with what is known. */
+export const INITIAL_LOAD_WAIT_MS = 1000;
 const KEY_PREFIX = 'oin-oidc:session-revoked:';
 
-export function createSessionRevocations(options: { store?: TtlStore; now: () => number }): SessionRevocations {
-  const { store, now } = options;
-  /** Session id → until when (ms), in insertion order. */
-  const local = new Map<string, number>();
+const sessionKey = (id: string) => `session:${id}`;
+const subjectKey = (issuer: string, sub: string) => `subject:${issuer}\n${sub}`;
 
-  function localHit(id: string): boolean {
-    const until = local.get(id);
-    if (until === undefined) return false;
-    if (until > now()) return true;
-    local.delete(id);
-    return false;
+export function createSessionRevocations(options: {
+  store?: TtlStore;
+  list?: SharedRevocationList;
+  now: () => number;
+  /** Told when the shared list cannot be loaded (the process then serves what it knows and reloads on reconnect). */
+  onLoadFailure?: (cause: unknown) => void;
+}): SessionRevocations {
+  const { store, list, now } = options;
+  /** Record key → { revokedAt, until } (ms), in insertion order. */
+  const local = new Map<string, { revokedAt: number; until: number }>();
+
+  function remember(record: RevocationRecord): void {
+    if (!(record.until > now())) return;
+    const previous = local.get(record.key);
+    if (previous !== undefined && previous.revokedAt >= record.revokedAt && previous.until >= record.until) return;
+    local.delete(record.key);
+    local.set(record.key, { revokedAt: Math.max(record.revokedAt, previous?.revokedAt ?? 0), until: Math.max(record.until, previous?.until ?? 0) });
+    for (const key of local.keys()) {
+      if (local.size <= MAX_LOCAL_REVOCATIONS) break;
+      local.delete(key);
+    }
+  }
+
+  /** The live record under `key`, dropping it once its time is over. */
+  function localRecord(key: string): { revokedAt: number; until: number } | undefined {
+    const record = local.get(key);
+    if (record === undefined) return undefined;
+    if (record.until > now()) return record;
+    local.delete(key);
+    return undefined;
+  }
+
+  let loaded = list === undefined;
+  let loading: Promise<void> | undefined;
+  function reload(): Promise<void> {
+    loading ??= list!
+      .load()
+      .then(
+        (records) => {
+          for (const record of records) remember(record);
+        },
+        (cause) => options.onLoadFailure?.(cause),
+      )
+      .finally(() => {
+        loaded = true;
+        loading = undefined;
+      });
+    return loading;
+  }
+  const unsubscribe = list?.subscribe({ onRecord: remember, onResync: () => void reload() });
+  const initialLoad = list === undefined ? undefined : reload();
+
+  function localHit(session: Pick<Session, 'id' | 'issuer' | 'sub' | 'issuedAt'>): boolean {
+    if (localRecord(sessionKey(session.id)) !== undefined) return true;
+    const mark = local.size === 0 ? undefined : localRecord(subjectKey(session.issuer, session.sub));
+    return mark !== undefined && session.issuedAt <= mark.revokedAt;
   }
 
   async function storeHit(id: string): Promise<boolean> {
     try {
       return (await store!.get(KEY_PREFIX + id)) !== undefined;
     } catch (cause) {
-      // Never fail open: an unreadable deny-list refuses the read (the app answers 500/503).
+      // Never fail open: an unreadable deny-list refuses the read (the app answers 503).
       throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The session revocation store failed.', { cause });
+    }
+  }
+
+  async function share(record: RevocationRecord): Promise<void> {
+    if (list === undefined) return;
+    try {
+      await list.add(record);
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The revocation list failed; the session may stay valid on other instances.', { cause });
     }
   }
 
   return {
     async revoke(id, untilMs) {
-      const ttlMs = untilMs - now();
-      if (ttlMs <= 0) return;
-      local.delete(id);
-      local.set(id, untilMs);
-      for (const key of local.keys()) {
-        if (local.size <= MAX_LOCAL_REVOCATIONS) break;
-        local.delete(key);
-      }
+      if (!(untilMs > now())) return;
+      const record = { key: sessionKey(id), revokedAt: now(), until: untilMs };
+      remember(record);
+      await share(record);
       if (store === undefined) return;
       try {
-        await store.set(KEY_PREFIX + id, '1', Math.ceil(ttlMs / 1000));
+        await store.set(KEY_PREFIX + id, '1', Math.ceil((untilMs - now()) / 1000));
       } catch (cause) {
         throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The session revocation store failed; the session may stay valid on other instances.', { cause });
       }
     },
-    isRevoked(id) {
-      if (localHit(id)) return true;
-      return store === undefined ? false : storeHit(id);
+    async revokeSubject(issuer, sub, revokedAt, untilMs) {
+      if (!(untilMs > now())) return;
+      const record = { key: subjectKey(issuer, sub), revokedAt, until: untilMs };
+      remember(record);
+      await share(record);
+    },
+    isRevoked(session) {
+      if (!loaded && initialLoad !== undefined) {
+        // The first reads of a new process wait (briefly) for the fleet's records, so a session
+        // revoked elsewhere is not accepted just because this process started a moment ago.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const wait = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, INITIAL_LOAD_WAIT_MS);
+        });
+        return Promise.race([initialLoad, wait]).then(() => {
+          clearTimeout(timer);
+          if (localHit(session)) return true;
+          return store === undefined ? false : storeHit(session.id);
+        });
+      }
+      if (localHit(session)) return true;
+      return store === undefined ? false : storeHit(session.id);
+    },
+    close() {
+      unsubscribe?.();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { OidcError } from '../errors';
 import type { Session, SessionStore } from '../session/types';
 import type { CredentialStore } from '../tenant/credential-store';
 import type { Tenant, TenantRecord } from '../tenant/tenant';
+import type { SharedRevocationList } from '../session/revocation-list';
 import type { TtlStore } from '../ttl-store';
 
 /** A request as the flow layer sees it. Adapters build one per request (see `fromWebRequest`). */
@@ -101,6 +102,13 @@ export interface OidcAuthOptions {
      * across a fleet so a logout on one instance holds on all (docs/sessions.md, "What logout ends").
      */
     revocationStore?: TtlStore;
+    /**
+     * The fleet-wide list of revocations (`@oin-oidc/redis`'s `revocationList`): a logout, or a
+     * Universal Logout of a user, on any process ends the session on every process within the
+     * list's delivery time, and reads stay in memory (no store round trip per request).
+     * Preferred over `revocationStore`. Default: none (per process).
+     */
+    revocations?: SharedRevocationList;
   };
   /**
    * The app's external origin (`https://app.example.com`). When set, cookie security (`Secure`,

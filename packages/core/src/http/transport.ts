@@ -13,7 +13,8 @@ import { sleep } from '../internal/time';
 import { ConcurrencyLimiter } from './concurrency';
 import { defaultHttpClient, type HttpClient } from './http-client';
 import { discardBody, readBodyCapped } from './read-body';
-import { hasRateLimitInfo, isConcurrentLimit, parseRateLimitHeaders, retryAfterSeconds } from './rate-limit';
+import { hasRateLimitInfo, isConcurrentLimit, parseRateLimitHeaders, RETRY_AFTER_MAX_SEC, retryAfterSeconds } from './rate-limit';
+import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit-store';
 import type { EndpointKind, RateLimitEvent, RateLimitInfo, Transport, TransportRequestInit, TransportResponse, TransportTarget } from './types';
 
 /** Options of {@link createTransport}. Every field is optional. */
@@ -45,6 +46,14 @@ export interface TransportOptions {
   now?: () => number;
   /** Called for every response that carries `X-Rate-Limit-*` headers. Exceptions it throws are ignored. */
   onRateLimit?: (event: RateLimitEvent) => void;
+  /**
+   * Where Okta's back-off lives (issue 11 §1). After a 429, or a response with
+   * `X-Rate-Limit-Remaining: 0`, calls of that endpoint to that org wait until `X-Rate-Limit-Reset`
+   * (or fail fast with `ERR_OIDC_RATE_LIMITED` and `retryAfter`) without reaching Okta. Default:
+   * this process only; a shared store (`@oin-oidc/redis`) makes every process of a fleet back off.
+   * A store that fails falls back to this process's own state.
+   */
+  rateLimitStore?: RateLimitStore;
 }
 
 const DEFAULTS = {
@@ -60,6 +69,11 @@ const DEFAULTS = {
 
 /** Okta exempts `/keys` and `/.well-known` from its concurrent limit; only these are gated. */
 const CONCURRENCY_LIMITED: ReadonlySet<EndpointKind> = new Set(['token', 'introspection']);
+/**
+ * Okta rate-limits these per org and endpoint; `/keys` and `/.well-known` are exempt ("Rate limits
+ * overview", developer.okta.com/docs/reference/rate-limits/), so a back-off never blocks key fetches.
+ */
+const BACK_OFF: ReadonlySet<EndpointKind> = new Set(['token', 'introspection', 'userinfo', 'revocation']);
 /** Idempotent GETs of public metadata: safe to repeat. Token, introspection, userinfo and revocation are not retried. */
 const RETRYABLE: ReadonlySet<EndpointKind> = new Set(['discovery', 'jwks']);
 
@@ -116,6 +130,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const maxConcurrent = options.maxConcurrentPerOrg ?? DEFAULTS.maxConcurrentPerOrg;
   const maxQueued = options.maxQueuedPerOrg ?? DEFAULTS.maxQueuedPerOrg;
   const limiter = new ConcurrencyLimiter(maxConcurrent, maxQueued);
+  // The local back-off is always kept, so a shared store that fails still leaves this process honouring Okta.
+  const localBackOff = new MemoryRateLimitStore({ now });
+  const sharedBackOff = options.rateLimitStore;
   // /introspect is reachable by anyone who sends a bearer token; /token only by a browser that
   // completed a sign-in. So introspections may hold at most 80 % of an org's slots (when there are
   // 5 or more): a flood of tokens only Okta can judge can slow API calls, never block sign-ins
@@ -164,6 +181,48 @@ export function createTransport(options: TransportOptions = {}): Transport {
     return wait !== undefined && wait <= maxWaitMs ? wait : undefined;
   }
 
+  /** Until when (epoch ms) calls of `kind` to `issuer` must wait: the later of the local and the shared back-off. */
+  async function backOffUntil(kind: EndpointKind, issuer: string): Promise<number | undefined> {
+    const local = localBackOff.blockedUntilSync(issuer, kind);
+    if (sharedBackOff === undefined) return local;
+    let shared: number | undefined;
+    try {
+      shared = await sharedBackOff.blockedUntil(issuer, kind);
+    } catch {
+      // An unreachable shared store: this process's own back-off still applies (never fail open on Okta's limit).
+      return local;
+    }
+    if (shared === undefined || !(shared > now())) return local;
+    return local === undefined ? shared : Math.max(local, shared);
+  }
+
+  /**
+   * Okta said the window is spent (a 429 that is not the concurrent limit, or `Remaining: 0`): no
+   * call of this kind to this org until the reset, in this process and, with a shared store, in
+   * every process. The concurrent limit's reset is only a suggestion (HF-02), so it never blocks.
+   */
+  async function recordBackOff(kind: EndpointKind, issuer: string, status: number, info: RateLimitInfo): Promise<void> {
+    if (!BACK_OFF.has(kind) || info.reset === undefined || isConcurrentLimit(info)) return;
+    if (status !== 429 && info.remaining !== 0) return;
+    // Capped like `retryAfter`: a reset far ahead is a clock disagreement, not a ten-minute outage.
+    const untilMs = Math.min(info.reset * 1000, now() + RETRY_AFTER_MAX_SEC * 1000);
+    if (!(untilMs > now())) return;
+    localBackOff.blockSync(issuer, kind, untilMs);
+    try {
+      await sharedBackOff?.block(issuer, kind, untilMs);
+    } catch {
+      // The other processes learn it from their own next 429; this one already waits.
+    }
+  }
+
+  function backOffError(kind: EndpointKind, untilMs: number): OidcError {
+    const retryAfter = Math.max(1, Math.ceil((untilMs - now()) / 1000));
+    return new OidcError('ERR_OIDC_RATE_LIMITED', `Okta rate limit reached on the ${kind} endpoint; retry after ${retryAfter} s`, {
+      retryAfter,
+      details: { endpoint: kind, reason: 'back-off', reset: Math.ceil(untilMs / 1000) },
+    });
+  }
+
   function parseBody(kind: EndpointKind, status: number, headers: Headers, bytes: Uint8Array): unknown {
     if (bytes.byteLength === 0) return undefined;
     const type = mediaType(headers);
@@ -206,6 +265,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const status = response.status;
       const info = parseRateLimitHeaders(response.headers);
       report(kind, target, status, info);
+      await recordBackOff(kind, target.issuer, status, info);
 
       if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
         discardBody(response);
@@ -247,6 +307,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
       const retryable = RETRYABLE.has(kind) && init.method === 'GET';
       let waitedForRateLimit = false;
       for (let failures = 0; ; ) {
+        if (BACK_OFF.has(kind)) {
+          const until = await backOffUntil(kind, target.issuer);
+          if (until !== undefined) {
+            // Within the configured wait: sleep once until the reset; otherwise fail fast, no call to Okta.
+            const wait = until - now() + Math.random() * 250;
+            if (waitedForRateLimit || maxWaitMs <= 0 || wait > maxWaitMs) throw backOffError(kind, until);
+            waitedForRateLimit = true;
+            await sleep(wait);
+            continue;
+          }
+        }
         let result: Attempt;
         try {
           result = await attempt(kind, target, url, init);

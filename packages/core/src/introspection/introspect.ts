@@ -14,6 +14,8 @@ import { encodeBase64url } from '../internal/base64url';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import type { Tenant } from '../tenant/tenant';
 import { type SignatureVerifier, webCryptoVerifier } from '../tokens/signature-verifier';
+import { MemoryRateLimitStore, type RateLimitStore } from '../http/rate-limit-store';
+import { sleep } from '../internal/time';
 import { MemoryTtlStore, type TtlStore } from '../ttl-store';
 import { isBearerTokenSyntax } from './token-syntax';
 import { type TriageResult, triageAccessToken } from './triage';
@@ -41,6 +43,20 @@ export interface IntrospectionCacheOptions {
   negativeTtlSec?: number;
   /** Where results live; share one (Redis…) across instances. Default: a bounded {@link MemoryTtlStore}. */
   store?: TtlStore;
+  /**
+   * Key entries by HMAC-SHA-256 under this secret (≥ 32 characters) rather than a plain SHA-256:
+   * whoever reads a shared store then cannot confirm a guessed token by hashing it. Use the same
+   * secret in every process that shares `store`. Default: plain SHA-256 (fine in memory).
+   */
+  keySecret?: string;
+  /**
+   * Fleet-wide single flight (issue 11 §1): the first process to see a token takes a short lock in
+   * `store` (`setIfAbsent`) and asks Okta; the others poll `store` for its answer instead of asking
+   * too, so three processes that receive one new token at once make one `/introspect` call. It
+   * costs a store round trip on a path that already costs an Okta one. Waiters give up after the
+   * lock's life ({@link FLEET_LOCK_TTL_SEC}) and ask Okta themselves. Default false.
+   */
+  fleetSingleFlight?: boolean;
 }
 
 /** One token bucket's shape: a sustained rate and a burst (the bucket size). */
@@ -85,6 +101,8 @@ export interface IntrospectOptions {
 }
 
 export interface IntrospectorDeps extends AuthenticatedPostDeps {
+  /** Where the throttle's buckets live (a shared store makes the budget one per tenant for the fleet). Default: this process's memory. */
+  rateLimitStore?: RateLimitStore;
   /** Absent or `{}`: the default cache (maxTtlSec 60, negativeTtlSec 10, bounded memory). `false`: every call goes to Okta (single-flight still applies). */
   cache?: IntrospectionCacheOptions | false;
   /** `false` turns the local throttle off (not recommended). Default `{ ratePerSec: 50, burst: 100, perCaller: { ratePerSec: 2, burst: 20 } }`. */
@@ -164,9 +182,6 @@ interface HotEntry {
   /** ms: the Okta call's start + maxTtlSec, never past the token's `exp`. */
   until: number;
 }
-
-/** Buckets kept in memory; beyond it full buckets are dropped first (a dropped bucket is a full one). */
-const MAX_THROTTLE_BUCKETS = 10_000;
 
 /**
  * RFC 7662 §2.2. Only the members the SDK checks are typed; others pass through. `active` must be
@@ -258,6 +273,16 @@ async function sha256Base64url(input: string): Promise<string> {
   return encodeBase64url(new Uint8Array(digest));
 }
 
+/** HMAC-SHA-256 under `secret` (Web Crypto), base64url; the key is imported once, on first use. */
+function hmacSha256Base64url(secret: string): (input: string) => Promise<string> {
+  let key: Promise<CryptoKey> | undefined;
+  return async (input) => {
+    key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const mac = await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(input));
+    return encodeBase64url(new Uint8Array(mac));
+  };
+}
+
 function positiveInteger(value: unknown, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -278,59 +303,46 @@ function positiveNumber(value: unknown, fallback: number, field: string, integer
   return value;
 }
 
+/** One throttle's buckets: take a token for a key (undefined when taken, else seconds to wait), give one back. */
+interface Buckets {
+  take(key: string): Promise<number | undefined>;
+  give(key: string): Promise<void>;
+}
+
 /** A bucket set that never refuses (a throttle turned off). */
-const UNTHROTTLED = { take: (_key: string): number | undefined => undefined, give: (_key: string): void => {} };
+const UNTHROTTLED: Buckets = { take: async () => undefined, give: async () => {} };
 
-interface Bucket {
-  tokens: number;
-  at: number; // ms, when `tokens` was last brought up to date
-}
-
-/** Token buckets by key (tenant, or tenant + caller) for {@link IntrospectionThrottleOptions}. */
-function createBuckets(rate: number, burst: number, now: () => number) {
-  const buckets = new Map<string, Bucket>();
-
-  const refill = (bucket: Bucket, t: number) => {
-    // A clock that goes backwards refills nothing (and never drains the bucket).
-    bucket.tokens = Math.min(burst, bucket.tokens + (Math.max(0, t - bucket.at) / 1000) * rate);
-    bucket.at = Math.max(bucket.at, t);
-  };
-
-  const prune = (t: number) => {
-    for (const [key, bucket] of buckets) {
-      refill(bucket, t);
-      if (bucket.tokens >= burst) buckets.delete(key);
-    }
-    // Still too many (more live tenants than the cap): the oldest go; the cost is a refilled bucket.
-    for (const key of buckets.keys()) {
-      if (buckets.size < MAX_THROTTLE_BUCKETS) break;
-      buckets.delete(key);
-    }
-  };
-
+/**
+ * Token buckets by key (tenant, or tenant + caller) for {@link IntrospectionThrottleOptions}, kept in
+ * this process's memory and, when one is given, in a shared {@link RateLimitStore} (one budget for
+ * the fleet). A shared store that fails falls back to the local bucket: never fail open.
+ */
+function createBuckets(rate: number, burst: number, local: MemoryRateLimitStore, shared: RateLimitStore | undefined, prefix: string): Buckets {
+  if (shared === undefined) {
+    return { take: async (key) => local.takeSync(prefix + key, rate, burst), give: async (key) => local.giveSync(prefix + key, burst) };
+  }
   return {
-    /** Take one token for `key`; returns undefined when taken, else the seconds until one is available. */
-    take(key: string): number | undefined {
-      const t = now();
-      let bucket = buckets.get(key);
-      if (!bucket) {
-        if (buckets.size >= MAX_THROTTLE_BUCKETS) prune(t);
-        bucket = { tokens: burst, at: t };
-        buckets.set(key, bucket);
-      } else refill(bucket, t);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return undefined;
+    async take(key) {
+      try {
+        return await shared.take(prefix + key, rate, burst);
+      } catch {
+        return local.takeSync(prefix + key, rate, burst);
       }
-      return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
     },
-    /** Return the token a call took (the token it introspected was active and ours). */
-    give(key: string): void {
-      const bucket = buckets.get(key);
-      if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + 1);
+    async give(key) {
+      try {
+        await shared.give(prefix + key, burst);
+      } catch {
+        local.giveSync(prefix + key, burst);
+      }
     },
   };
 }
+
+/** How long a fleet single-flight lock lives, seconds: longer than one Okta call with its deadline (5 s by default). */
+export const FLEET_LOCK_TTL_SEC = 10;
+/** How often a process waiting for another's answer looks at the shared cache, ms. */
+const FLEET_POLL_MS = 25;
 
 /**
  * Create the introspector: validates the cache and throttle options once.
@@ -366,16 +378,27 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
         store: cacheOptions.store ?? new MemoryTtlStore({ now: deps.now }),
       }
     : undefined;
+  const keySecret = cacheOptions?.keySecret;
+  if (keySecret !== undefined && (typeof keySecret !== 'string' || keySecret.length < 32)) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'introspectionCache.keySecret must be a string of at least 32 characters', {
+      details: { field: 'introspectionCache.keySecret' },
+    });
+  }
+  // Only with a store another process can see: in memory, a lock would only wait for this process's own flight.
+  const fleetSingleFlight = cacheOptions?.fleetSingleFlight === true && cacheOptions.store !== undefined;
   const postDeps: AuthenticatedPostDeps = { transport: deps.transport, now: deps.now, ...(deps.dpop ? { dpop: deps.dpop } : {}) };
   const inFlight = new Map<string, Promise<Verdict>>();
   const throttleOptions = deps.throttle;
+  const localBuckets = new MemoryRateLimitStore({ now: deps.now });
   const tenantBuckets =
     throttleOptions === false
       ? UNTHROTTLED
       : createBuckets(
           positiveNumber(throttleOptions?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'ratePerSec', false),
           positiveNumber(throttleOptions?.burst, DEFAULT_THROTTLE_BURST, 'burst', true),
-          deps.now,
+          localBuckets,
+          deps.rateLimitStore,
+          'introspection-tenant:',
         );
   const perCaller = throttleOptions === false ? false : (throttleOptions?.perCaller ?? {});
   const callerBuckets =
@@ -384,7 +407,9 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       : createBuckets(
           positiveNumber(perCaller.ratePerSec, DEFAULT_CALLER_RATE_PER_SEC, 'perCaller.ratePerSec', false),
           positiveNumber(perCaller.burst, DEFAULT_CALLER_BURST, 'perCaller.burst', true),
-          deps.now,
+          localBuckets,
+          deps.rateLimitStore,
+          'introspection-caller:',
         );
   const triageDeps =
     deps.triage === false
@@ -404,8 +429,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   // not even for a second record with the same issuer and client id (issue 17 item 17, SA-17: a
   // squatter record with a wrong secret must not be answered from acme's entry).
   const tenantScope = (tenant: Tenant) => `${tenant.id}\n${tenant.issuer}\n${tenant.clientId}`;
-  const cacheKey = async (tenant: Tenant, token: string) =>
-    `oin-oidc:introspection:${await sha256Base64url(`${tenantScope(tenant)}\n${token}`)}`;
+  const digest = keySecret === undefined ? sha256Base64url : hmacSha256Base64url(keySecret);
+  const cacheKey = async (tenant: Tenant, token: string) => `oin-oidc:introspection:${await digest(`${tenantScope(tenant)}\n${token}`)}`;
 
   async function readCache(key: string, tenant: Tenant): Promise<Verdict | undefined> {
     if (!cache) return undefined;
@@ -474,10 +499,10 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
    * Take the tokens a call to Okta costs: the caller's, then the tenant's. Returns the keys to
    * refund when the answer is active; throws when a bucket is empty (nothing left taken).
    */
-  function pay(tenant: Tenant, caller: string | undefined): { tenantKey: string; callerKey: string | undefined } {
+  async function pay(tenant: Tenant, caller: string | undefined): Promise<{ tenantKey: string; callerKey: string | undefined }> {
     const callerKey = caller === undefined || caller.length === 0 ? undefined : `${tenant.id}\n${caller.slice(0, MAX_CALLER_LENGTH)}`;
     if (callerKey !== undefined) {
-      const retryAfter = callerBuckets.take(callerKey);
+      const retryAfter = await callerBuckets.take(callerKey);
       if (retryAfter !== undefined) {
         // 429, not the code's 503: this caller is rate limited; Okta and other callers are fine.
         throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens from this caller; retry after ${retryAfter} s`, {
@@ -488,10 +513,10 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       }
     }
     const tenantKey = tenantScope(tenant);
-    const retryAfter = tenantBuckets.take(tenantKey);
+    const retryAfter = await tenantBuckets.take(tenantKey);
     if (retryAfter !== undefined) {
       // No call is made: the caller's token goes back (its budget is for calls that reach Okta).
-      if (callerKey !== undefined) callerBuckets.give(callerKey);
+      if (callerKey !== undefined) await callerBuckets.give(callerKey);
       throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens for this tenant; retry after ${retryAfter} s`, {
         retryAfter,
         details: { reason: 'introspection-throttle', tenantId: tenant.id },
@@ -569,22 +594,17 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       const key = await cacheKey(tenant, token);
       const cached = await readCache(key, tenant);
       if (cached) return cached;
-      // A call that reaches Okta is paid for up front and refunded when the token proves active
-      // (catalogue IN-08): a flood of unknown tokens drains the buckets and is then refused
-      // locally, while real tokens, and cached answers, cost nothing. Paying before the call keeps
-      // concurrent fishing within the buckets too. A token whose signature verified with a key the
-      // org publishes can only come from Okta: it pays nothing (SA-01).
-      const paid = triaged?.class === 'verified' ? undefined : pay(tenant, caller);
-      const askedAt = deps.now();
-      const verdict = await ask(tenant, token);
-      if (verdict.active && paid !== undefined) {
-        tenantBuckets.give(paid.tenantKey);
-        if (paid.callerKey !== undefined) callerBuckets.give(paid.callerKey);
+      // Another process of the fleet is asking Okta about this token: wait for its answer.
+      const lock = fleetSingleFlight ? await takeFleetLock(key) : undefined;
+      if (lock === 'lost') {
+        const answered = await awaitFleetAnswer(key, tenant);
+        if (answered) return answered;
       }
-      if (verdict.active && triaged?.class === 'plausible') await learnKey(tenant, triaged.kid);
-      await writeCache(key, verdict);
-      if (verdict.active) rememberHot(tenant, token, verdict.token, askedAt);
-      return verdict;
+      try {
+        return await askAndRemember(tenant, token, key, triaged, caller);
+      } finally {
+        if (lock === 'won') await releaseFleetLock(key);
+      }
     })();
     inFlight.set(flightKey, promise);
     try {
@@ -592,6 +612,60 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     } finally {
       if (inFlight.get(flightKey) === promise) inFlight.delete(flightKey);
     }
+  }
+
+  /** 'won': this process asks Okta; 'lost': another one is; undefined: the store failed, so ask (per-process single flight only). */
+  async function takeFleetLock(key: string): Promise<'won' | 'lost' | undefined> {
+    try {
+      return (await cache!.store.setIfAbsent(`${key}:lock`, '1', FLEET_LOCK_TTL_SEC)) ? 'won' : 'lost';
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function releaseFleetLock(key: string): Promise<void> {
+    try {
+      await cache!.store.delete(`${key}:lock`);
+    } catch {
+      // The lock's TTL ends it.
+    }
+  }
+
+  /** Poll the shared cache for the answer the lock holder writes; undefined when it does not come (the holder failed or died). */
+  async function awaitFleetAnswer(key: string, tenant: Tenant): Promise<Verdict | undefined> {
+    const deadline = deps.now() + FLEET_LOCK_TTL_SEC * 1000;
+    while (deps.now() < deadline) {
+      await sleep(FLEET_POLL_MS);
+      const answered = await readCache(key, tenant);
+      if (answered) return answered;
+      try {
+        // The holder released without an answer (Okta failed, or nothing could be cached): ask ourselves.
+        if ((await cache!.store.get(`${key}:lock`)) === undefined) return readCache(key, tenant);
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** Ask Okta (paying the throttle first), then cache the answer; a token that proves active refunds what it paid. */
+  async function askAndRemember(tenant: Tenant, token: string, key: string, triaged: TriageResult | undefined, caller: string | undefined): Promise<Verdict> {
+    // A call that reaches Okta is paid for up front and refunded when the token proves active
+    // (catalogue IN-08): a flood of unknown tokens drains the buckets and is then refused
+    // locally, while real tokens, and cached answers, cost nothing. Paying before the call keeps
+    // concurrent fishing within the buckets too. A token whose signature verified with a key the
+    // org publishes can only come from Okta: it pays nothing (SA-01).
+    const paid = triaged?.class === 'verified' ? undefined : await pay(tenant, caller);
+    const askedAt = deps.now();
+    const verdict = await ask(tenant, token);
+    if (verdict.active && paid !== undefined) {
+      await tenantBuckets.give(paid.tenantKey);
+      if (paid.callerKey !== undefined) await callerBuckets.give(paid.callerKey);
+    }
+    if (verdict.active && triaged?.class === 'plausible') await learnKey(tenant, triaged.kid);
+    await writeCache(key, verdict);
+    if (verdict.active) rememberHot(tenant, token, verdict.token, askedAt);
+    return verdict;
   }
 
   /**
