@@ -20,6 +20,15 @@ export type {
 } from './emulator/types';
 export { EMULATOR_ENDPOINTS } from './emulator/types';
 export {
+  BACKCHANNEL_LOGOUT_EVENT,
+  BACKCHANNEL_LOGOUT_VARIANTS,
+  UNIVERSAL_LOGOUT_VARIANTS,
+  type BackchannelLogoutOptions,
+  type BackchannelLogoutVariant,
+  type UniversalLogoutOptions,
+  type UniversalLogoutVariant,
+} from './emulator/logout-sender';
+export {
   DISCOVERY_ARTEFACTS,
   FOREIGN_ISSUER,
   FOREIGN_LOCATION,

@@ -3,6 +3,7 @@ import { autoSubmitForm, escapeHtml, page } from './html';
 import { readBody, redirect, sendHtml, sendJson } from './http-util';
 import type { OrgRuntime } from './org';
 import type { HostileArtefact } from './hostile';
+import type { BackchannelLogoutVariant, UniversalLogoutVariant } from './logout-sender';
 import type { EmulatorEndpoint, Fault } from './types';
 
 class AdminError extends Error {
@@ -125,6 +126,23 @@ async function route(org: OrgRuntime, req: IncomingMessage, res: ServerResponse,
     return redirect(res, location);
   }
 
+  // Okta's "Clear User Sessions" (with "Also include logout enabled apps") and a back-channel logout token.
+  if (sub === '/universal-logout' && method === 'POST') {
+    const body = await jsonBody(req);
+    const format = body.format === 'iss_sub' || body.format === 'email' ? body.format : undefined;
+    return ok(await control.universalLogout({
+      clientId: need(body.clientId, 'clientId'), endpoint: need(body.endpoint, 'endpoint'), login: str(body.login), format,
+      variant: str(body.variant) as UniversalLogoutVariant | undefined,
+    }));
+  }
+  if (sub === '/backchannel-logout' && method === 'POST') {
+    const body = await jsonBody(req);
+    return ok(await control.backchannelLogout({
+      clientId: need(body.clientId, 'clientId'), endpoint: need(body.endpoint, 'endpoint'), login: str(body.login), sid: str(body.sid),
+      variant: str(body.variant) as BackchannelLogoutVariant | undefined,
+    }));
+  }
+
   throw new AdminError(404, `no admin route ${method} ${url.pathname}`);
 }
 
@@ -164,6 +182,12 @@ function indexPage(org: OrgRuntime): string {
 <table><tr><th>client_id</th><th>auth</th><th>redirect URIs</th><th>start a sign-in</th></tr>
 ${clients}
 </table>
+<h2>Clear User Sessions (Universal Logout)</h2>
+<p>To end a user's sessions in an app, as an admin's "Clear User Sessions" with "Also include logout enabled apps" does:
+<code>POST /__admin/universal-logout</code> with JSON <code>{"clientId", "endpoint", "login", "format": "email" | "iss_sub"}</code>
+(a signed <code>global-token-revocation+jwt</code> bearer and a <code>sub_id</code>), or
+<code>POST /__admin/backchannel-logout</code> with <code>{"clientId", "endpoint", "login", "sid"}</code> (an OIDC back-channel logout token).
+Both answer <code>{"status"}</code>, the app's status.</p>
 <h2>Users</h2>
 <table><tr><th>login</th><th>password</th><th>id</th><th>name</th></tr>
 ${users}

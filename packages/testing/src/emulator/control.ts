@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sendBackchannelLogout, sendUniversalLogout } from './logout-sender';
 import type { OrgRuntime } from './org';
 import { EMULATOR_ENDPOINTS, type EmulatorClient, type EmulatorEndpoint, type OrgControl, type ResolvedUser } from './types';
 
@@ -111,6 +112,8 @@ export function createControl(org: OrgRuntime): OrgControl {
       if (options?.targetLinkUri) url.searchParams.set('target_link_uri', options.targetLinkUri);
       return url.toString();
     },
+    universalLogout: (options) => sendUniversalLogout(org, options),
+    backchannelLogout: (options) => sendBackchannelLogout(org, options),
   };
   return control;
 }

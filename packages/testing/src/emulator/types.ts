@@ -1,4 +1,5 @@
 import type { HostileArtefact } from './hostile';
+import type { BackchannelLogoutOptions, UniversalLogoutOptions } from './logout-sender';
 
 /**
  * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
@@ -120,6 +121,14 @@ export interface OrgControl {
     options?: { login?: string },
   ): Promise<{ action: string; fields: { id_token: string } }>;
   initiateLoginUrl(clientId: string, options?: { loginHint?: string; targetLinkUri?: string }): string;
+  /**
+   * Sends a Universal Logout request to an app, as Okta does for "Clear User Sessions" with "Also
+   * include logout enabled apps": a JSON `sub_id` and a bearer JWT signed with the org's ID token key
+   * (see logout-sender.ts). Resolves with the app's status; `variant` breaks it for tests.
+   */
+  universalLogout(options: UniversalLogoutOptions): Promise<{ status: number }>;
+  /** Sends an OIDC Back-Channel Logout 1.0 logout token to an app; resolves with its status and body. */
+  backchannelLogout(options: BackchannelLogoutOptions): Promise<{ status: number; body: string }>;
 }
 
 export interface OktaOrg {
