@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // migrations/*.sql as text, as tsup's `loader: { '.sql': 'text' }` bundles them.
+  plugins: [
+    {
+      name: 'sql-as-text',
+      enforce: 'pre',
+      transform(code, id) {
+        return id.endsWith('.sql') ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+      },
+    },
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // One PostgreSQL per test file; two cores shared by the team.
+    fileParallelism: false,
+  },
+});
