@@ -10,6 +10,7 @@ import { createDiscoveryCache } from './discovery/discover';
 import { createDpopKeyPair, type DpopKeyPair } from './dpop/dpop';
 import { OidcError, isOidcError } from './errors';
 import { createTransport } from './http/transport';
+import { type LogoutJwtClaims, type LogoutJwtKind, validateLogoutJwt } from './tokens/validate-logout-jwt';
 import { resolveInitiateLogin } from './initiate/initiate-login';
 import { type ActiveToken, createIntrospector, type IntrospectOptions, type Introspector } from './introspection/introspect';
 import { createJwksRegistry } from './jwks/jwks-registry';
@@ -61,6 +62,11 @@ export interface OidcClient {
   resolveInitiateLogin(params: URLSearchParams, appOrigin: string): Promise<{ tenant: Tenant; loginHint?: string; returnTo?: string }>;
   /** Accept an ID token posted by Okta's simplified flow (opt-in per tenant), with replay protection. */
   handleSimplifiedFlow(idToken: string, options?: { tenantId?: string }): Promise<SignInResult>;
+  /**
+   * Verify a Universal Logout JWT (`audience`: the endpoint's URL) or a back-channel `logout_token`
+   * for `tenant` with this client's JWKS cache, clock and replay store (`validateLogoutJwt`, issue 12).
+   */
+  validateLogoutToken(kind: LogoutJwtKind, tenant: Tenant, jwt: string, options: { audience: string }): Promise<LogoutJwtClaims>;
 }
 
 /** Printable and short enough to repeat in error details (ids are request input on some routes). */
@@ -181,6 +187,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       );
     }
   }
+  const logoutJwtDeps = { jwks, now, clockToleranceSec, replay: typeof replay === 'function' ? replay : () => replay as TtlStore };
   const simplified = createSimplifiedFlow({
     store,
     validate,
@@ -278,6 +285,11 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       const result = await resolveInitiateLogin(store, params, appOrigin, { issuerPolicy: checkIssuer });
       checkTenant(result.tenant);
       return result;
+    },
+
+    async validateLogoutToken(kind: LogoutJwtKind, tenant: Tenant, jwt: string, logoutOptions: { audience: string }): Promise<LogoutJwtClaims> {
+      checkTenant(tenant);
+      return validateLogoutJwt(logoutJwtDeps, kind, tenant, jwt, logoutOptions);
     },
 
     async handleSimplifiedFlow(idToken: string, flowOptions: { tenantId?: string } = {}): Promise<SignInResult> {

@@ -53,6 +53,12 @@ export const OIDC_ERROR_STATUS = {
   ERR_OIDC_SESSION_INVALID: 401,
   ERR_OIDC_SESSION_EXPIRED: 401,
   ERR_OIDC_SESSION_CONFLICT: 409,
+  // Logout requests from the identity provider (issue 12): Universal Logout answers 401 (its
+  // authentication failed), back-channel logout 400 (Back-Channel Logout 1.0 §2.8).
+  ERR_OIDC_LOGOUT_TOKEN_INVALID: 401,
+  ERR_OIDC_LOGOUT_REQUEST_INVALID: 400,
+  ERR_OIDC_LOGOUT_USER_UNKNOWN: 404,
+  ERR_OIDC_LOGOUT_FAILED: 422,
   // The provider (Okta) and the network.
   ERR_OIDC_DISCOVERY_FAILED: 502,
   ERR_OIDC_HTTP_ERROR: 502,

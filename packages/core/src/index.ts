@@ -50,6 +50,8 @@ export type { Transport, TransportResponse, TransportTarget, TransportRequestIni
 export { createJwksRegistry } from './jwks/jwks-registry';
 export type { JwksRegistry, JwksOptions, JwksEvent, JwksFetchReason, JwksChannel, JwksKeyOptions } from './jwks/jwks-registry';
 export { validateIdToken } from './tokens/validate-id-token';
+export { validateLogoutJwt, UNIVERSAL_LOGOUT_WINDOW_SEC } from './tokens/validate-logout-jwt';
+export type { LogoutJwtKind, LogoutJwtClaims, LogoutJwtDeps } from './tokens/validate-logout-jwt';
 export type { IdTokenClaims, IdTokenExpectations, ValidateIdTokenDeps } from './tokens/validate-id-token';
 export { webCryptoVerifier } from './tokens/signature-verifier';
 export type { SignatureVerifier, SignatureAlgorithm } from './tokens/signature-verifier';
@@ -78,8 +80,8 @@ export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
 export type { GrantTokens } from './custom-profile/grants';
 
 // The framework-neutral flow layer adapters call (issue 4)
-export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES } from './flow/index';
-export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext } from './flow/index';
+export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES, DEFAULT_ROUTES } from './flow/index';
+export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext, LogoutRequestInfo, LogoutHookResult } from './flow/index';
 export { isSessionStore } from './session/types';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './session/memory-session-store';
 export { sessionUser } from './session/session-user';

@@ -22,13 +22,14 @@ import { configuredCookieSecurity, cookieSecurity } from './cookie-security';
 import { isCrossSiteRequest, isSameOriginRequest, originHeader } from './fetch-metadata';
 import { resolveAuthOptions } from './options';
 import { errorResponse, headerOf, json, methodNotAllowed, NO_STORE, prefersJson, redirect } from './responses';
+import { createLogoutReceivers } from './logout-receivers';
 import { createSessionRevocations } from './session-revocations';
 import { DECISION_FIELD, SessionSwitch, SWITCH_FIELD } from './session-switch';
 import { createTenantBinding } from './tenant-binding';
 import { type RouteTenant, resolveTenantId, routeTenantOf } from './tenant';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
 
-type RouteName = 'login' | 'callback' | 'initiate' | 'logout';
+type RouteName = 'login' | 'callback' | 'initiate' | 'logout' | 'universalLogout' | 'backchannelLogout';
 
 const ALLOWED_METHODS: Record<RouteName, readonly string[]> = {
   login: ['GET'],
@@ -38,6 +39,9 @@ const ALLOWED_METHODS: Record<RouteName, readonly string[]> = {
   initiate: ['GET', 'POST'],
   // GET per the route contract; POST too, so an app can sign out from a form.
   logout: ['GET', 'POST'],
+  // Server-to-server requests from the identity provider (issue 12): POST only.
+  universalLogout: ['POST'],
+  backchannelLogout: ['POST'],
 };
 
 /** `login_hint` is only a hint (OIDC Core §3.1.2.1): an over-long or control-laden one is dropped (catalogue TP-06). */
@@ -84,6 +88,16 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       ),
   });
   const binding = createTenantBinding(store, now);
+  const receivers = createLogoutReceivers({
+    client,
+    revocations,
+    sessionStore: resolved.session.store,
+    absoluteMs,
+    now,
+    // The exact URL Okta signs as `aud`: the configured origin (never a Host a proxy rewrote), the mount point, the route.
+    endpointUrl: (req) => `${appOrigin(req)}${basePathOf(req)}${routes.universalLogout}`,
+    onLogoutRequest: resolved.onLogoutRequest,
+  });
   const sessions = new SessionManager({
     sealer,
     cookieName: resolved.session.cookieName,
@@ -123,7 +137,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return req.basePath.endsWith('/') ? req.basePath.slice(0, -1) : req.basePath;
   }
 
-  const routeSuffixes = [routes.login, routes.callback, routes.initiate, routes.logout];
+  const routeSuffixes = [routes.login, routes.callback, routes.initiate, routes.logout, routes.universalLogout, routes.backchannelLogout];
   const loginSegment = `${routes.login}/`;
   function endsWithRoute(path: string): boolean {
     for (const route of routeSuffixes) if (path.endsWith(route)) return true;
@@ -144,6 +158,8 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     if (rest === routes.callback) return { route: 'callback' };
     if (rest === routes.initiate) return { route: 'initiate' };
     if (rest === routes.logout) return { route: 'logout' };
+    if (rest === routes.universalLogout) return { route: 'universalLogout' };
+    if (rest === routes.backchannelLogout) return { route: 'backchannelLogout' };
     if (tenantMode === 'path' && rest.startsWith(`${routes.login}/`)) {
       const segment = rest.slice(routes.login.length + 1);
       if (segment === '' || segment.includes('/')) return null;
@@ -444,6 +460,10 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
           return await initiate(req);
         case 'logout':
           return await logout(req, pending);
+        case 'universalLogout':
+          return await receivers.universalLogout(req);
+        case 'backchannelLogout':
+          return await receivers.backchannelLogout(req);
       }
     } catch (error) {
       report(error, route, correlationId);

@@ -57,7 +57,14 @@ const schema = z.strictObject({
   }),
   baseUrl: z.string().max(2048).optional(),
   routes: z
-    .strictObject({ login: routePath.optional(), callback: routePath.optional(), initiate: routePath.optional(), logout: routePath.optional() })
+    .strictObject({
+      login: routePath.optional(),
+      callback: routePath.optional(),
+      initiate: routePath.optional(),
+      logout: routePath.optional(),
+      universalLogout: routePath.optional(),
+      backchannelLogout: routePath.optional(),
+    })
     .optional(),
   tenant: z
     .union([
@@ -68,6 +75,7 @@ const schema = z.strictObject({
   afterLogoutPath: localPath.optional(),
   responseMode: z.enum(['query', 'form_post']).optional(),
   onError: z.custom<NonNullable<OidcAuthOptions['onError']>>((value) => typeof value === 'function', 'must be a function').optional(),
+  onLogoutRequest: z.custom<NonNullable<OidcAuthOptions['onLogoutRequest']>>((value) => typeof value === 'function', 'must be a function').optional(),
   // Validated by createOidcClient itself.
   client: z.looseObject({}).optional(),
 });
@@ -77,7 +85,19 @@ export interface ResolvedRoutes {
   callback: string;
   initiate: string;
   logout: string;
+  universalLogout: string;
+  backchannelLogout: string;
 }
+
+/** Every auth route's default path, for adapters that must list routes (Fastify). */
+export const DEFAULT_ROUTES: Readonly<ResolvedRoutes> = Object.freeze({
+  login: '/auth/login',
+  callback: '/auth/callback',
+  initiate: '/auth/initiate',
+  logout: '/auth/logout',
+  universalLogout: '/auth/universal-logout',
+  backchannelLogout: '/auth/backchannel-logout',
+});
 
 export interface ResolvedAuthOptions {
   store: CredentialStore | TenantRecord[];
@@ -98,6 +118,7 @@ export interface ResolvedAuthOptions {
   responseMode: 'query' | 'form_post';
   onError: OidcAuthOptions['onError'];
   client: OidcAuthOptions['client'];
+  onLogoutRequest: OidcAuthOptions['onLogoutRequest'];
 }
 
 /** Validate and resolve the options (defaults applied). */
@@ -115,10 +136,12 @@ export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOption
     callback: options.routes?.callback ?? '/auth/callback',
     initiate: options.routes?.initiate ?? '/auth/initiate',
     logout: options.routes?.logout ?? '/auth/logout',
+    universalLogout: options.routes?.universalLogout ?? DEFAULT_ROUTES.universalLogout,
+    backchannelLogout: options.routes?.backchannelLogout ?? DEFAULT_ROUTES.backchannelLogout,
   };
   const paths = Object.values(routes);
   if (new Set(paths).size !== paths.length) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: routes must be four different paths', { details: { field: 'routes' } });
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'createOidcAuth: routes must be different paths', { details: { field: 'routes' } });
   }
   const session = options.session;
   if (session.rollingSec !== undefined && session.absoluteSec !== undefined && session.rollingSec > session.absoluteSec) {
@@ -146,6 +169,7 @@ export function resolveAuthOptions(options: OidcAuthOptions): ResolvedAuthOption
     afterLogoutPath: options.afterLogoutPath === undefined ? '/' : sanitizeReturnTo(options.afterLogoutPath, '/'),
     responseMode: options.responseMode ?? 'query',
     onError: options.onError,
+    onLogoutRequest: options.onLogoutRequest,
     client: options.client,
   };
 }

@@ -4,8 +4,13 @@
  * remembers that the session ended. Two kinds of record:
  *
  * - `session:<id>`: one session, ended by logout (or replaced after a confirmed tenant switch);
- * - `subject:<issuer>\n<sub>`: every session of that user issued at or before `revokedAt`
- *   (Universal Logout, back-channel logout), so a stale session on another device cannot survive.
+ * - `subject:<tenant>\n<sub>`: every session of that user issued at or before `revokedAt`
+ *   (Universal Logout, back-channel logout), so a stale session on another device cannot survive;
+ * - `email:<tenant>\n<e-mail, lower case>`: the same by the session's `email` claim (Universal
+ *   Logout's default subject format; revoking by an unverified e-mail can only end sessions, never
+ *   grant one, so `email_verified` does not matter here);
+ * - `sid:<tenant>\n<sid>`: the session whose `sid` claim is that (back-channel logout by `sid`;
+ *   needs `sid` among `session.claims`).
  *
  * Layers: an in-process map, checked synchronously on every read (the warm path does no I/O); then
  * either a {@link SharedRevocationList} (preferred: every process loads the live records at start
@@ -21,10 +26,14 @@ import type { TtlStore } from '../ttl-store';
 export interface SessionRevocations {
   /** Refuse session `id` until `untilMs` (its absolute expiry). */
   revoke(id: string, untilMs: number): Promise<void>;
-  /** Refuse every session of (`issuer`, `sub`) issued at or before `revokedAt`, keeping the mark until `untilMs`. */
-  revokeSubject(issuer: string, sub: string, revokedAt: number, untilMs: number): Promise<void>;
+  /** Refuse every session of user `sub` at tenant `tenant` issued at or before `revokedAt`, keeping the mark until `untilMs`. */
+  revokeSubject(tenant: string, sub: string, revokedAt: number, untilMs: number): Promise<void>;
+  /** The same for sessions whose `email` claim is `email` (compared in lower case). */
+  revokeEmail(tenant: string, email: string, revokedAt: number, untilMs: number): Promise<void>;
+  /** The same for the session whose `sid` claim is `sid`. */
+  revokeSid(tenant: string, sid: string, revokedAt: number, untilMs: number): Promise<void>;
   /** Whether `session` is revoked; synchronous unless a store must be asked or the shared list is still loading. */
-  isRevoked(session: Pick<Session, 'id' | 'issuer' | 'sub' | 'issuedAt'>): boolean | Promise<boolean>;
+  isRevoked(session: RevocableSession): boolean | Promise<boolean>;
   /** Stop receiving records from the shared list. */
   close(): void;
 }
@@ -35,8 +44,14 @@ export const MAX_LOCAL_REVOCATIONS = 100_000;
 export const INITIAL_LOAD_WAIT_MS = 1000;
 const KEY_PREFIX = 'oin-oidc:session-revoked:';
 
+type RevocableSession = Pick<Session, 'id' | 'tenant' | 'sub' | 'issuedAt' | 'claims'>;
+
 const sessionKey = (id: string) => `session:${id}`;
-const subjectKey = (issuer: string, sub: string) => `subject:${issuer}\n${sub}`;
+// User-wide marks are per app instance (tenant id): Okta sends Universal Logout to each
+// logout-enabled app instance of the org, so one instance's request must not end another's sessions.
+const subjectKey = (tenant: string, sub: string) => `subject:${tenant}\n${sub}`;
+const emailKey = (tenant: string, email: string) => `email:${tenant}\n${email.toLowerCase()}`;
+const sidKey = (tenant: string, sid: string) => `sid:${tenant}\n${sid}`;
 
 export function createSessionRevocations(options: {
   store?: TtlStore;
@@ -90,10 +105,20 @@ export function createSessionRevocations(options: {
   const unsubscribe = list?.subscribe({ onRecord: remember, onResync: () => void reload() });
   const initialLoad = list === undefined ? undefined : reload();
 
-  function localHit(session: Pick<Session, 'id' | 'issuer' | 'sub' | 'issuedAt'>): boolean {
+  /** Whether a user-wide mark under `key` covers a session issued at `issuedAt`. */
+  function marked(key: string, issuedAt: number): boolean {
+    const mark = localRecord(key);
+    return mark !== undefined && issuedAt <= mark.revokedAt;
+  }
+
+  function localHit(session: RevocableSession): boolean {
+    // Nothing revoked at all: the common case costs one size check.
+    if (local.size === 0) return false;
     if (localRecord(sessionKey(session.id)) !== undefined) return true;
-    const mark = local.size === 0 ? undefined : localRecord(subjectKey(session.issuer, session.sub));
-    return mark !== undefined && session.issuedAt <= mark.revokedAt;
+    if (marked(subjectKey(session.tenant, session.sub), session.issuedAt)) return true;
+    const { email, sid } = session.claims;
+    if (typeof email === 'string' && marked(emailKey(session.tenant, email), session.issuedAt)) return true;
+    return typeof sid === 'string' && marked(sidKey(session.tenant, sid), session.issuedAt);
   }
 
   async function storeHit(id: string): Promise<boolean> {
@@ -114,6 +139,13 @@ export function createSessionRevocations(options: {
     }
   }
 
+  async function mark(key: string, revokedAt: number, untilMs: number): Promise<void> {
+    if (!(untilMs > now())) return;
+    const record = { key, revokedAt, until: untilMs };
+    remember(record);
+    await share(record);
+  }
+
   return {
     async revoke(id, untilMs) {
       if (!(untilMs > now())) return;
@@ -127,12 +159,9 @@ export function createSessionRevocations(options: {
         throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The session revocation store failed; the session may stay valid on other instances.', { cause });
       }
     },
-    async revokeSubject(issuer, sub, revokedAt, untilMs) {
-      if (!(untilMs > now())) return;
-      const record = { key: subjectKey(issuer, sub), revokedAt, until: untilMs };
-      remember(record);
-      await share(record);
-    },
+    revokeSubject: (tenant, sub, revokedAt, untilMs) => mark(subjectKey(tenant, sub), revokedAt, untilMs),
+    revokeEmail: (tenant, email, revokedAt, untilMs) => mark(emailKey(tenant, email), revokedAt, untilMs),
+    revokeSid: (tenant, sid, revokedAt, untilMs) => mark(sidKey(tenant, sid), revokedAt, untilMs),
     isRevoked(session) {
       if (!loaded && initialLoad !== undefined) {
         // The first reads of a new process wait (briefly) for the fleet's records, so a session

@@ -117,8 +117,13 @@ export interface OidcAuthOptions {
    * cookie security when their redirect URIs are all https (or all loopback http).
    */
   baseUrl?: string;
-  /** Route paths under the adapter's mount point. Defaults `/auth/login`, `/auth/callback`, `/auth/initiate`, `/auth/logout`. */
-  routes?: { login?: string; callback?: string; initiate?: string; logout?: string };
+  /**
+   * Route paths under the adapter's mount point. Defaults `/auth/login`, `/auth/callback`,
+   * `/auth/initiate`, `/auth/logout`, and the identity provider's logout requests
+   * `/auth/universal-logout` (Okta Universal Logout) and `/auth/backchannel-logout` (OIDC
+   * Back-Channel Logout 1.0); docs/universal-logout.md.
+   */
+  routes?: { login?: string; callback?: string; initiate?: string; logout?: string; universalLogout?: string; backchannelLogout?: string };
   /** Default `'query'`. */
   tenant?: TenantResolution;
   /** Where the browser lands after logout when there is no Okta logout to do. Default `'/'`. */
@@ -134,10 +139,36 @@ export interface OidcAuthOptions {
    * An {@link OidcError}'s message and details never hold tokens, codes or cookie values; anything
    * else is passed as thrown. `correlationId` is also shown on the error page (catalogue LG-03).
    */
-  onError?: (error: OidcError | unknown, context: { route: 'login' | 'callback' | 'initiate' | 'logout' | 'bearer'; correlationId: string }) => void;
+  onError?: (
+    error: OidcError | unknown,
+    context: { route: 'login' | 'callback' | 'initiate' | 'logout' | 'universalLogout' | 'backchannelLogout' | 'bearer'; correlationId: string },
+  ) => void;
+  /**
+   * Called for every authenticated Universal Logout or back-channel logout request before the
+   * user's sessions are revoked: end your own state for the user (API keys, websockets). Return
+   * `'unknown-user'` (→ 404) or `'failed'` (→ 422) to answer so instead, or `{ subjects }` to
+   * revoke more user ids (e.g. the Okta user ids your database maps an e-mail to). Default: revoke.
+   */
+  onLogoutRequest?: (request: LogoutRequestInfo) => LogoutHookResult | Promise<LogoutHookResult>;
   /** Options for the underlying {@link OidcClient}. `now` also drives session expiry. */
   client?: Omit<OidcClientOptions, 'store'>;
 }
+
+/** What {@link OidcAuthOptions.onLogoutRequest} learns about a verified logout request. */
+export interface LogoutRequestInfo {
+  tenant: Tenant;
+  /** Universal Logout's subject format, or `'backchannel'`. */
+  format: 'email' | 'iss_sub' | 'backchannel';
+  /** The user's id at Okta (the ID token's `sub`), when the request names it. */
+  sub?: string;
+  /** Universal Logout by e-mail. */
+  email?: string;
+  /** Back-channel logout by session id. */
+  sid?: string;
+}
+
+/** What `onLogoutRequest` may answer: nothing (revoke), a refusal, or more user ids to revoke. */
+export type LogoutHookResult = void | undefined | 'unknown-user' | 'failed' | { subjects: string[] };
 
 /** The sign-in and session API adapters call. */
 export interface OidcAuth {

@@ -9,7 +9,7 @@ import { MAX_BODY_BYTES, payloadTooLarge } from '../flow/body-limit';
 
 /**
  * The body as text. A body parser that already ran leaves its result (`parsedBody`): a string or
- * bytes are used as they are, and an object is turned back into a form, its repeated names kept
+ * bytes are used as they are, an object of a JSON request is serialised again, and any other object is turned back into a form, its repeated names kept
  * repeated so core still refuses duplicate parameters (RFC 6749 §3.1). Otherwise the stream is
  * read, capped.
  */
@@ -17,6 +17,8 @@ export async function readNodeRequestBody(req: IncomingMessage, parsedBody?: unk
   if (typeof parsedBody === 'string') return parsedBody;
   if (parsedBody instanceof Uint8Array) return new TextDecoder().decode(parsedBody);
   if (parsedBody !== null && typeof parsedBody === 'object' && (req.readableEnded || req.readableDidRead)) {
+    // A JSON body parser (`express.json()`) ran first: a Universal Logout request (issue 12) is JSON.
+    if (/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return JSON.stringify(parsedBody);
     const form = new URLSearchParams();
     for (const [name, value] of Object.entries(parsedBody)) {
       for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));

@@ -8,7 +8,8 @@
  * every record any process `add`s, pushed to all subscribers (Redis pub/sub in `@oin-oidc/redis`).
  *
  * A record's `key` names what is revoked; core uses `session:<id>` (one session, after logout) and
- * `subject:<issuer>\n<sub>` (every session of a user issued at or before `revokedAt`, issue 12).
+ * `subject:<tenant>\n<sub>`, `email:<tenant>\n<email>`, `sid:<tenant>\n<sid>` (every session of a
+ * user at that app instance issued at or before `revokedAt`, issue 12).
  * Records live until `until`, the latest moment anything they revoke could still be presented.
  */
 

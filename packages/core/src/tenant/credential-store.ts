@@ -10,7 +10,10 @@ import { parseTenant, type Tenant, type TenantRecord } from './tenant';
 export interface CredentialStore {
   /** The tenant with this id, or `undefined`. */
   get(tenantId: string): Promise<Tenant | undefined>;
-  /** Every app instance registered for this issuer (an org can hold several), in a stable order. */
+  /**
+   * Every app instance registered for this issuer (an org can hold several), in a stable order,
+   * including those that list it among their `issuerAliases` (issue 12).
+   */
   findByIssuer(issuer: string): Promise<readonly Tenant[]>;
   /** Admin tools: add or replace a record (validated). */
   put?(record: TenantRecord): Promise<Tenant>;
@@ -78,9 +81,11 @@ export class MemoryCredentialStore implements CredentialStore {
 
   /** Refuse `tenant` when another record (another id) holds its issuer and client id. */
   #refuseDuplicateClient(tenant: Tenant): void {
-    const found = this.#byIssuer.get(tenant.issuer);
-    if (found === undefined) return;
-    const other = (isTenantList(found) ? found : [found]).find((t) => t.clientId === tenant.clientId && t.id !== tenant.id);
+    let other: Tenant | undefined;
+    for (const issuer of issuersOf(tenant)) {
+      const found = this.#byIssuer.get(issuer);
+      other ??= found === undefined ? undefined : (isTenantList(found) ? found : [found]).find((t) => t.clientId === tenant.clientId && t.id !== tenant.id);
+    }
     if (other === undefined) return;
     // Names the field and the other record's id (configuration, not a secret); never a secret.
     throw new OidcError(
@@ -96,22 +101,32 @@ export class MemoryCredentialStore implements CredentialStore {
     }
     this.#refuseDuplicateClient(tenant);
     this.#byId.set(tenant.id, tenant);
-    const found = this.#byIssuer.get(tenant.issuer);
-    // Arrays are replaced, never mutated: a list handed out by findByIssuer stays as it was.
-    if (found === undefined) this.#byIssuer.set(tenant.issuer, tenant);
-    else this.#byIssuer.set(tenant.issuer, Object.freeze(isTenantList(found) ? [...found, tenant] : [found, tenant]));
+    // Indexed under its aliases too (issue 12): a logout JWT from a custom URL domain finds it.
+    for (const issuer of issuersOf(tenant)) {
+      const found = this.#byIssuer.get(issuer);
+      // Arrays are replaced, never mutated: a list handed out by findByIssuer stays as it was.
+      if (found === undefined) this.#byIssuer.set(issuer, tenant);
+      else this.#byIssuer.set(issuer, Object.freeze(isTenantList(found) ? [...found, tenant] : [found, tenant]));
+    }
   }
 
   #remove(tenantId: string): boolean {
     const existing = this.#byId.get(tenantId);
     if (!existing) return false;
     this.#byId.delete(tenantId);
-    const found = this.#byIssuer.get(existing.issuer);
-    const siblings = found === undefined || !isTenantList(found) ? [] : found.filter((t) => t.id !== tenantId);
-    if (siblings.length === 0) this.#byIssuer.delete(existing.issuer);
-    else this.#byIssuer.set(existing.issuer, siblings.length === 1 ? siblings[0]! : Object.freeze(siblings));
+    for (const issuer of issuersOf(existing)) {
+      const found = this.#byIssuer.get(issuer);
+      const siblings = found === undefined || !isTenantList(found) ? [] : found.filter((t) => t.id !== tenantId);
+      if (siblings.length === 0) this.#byIssuer.delete(issuer);
+      else this.#byIssuer.set(issuer, siblings.length === 1 ? siblings[0]! : Object.freeze(siblings));
+    }
     return true;
   }
+}
+
+/** The issuers a tenant is found under: its own, then its aliases (the same object when there are none). */
+function issuersOf(tenant: Tenant): readonly string[] {
+  return tenant.issuerAliases.length === 0 ? [tenant.issuer] : [tenant.issuer, ...tenant.issuerAliases];
 }
 
 function isTenantList(value: Tenant | readonly Tenant[]): value is readonly Tenant[] {
@@ -138,6 +153,7 @@ export function toRecord(value: TenantRecord | Tenant): TenantRecord {
     dpop: tenant.dpop,
     profile: tenant.profile,
     ...(tenant.oktaOrigins.length > 0 ? { oktaOrigins: [...tenant.oktaOrigins] } : {}),
+    ...(tenant.issuerAliases.length > 0 ? { issuerAliases: [...tenant.issuerAliases] } : {}),
   };
 }
 

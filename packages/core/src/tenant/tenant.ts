@@ -71,6 +71,13 @@ export interface TenantRecord {
    * hosts). The simplified flow's `Origin` check accepts these beside the issuer's origin.
    */
   oktaOrigins?: string[];
+  /**
+   * Other issuers this app instance's tokens may carry (issue 12): an org with a custom URL domain,
+   * or the OIN "dynamic" issuer mode (seed 004, "Set Issuer"), signs with the same keys under a
+   * second issuer. Accepted in Universal Logout and back-channel logout JWTs. Validated like
+   * `issuer`; the flows keep using `issuer`. At most 4.
+   */
+  issuerAliases?: string[];
 }
 
 /** The endpoints of a tenant's authorization server. */
@@ -104,6 +111,8 @@ export interface Tenant {
   readonly profile: 'oin' | 'custom';
   /** Normalised origins (`URL.origin`, deduplicated, frozen) Okta may post from besides the issuer's own; often empty. */
   readonly oktaOrigins: readonly string[];
+  /** Normalised issuers besides `issuer` (custom URL domain, dynamic issuer mode); often empty. */
+  readonly issuerAliases: readonly string[];
   readonly endpoints: TenantEndpoints;
 }
 
@@ -164,6 +173,7 @@ const recordSchema = z.strictObject({
   dpop: z.boolean().optional(),
   profile: z.enum(['oin', 'custom']).optional(),
   oktaOrigins: z.array(originSchema).max(MAX_OKTA_ORIGINS).optional(),
+  issuerAliases: z.array(z.string().min(1)).max(4).optional(),
 });
 
 function invalid(tenantId: unknown, field: string, message: string): OidcError {
@@ -272,6 +282,7 @@ class FrozenTenant implements Tenant {
   readonly dpop: boolean;
   readonly profile: 'oin' | 'custom';
   readonly oktaOrigins: readonly string[];
+  readonly issuerAliases: readonly string[];
 
   constructor(fields: Omit<Tenant, 'endpoints'>) {
     this.id = fields.id;
@@ -286,6 +297,7 @@ class FrozenTenant implements Tenant {
     this.dpop = fields.dpop;
     this.profile = fields.profile;
     this.oktaOrigins = fields.oktaOrigins;
+    this.issuerAliases = fields.issuerAliases;
     Object.freeze(this);
   }
 
@@ -315,6 +327,10 @@ export function parseTenant(input: unknown): Tenant {
   const profile = record.profile ?? 'oin';
   const issuerUrl = normaliseIssuer(record);
   const issuer = `${issuerUrl.origin}${issuerUrl.pathname.replace(/\/+$/, '')}`;
+  const issuerAliases = (record.issuerAliases ?? EMPTY).map((alias) => {
+    const url = normaliseIssuer({ id: record.id, issuer: alias, profile });
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  });
 
   const method = record.tokenEndpointAuthMethod ?? 'client_secret_basic';
   let auth: ClientAuthentication;
@@ -362,5 +378,6 @@ export function parseTenant(input: unknown): Tenant {
     profile,
     // URL.origin lower-cases the host and drops a default port, so the values compare byte for byte with `Origin`.
     oktaOrigins: frozenStrings([...new Set((record.oktaOrigins ?? EMPTY).map((origin) => new URL(origin).origin))]),
+    issuerAliases: frozenStrings([...new Set(issuerAliases)].filter((alias) => alias !== issuer)),
   });
 }
