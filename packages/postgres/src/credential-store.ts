@@ -242,7 +242,9 @@ class PgCredentialStore implements PostgresCredentialStore {
       onAttemptFailed: (error, attempt, retryInMs, since) =>
         this.#emit({
           type: 'reconnect-failed',
-          level: 'warning',
+          // Every attempt is reported; warning level on attempts 1, 2, 4, 8, …: an outage of an
+          // hour logs about a dozen lines by default, not one per backoff step.
+          level: (attempt & (attempt - 1)) === 0 ? 'warning' : 'info',
           message: `Reconnecting the LISTEN connection failed (attempt ${attempt}, ${error.message}); snapshot possibly stale for ${Date.now() - since} ms, next attempt in ~${retryInMs} ms`,
           error,
           attempt,

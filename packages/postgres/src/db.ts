@@ -35,7 +35,7 @@ export function channelOf(schema: string): string {
   return `${schema}_tenants`;
 }
 
-async function connect(pool: Pool, timeoutMs: number): Promise<PoolClient> {
+export async function connect(pool: Pool, timeoutMs: number): Promise<PoolClient> {
   const pending = pool.connect();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -107,4 +107,30 @@ export async function transaction<T>(db: Db, operation: string, fn: (query: Quer
 /** For operations attempted after close(). */
 export function closedError(operation: string) {
   return storeFailure('closed', `Postgres credential store: ${operation} after close()`);
+}
+
+/**
+ * One statement outside an explicit transaction (one round trip, for the session store's hot
+ * path): bounded by the connect deadline and the client-side read timeout. A store-created pool
+ * also sets `statement_timeout` for its connections; for your own pool, set it there too.
+ */
+export async function single<R extends QueryResultRow = QueryResultRow>(db: Db, operation: string, text: string, values: unknown[]): Promise<R[]> {
+  let client: PoolClient;
+  try {
+    client = await connect(db.pool, db.timeoutMs);
+  } catch (error) {
+    throw toStoreError(error, operation);
+  }
+  client.on('error', ignore);
+  let broken: unknown;
+  try {
+    return (await client.query({ text, values, query_timeout: db.timeoutMs } as QueryConfig)).rows as R[];
+  } catch (error) {
+    const { reason, sqlstate } = classify(error);
+    if (reason === 'unavailable' || (reason === 'timeout' && sqlstate === undefined)) broken = error;
+    throw toStoreError(error, operation);
+  } finally {
+    client.off('error', ignore);
+    client.release(broken === undefined ? undefined : (broken as Error));
+  }
 }

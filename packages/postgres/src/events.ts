@@ -17,7 +17,9 @@ export type PostgresStoreEventType =
   /** A row could not be decrypted or validated: the tenant keeps its previous version, or stays absent. */
   | 'tenant-unreadable'
   /** An idle connection of a pool the store attached its error listener to failed (Postgres restarted). */
-  | 'pool-error';
+  | 'pool-error'
+  /** Session store: a stored session no configured key opens; it is treated as signed out. */
+  | 'session-unreadable';
 
 export interface PostgresStoreEvent {
   type: PostgresStoreEventType;

@@ -12,8 +12,8 @@ import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import type { EncryptionKey } from './encryption-keys';
 import { storeFailure } from './errors';
 
-/** The columns that hold ciphertext, named as in the protected header's `oin_fld`. */
-export type SecretField = 'clientSecrets' | 'privateJwk';
+/** The columns that hold ciphertext, named as in the protected header's `oin_fld` (`session`: a session row, `oin_tid` then holds its id hash). */
+export type SecretField = 'clientSecrets' | 'privateJwk' | 'session';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

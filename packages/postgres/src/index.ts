@@ -16,3 +16,5 @@ export type { EncryptionKey } from './encryption-keys';
 export { upsertTenants } from './upsert-tenants';
 export type { PostgresStoreEvent, PostgresStoreEventType } from './events';
 export type { StoreFailureReason } from './errors';
+export { createPostgresSessionStore } from './session-store';
+export type { PostgresSessionStore, PostgresSessionStoreOptions } from './session-store';

@@ -28,7 +28,7 @@ describeCredentialStoreConformance('postgres', async () => {
     },
     // Hooks of the extended suite: what an attacker with a dump sees, and a ciphertext moved between rows.
     readAtRest: () => dumpSchema(server, schema),
-    swapCiphertext: async (fromTenantId: string, toTenantId: string) => {
+    swapCiphertext: async (fromTenantId: string, toTenantId: string): Promise<void> => {
       await server.admin(
         `UPDATE "${schema}".tenants AS t SET client_secrets = f.client_secrets, private_jwk = f.private_jwk, key_id = f.key_id
          FROM "${schema}".tenants AS f WHERE f.id = '${fromTenantId}' AND t.id = '${toTenantId}'`,
@@ -36,4 +36,4 @@ describeCredentialStoreConformance('postgres', async () => {
     },
   };
   return fixture;
-});
+}, { readAtRest: true, swapCiphertext: true });

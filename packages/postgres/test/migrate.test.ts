@@ -29,7 +29,7 @@ describe('migrate', () => {
     const recorded = await server.admin(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`);
     expect(recorded.trim().split('\n')).toEqual(MIGRATIONS.map((m) => `${m.version}|${m.name}`));
     const tables = await server.admin(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
-    expect(tables.trim().split('\n')).toEqual(['schema_migrations', 'tenants']);
+    expect(tables.trim().split('\n')).toEqual(['schema_migrations', 'sessions', 'tenants']);
   });
 
   it('is race-free: three processes migrating at once apply each migration exactly once', async () => {
