@@ -153,6 +153,21 @@ export function describeCredentialStoreConformance(
       expect(await store.findByIssuer('https://ORG-A.okta.com')).toEqual([]);
     });
 
+    it(`finds a tenant under each of its issuerAliases too, and forgets them with it (issue 12) (${name})`, async () => {
+      const store = await fresh();
+      const custom = 'https://login.org-a.example';
+      await store.put(record('a1', orgA, { issuerAliases: [custom] }));
+      await store.put(record('b1', orgB));
+      expect((await store.get('a1'))?.issuerAliases).toEqual([custom]);
+      expect((await store.findByIssuer(custom)).map((t) => t.id)).toEqual(['a1']);
+      expect((await store.findByIssuer(orgA)).map((t) => t.id)).toEqual(['a1']);
+      await store.put(record('a1', orgA));
+      expect(await store.findByIssuer(custom)).toEqual([]);
+      await store.put(record('a1', orgA, { issuerAliases: [custom] }));
+      expect(await store.delete('a1')).toBe(true);
+      expect(await store.findByIssuer(custom)).toEqual([]);
+    });
+
     it(`replaces a record on put with the same id, moving it between orgs (${name})`, async () => {
       const store = await fresh();
       await store.put(record('a1', orgA));
