@@ -25,6 +25,7 @@ export {
   UNIVERSAL_LOGOUT_VARIANTS,
   type BackchannelLogoutOptions,
   type BackchannelLogoutVariant,
+  type LogoutAnswer,
   type UniversalLogoutOptions,
   type UniversalLogoutVariant,
 } from './emulator/logout-sender';

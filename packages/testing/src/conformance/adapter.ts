@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
 import { describeAuditConformance } from './audit';
+import { describeLogoutConformance } from './logout';
 import { describeSecurityConformance, type SecurityContext } from './security';
 import { plausibleForgery } from './tokens';
 
@@ -747,5 +748,6 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     };
     describeSecurityConformance(shared);
     describeAuditConformance(shared);
+    describeLogoutConformance(shared);
   });
 }

@@ -130,17 +130,19 @@ async function route(org: OrgRuntime, req: IncomingMessage, res: ServerResponse,
   if (sub === '/universal-logout' && method === 'POST') {
     const body = await jsonBody(req);
     const format = body.format === 'iss_sub' || body.format === 'email' ? body.format : undefined;
-    return ok(await control.universalLogout({
+    const answer = await control.universalLogout({
       clientId: need(body.clientId, 'clientId'), endpoint: need(body.endpoint, 'endpoint'), login: str(body.login), format,
       variant: str(body.variant) as UniversalLogoutVariant | undefined,
-    }));
+    });
+    return ok({ status: answer.status });
   }
   if (sub === '/backchannel-logout' && method === 'POST') {
     const body = await jsonBody(req);
-    return ok(await control.backchannelLogout({
+    const answer = await control.backchannelLogout({
       clientId: need(body.clientId, 'clientId'), endpoint: need(body.endpoint, 'endpoint'), login: str(body.login), sid: str(body.sid),
       variant: str(body.variant) as BackchannelLogoutVariant | undefined,
-    }));
+    });
+    return ok({ status: answer.status, body: answer.body });
   }
 
   throw new AdminError(404, `no admin route ${method} ${url.pathname}`);

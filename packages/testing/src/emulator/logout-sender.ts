@@ -98,7 +98,7 @@ export interface UniversalLogoutOptions {
   /** The body member that carries the subject; default `sub_id`. Older drafts call it `subject`. */
   member?: 'sub_id' | 'subject';
   /** `replayed` only: called after the first answer and before the second request (e.g. to sign a fresh session in). */
-  beforeReplay?: (first: { status: number }) => Promise<void> | void;
+  beforeReplay?: (first: Omit<LogoutAnswer, 'body'>) => Promise<void> | void;
 }
 
 export interface BackchannelLogoutOptions {
@@ -114,7 +114,7 @@ export interface BackchannelLogoutOptions {
   omitSub?: boolean;
   variant?: BackchannelLogoutVariant;
   /** `replayed` only: called after the first answer and before the second request. */
-  beforeReplay?: (first: { status: number; body: string }) => Promise<void> | void;
+  beforeReplay?: (first: LogoutAnswer) => Promise<void> | void;
 }
 
 /** The back-channel logout event (OIDC Back-Channel Logout 1.0 §2.4). */
@@ -125,8 +125,10 @@ const OVERSIZED_BYTES = 64 * 1024 + 1024;
 /** Okta's window for a Universal Logout JWT: 5 minutes. */
 const LIFETIME_SEC = 300;
 
-interface Answer {
+/** The app's answer to a logout request: its status, headers (lower-case names) and body. */
+export interface LogoutAnswer {
   status: number;
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -186,7 +188,7 @@ function subjectOf(org: OrgRuntime, user: ResolvedUser, format: 'email' | 'iss_s
 }
 
 /** Sends a Universal Logout request to `options.endpoint` as Okta does (or as the variant breaks it). */
-export async function sendUniversalLogout(org: OrgRuntime, options: UniversalLogoutOptions): Promise<{ status: number }> {
+export async function sendUniversalLogout(org: OrgRuntime, options: UniversalLogoutOptions): Promise<Omit<LogoutAnswer, 'body'>> {
   const variant = options.variant ?? 'valid';
   if (!UNIVERSAL_LOGOUT_VARIANTS.includes(variant)) throw new Error(`unknown Universal Logout variant ${String(variant)}`);
   const endpoint = new URL(options.endpoint);
@@ -208,14 +210,16 @@ export async function sendUniversalLogout(org: OrgRuntime, options: UniversalLog
   if (variant === 'oversized-body') body = JSON.stringify({ [member]: subId, padding: 'x'.repeat(OVERSIZED_BYTES) });
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (variant !== 'missing-auth') headers['authorization'] = `Bearer ${jwt}`;
-  const first = await post(endpoint, headers, body);
-  if (variant !== 'replayed') return { status: first.status };
-  await options.beforeReplay?.({ status: first.status });
-  return { status: (await post(endpoint, headers, body)).status };
+  // Okta reads only the status (and the body is for logs): the answer leaves it out.
+  const withoutBody = ({ status, headers }: LogoutAnswer) => ({ status, headers });
+  const first = withoutBody(await post(endpoint, headers, body));
+  if (variant !== 'replayed') return first;
+  await options.beforeReplay?.(first);
+  return withoutBody(await post(endpoint, headers, body));
 }
 
 /** Sends an OIDC Back-Channel Logout request (a logout token) to `options.endpoint`. */
-export async function sendBackchannelLogout(org: OrgRuntime, options: BackchannelLogoutOptions): Promise<{ status: number; body: string }> {
+export async function sendBackchannelLogout(org: OrgRuntime, options: BackchannelLogoutOptions): Promise<LogoutAnswer> {
   const variant = options.variant ?? 'valid';
   if (!BACKCHANNEL_LOGOUT_VARIANTS.includes(variant)) throw new Error(`unknown back-channel logout variant ${String(variant)}`);
   const endpoint = new URL(options.endpoint);
@@ -253,7 +257,7 @@ export async function sendBackchannelLogout(org: OrgRuntime, options: Backchanne
  * One POST. The status counts even if the app closes the connection before reading the whole body
  * (an oversized request answered early): an error after the response arrived is ignored.
  */
-function post(url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
+function post(url: URL, headers: Record<string, string>, body: string): Promise<LogoutAnswer> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const payload = Buffer.from(body, 'utf8');
   return new Promise((resolve, reject) => {
@@ -261,9 +265,13 @@ function post(url: URL, headers: Record<string, string>, body: string): Promise<
     const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
+      const flat: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+      const done = () => resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks).toString('utf8') });
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (error) => (chunks.length > 0 || res.statusCode ? resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) : reject(error)));
+      res.on('end', done);
+      // The status line and headers arrived: a connection closed early still answered.
+      res.on('error', done);
     });
     req.on('error', (error) => {
       if (!answered) reject(error);

@@ -1,5 +1,5 @@
 import type { HostileArtefact } from './hostile';
-import type { BackchannelLogoutOptions, UniversalLogoutOptions } from './logout-sender';
+import type { BackchannelLogoutOptions, LogoutAnswer, UniversalLogoutOptions } from './logout-sender';
 
 /**
  * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
@@ -124,11 +124,11 @@ export interface OrgControl {
   /**
    * Sends a Universal Logout request to an app, as Okta does for "Clear User Sessions" with "Also
    * include logout enabled apps": a JSON `sub_id` and a bearer JWT signed with the org's ID token key
-   * (see logout-sender.ts). Resolves with the app's status; `variant` breaks it for tests.
+   * (see logout-sender.ts). Resolves with the app's status and headers; `variant` breaks it for tests.
    */
-  universalLogout(options: UniversalLogoutOptions): Promise<{ status: number }>;
-  /** Sends an OIDC Back-Channel Logout 1.0 logout token to an app; resolves with its status and body. */
-  backchannelLogout(options: BackchannelLogoutOptions): Promise<{ status: number; body: string }>;
+  universalLogout(options: UniversalLogoutOptions): Promise<Omit<LogoutAnswer, 'body'>>;
+  /** Sends an OIDC Back-Channel Logout 1.0 logout token to an app; resolves with its status, headers and body. */
+  backchannelLogout(options: BackchannelLogoutOptions): Promise<LogoutAnswer>;
 }
 
 export interface OktaOrg {
