@@ -12,7 +12,7 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { cacheControlForCookies, createOidcAuth, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, DEFAULT_ROUTES, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
 import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -50,6 +50,7 @@ declare module 'fastify' {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
 
 const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => {
   // Fastify hands its own register options to the plugin too; core refuses unknown keys.
@@ -114,8 +115,11 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
     if (!scope.hasContentTypeParser(FORM)) {
       scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
     }
+    // Universal Logout posts JSON: core reads the raw text (Fastify's own parser would hand it an object).
+    if (scope.hasContentTypeParser(JSON_TYPE)) scope.removeContentTypeParser(JSON_TYPE);
+    scope.addContentTypeParser(JSON_TYPE, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
     // Core's defaults; `/*` too, for `tenant: 'path'` (`/auth/login/:tenant`). Core decides what matches.
-    const routes = { login: '/auth/login', callback: '/auth/callback', initiate: '/auth/initiate', logout: '/auth/logout', ...authOptions.routes };
+    const routes = { ...DEFAULT_ROUTES, ...authOptions.routes };
     // Fastify's own parse failure on an auth route: an oversized body becomes core's 413 (the same
     // page, Cache-Control and transaction-cookie deletion as the other adapters), not Fastify's JSON.
     scope.setErrorHandler(async (error, request, reply) => {
@@ -155,7 +159,7 @@ function toOidcRequest(request: FastifyRequest, basePath: string, read: () => Pr
   return fromHeaderMap({ method: request.method, basePath, protocol: request.protocol, host: request.host, target: request.url, headers: request.headers, readBody: read, clientAddress: request.ip });
 }
 
-/** The urlencoded body: the string our parser left, or another form parser's object re-encoded. */
+/** The body: the string our parsers left (form, JSON), or another form parser's object re-encoded. */
 async function formBody(request: FastifyRequest): Promise<string> {
   const body: unknown = request.body;
   if (typeof body === 'string') return body;
