@@ -69,6 +69,9 @@ export interface PostgresCredentialStore extends CredentialStore {
 }
 
 const TENANT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** Internal hook between the store and upsertTenants (Symbol.for: one symbol across the ESM and CJS builds). */
+export const HOLDS_CURRENT: unique symbol = Symbol.for('@oin-oidc/postgres.holdsCurrent') as never;
 const UNIQUE_CLIENT = 'tenants_issuer_client_id_key';
 
 function invalidOption(option: string, message: string): OidcError {
@@ -120,7 +123,9 @@ export async function createPostgresCredentialStore(options: PostgresCredentialS
   };
   const cipher = await createFieldCipher(keys);
   const ownsPool = options.pool === undefined;
-  const pool = options.pool ?? new Pool({ connectionString: options.connectionString, max: 10 });
+  const pool =
+    options.pool ??
+    new Pool({ connectionString: options.connectionString, max: 10, statement_timeout: settings.timeoutMs, connectionTimeoutMillis: settings.timeoutMs });
   const store = new PgCredentialStore(pool, ownsPool, cipher, settings);
   try {
     await store.start();
@@ -456,9 +461,9 @@ class PgCredentialStore implements PostgresCredentialStore {
   async #read(row: TenantRow, current: Snapshot): Promise<{ tenant: Tenant; revision: string } | undefined> {
     const held = current.byId.get(row.id);
     const heldRevision = current.revisions.get(row.id);
-    if (held && heldRevision === row.revision) return { tenant: held, revision: heldRevision };
+    if (held && heldRevision === revisionOf(row)) return { tenant: held, revision: heldRevision };
     try {
-      return { tenant: await rowToTenant(row, this.#cipher), revision: row.revision };
+      return { tenant: await rowToTenant(row, this.#cipher), revision: revisionOf(row) };
     } catch (cause) {
       const error = isOidcError(cause) ? cause : storeFailure('malformed', `Postgres credential store: the row of tenant "${row.id}" was refused`, { cause });
       this.#emit({
@@ -472,6 +477,18 @@ class PgCredentialStore implements PostgresCredentialStore {
     }
   }
 
+  /**
+   * For upsertTenants: true when the snapshot holds exactly this tenant, encrypted with the first
+   * key, so a fleet upserting its tenants file at start-up reads the snapshot instead of locking
+   * every row. (A change made elsewhere in the same instant races the upsert either way.)
+   */
+  [HOLDS_CURRENT](tenant: Tenant): boolean {
+    const held = this.#snapshot.byId.get(tenant.id);
+    const revision = this.#snapshot.revisions.get(tenant.id);
+    if (held === undefined || !revision?.endsWith(`:${this.#cipher.currentKid}`)) return false;
+    return stableJson(tenantToRecord(held)) === stableJson(tenantToRecord(tenant));
+  }
+
   #emit(event: PostgresStoreEvent): void {
     try {
       this.#settings.onEvent(event);
@@ -479,6 +496,11 @@ class PgCredentialStore implements PostgresCredentialStore {
       // A throwing handler must not break reloads or reconnects.
     }
   }
+}
+
+/** What the snapshot remembers of a row: its revision and the kid it was encrypted with (compared for equality only). */
+function revisionOf(row: TenantRow): string {
+  return `${row.revision}:${row.key_id}`;
 }
 
 function toStoreErrorSafe(error: unknown): OidcError {

@@ -12,7 +12,7 @@ export class Snapshot {
   readonly byId = new Map<string, Tenant>();
   /** Frozen, id-sorted lists per issuer, replaced (never mutated) on change. */
   readonly byIssuer = new Map<string, readonly Tenant[]>();
-  /** The row revision each tenant was read at (skips re-decrypting unchanged rows). */
+  /** The row revision (and kid) each tenant was read at: skips re-decrypting unchanged rows. */
   readonly revisions = new Map<string, string>();
 
   findByIssuer(issuer: string): readonly Tenant[] {

@@ -1,5 +1,6 @@
 /** Seed or update a store from tenant records (the `OIN_TENANTS_FILE` format), validating all of them first. */
 import { type CredentialStore, OidcError, type Tenant, type TenantRecord, parseTenant, parseTenantsJson } from '@oin-oidc/core';
+import { HOLDS_CURRENT } from './credential-store';
 import { tenantToRecord } from './tenant-rows';
 
 /**
@@ -50,6 +51,10 @@ export async function upsertTenants(store: CredentialStore, records: string | It
     }
     pairs.set(pair, tenant.id);
   }
-  for (const tenant of tenants) await store.put(tenantToRecord(tenant));
+  const holdsCurrent = (store as { [HOLDS_CURRENT]?: (tenant: Tenant) => boolean })[HOLDS_CURRENT];
+  for (const tenant of tenants) {
+    if (holdsCurrent?.call(store, tenant)) continue;
+    await store.put(tenantToRecord(tenant));
+  }
   return tenants.length;
 }
