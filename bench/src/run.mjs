@@ -3,7 +3,7 @@
  * oin-oidc benchmark suite (issue 6). `pnpm bench` (full, a few minutes on 2 cores) or
  * `pnpm bench --quick` (CI smoke, well under a minute; never fails on a number).
  *
- * Flags: --quick, --only=idtoken,session,bearer,rotation,tenants,signin,flood, --out=<path>.
+ * Flags: --quick, --only=idtoken,session,bearer,rotation,tenants,signin,flood,fleet, --out=<path>.
  * Full runs write bench/results/latest.json; quick runs write bench/results/quick.tmp.json
  * (git-ignored) unless --out is given, so a smoke run never replaces the published numbers.
  */
@@ -28,6 +28,7 @@ const SUITES = [
   ['tenants', () => import('./suites/tenants.mjs').then((m) => m.runTenants)],
   ['signin', () => import('./suites/signin.mjs').then((m) => m.runSignIn)],
   ['flood', () => import('./suites/flood.mjs').then((m) => m.runFlood)],
+  ['fleet', () => import('./suites/fleet.mjs').then((m) => m.runFleet)],
 ];
 
 const machine = machineInfo();
@@ -62,7 +63,7 @@ machine.notes = results.notes;
 await writeResults(out, machine, results.results);
 const targets = checkTargets(results.results);
 if (targets.length > 0) {
-  console.log('\ntargets (issue 6 §3; informational, never an exit code):');
+  console.log('\ntargets (issues 6 §3, 11 part 9, 12, 17; informational, never an exit code):');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`);
 }
 console.log(`\n${results.results.length} results in ${machine.durationSec} s, load ${machine.loadAvgEnd.join(' ')} → ${fileURLToPath(out)}`);

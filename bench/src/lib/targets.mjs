@@ -40,6 +40,20 @@ export const TARGETS = [
     (r) => ({ met: r.subjectValue < 0.25, measured: `${r.subjectValue} s (jose ${r.baselineValue} s)` }),
   ],
   ['A rotated key validates on first use (0 s), vs openid-client', 'rotation.delay.vs-openid-client', (r) => ({ met: r.subjectValue < 0.25, measured: `${r.subjectValue} s (openid-client ${r.baselineValue} s)` })],
+  // Issue 11 part 9 (fleet) and issue 12 (the warm session path with revocation on).
+  ['Redis-backed session request >= 2x express-session + connect-redis (req/s)', 'fleet.session-redis.express.vs-express-session.rps', ratioAtLeast(2)],
+  ['Tenant lookup through the Postgres store >= 0.9x MemoryCredentialStore (get)', 'fleet.tenants.get.vs-memory', ratioAtLeast(0.9)],
+  ['Tenant lookup through the Postgres store >= 0.9x MemoryCredentialStore (findByIssuer)', 'fleet.tenants.find-by-issuer.vs-memory', ratioAtLeast(0.9)],
+  [
+    'One /introspect call for one new token sent to three processes at once',
+    'fleet.introspect.three-processes',
+    (r) => ({ met: r.subjectValue === 1, measured: `${r.subjectValue} call(s) (per-process caches: ${r.baselineValue})` }),
+  ],
+  ...FRAMEWORKS.map((fw) => [
+    `Warm session with revocations on >= 0.9x bare ${fw} (req/s)`,
+    `session.${fw}.revocations-vs-bare.rps`,
+    ratioAtLeast(0.9),
+  ]),
   [
     '100,000 tenants in <= 100 MB (MiB, heap + external)',
     'tenants.memory.vs-map',

@@ -12,6 +12,15 @@
  *   hono-oidc   @hono/oidc-auth oidcAuthMiddleware()
  *   openid-client  (express) the same sign-in written by hand with openid-client 6: PKCE, state
  *               and nonce in a server-side transaction map, a random session id cookie
+ *   oin-revocations  as oin, with `session.revocations` a MemoryRevocationList pre-loaded with
+ *               config.revocations = { sessions, subjects } records of other sessions and users
+ *               (issue 12: every warm request checks the in-process map)
+ *   oin-redis   (express) as oin, with the session in Redis: `session.store` and `session.revocations`
+ *               from @oin-oidc/redis over a node-redis client on config.redisUrl (as the examples wire them)
+ *   express-session  (express) express-session + connect-redis on the same Redis; POST /bench/sign-in
+ *               puts the user in req.session, GET /api/me reads req.session.user
+ * With config.redisUrl, oin-bearer shares its introspection cache (fleetSingleFlight), rate-limit
+ * state and replay store through Redis, as a process of a fleet does.
  */
 import { createServer } from 'node:http';
 
@@ -37,21 +46,74 @@ process.on('SIGTERM', () => process.exit(0));
 
 const BODY = (sub) => ({ ok: true, sub });
 
+/** Variants with a browser session behind the oin-oidc session guard. */
+const SESSION_VARIANTS = new Set(['oin', 'oin-revocations', 'oin-redis']);
+const isOin = SESSION_VARIANTS.has(variant) || variant === 'oin-bearer';
+const isSession = SESSION_VARIANTS.has(variant);
+
+/** What a variant adds to oin-oidc's options, built once in build() (stores cannot travel over IPC). */
+let fleet = { session: {}, client: {}, cache: {}, redis: undefined };
+
 /** The bearer guard names its tenant: an API route serving one customer's org (no `?tenant=`). */
 const BEARER = { tenantId: 'bench' };
 
 function oinOptions(config) {
   return {
     store: config.tenants,
-    session: { secret: config.sessionSecret },
+    session: { secret: config.sessionSecret, ...fleet.session },
     tenant: 'query',
     // The emulator listens on 127.0.0.1: loopback issuers are opt-in (issue 17 item 12).
     // config.client: per-suite client options (the flood suite compares today's defaults with the old ones).
-    client: { allowLoopbackIssuers: true, introspectionCache: { maxTtlSec: 300 }, ...config.client },
+    client: { allowLoopbackIssuers: true, introspectionCache: { maxTtlSec: 300, ...fleet.cache }, ...fleet.client, ...config.client },
   };
 }
 
+/** A connected node-redis client (the client connect-redis 9 requires; @oin-oidc/redis takes it too). */
+async function redisClient(url) {
+  const { createClient } = await import('redis');
+  const client = createClient({ url });
+  client.on('error', (error) => console.error(`[${framework}:${variant}] redis: ${error.message}`));
+  await client.connect();
+  return client;
+}
+
+async function fleetState(config) {
+  const state = { session: {}, client: {}, cache: {}, redis: undefined };
+  if (variant === 'oin-revocations') {
+    const { MemoryRevocationList } = await import('@oin-oidc/core');
+    const list = new MemoryRevocationList();
+    const { randomBytes } = await import('node:crypto');
+    const now = Date.now();
+    const until = now + 7 * 86_400_000;
+    const { sessions = 0, subjects = 0 } = config.revocations ?? {};
+    // Other sessions (logged out elsewhere) and other users of the same tenant (Universal Logout):
+    // core's record keys (session:<id>, subject:<tenant>\n<sub>), so each warm read looks up both maps' keys for real.
+    for (let i = 0; i < sessions; i++) await list.add({ key: `session:${randomBytes(16).toString('base64url')}`, revokedAt: now, until });
+    for (let i = 0; i < subjects; i++) await list.add({ key: `subject:${config.tenants[0].id}\n00u${String(i).padStart(6, '0')}other`, revokedAt: now, until });
+    state.session.revocations = list;
+  }
+  if (config.redisUrl && (variant === 'oin-redis' || variant === 'oin-bearer' || variant === 'express-session')) {
+    state.redis = await redisClient(config.redisUrl);
+    if (variant !== 'express-session') {
+      const { createRedisStores } = await import('@oin-oidc/redis');
+      const stores = createRedisStores({ client: state.redis, prefix: `bench-${config.redisPrefix ?? 'fleet'}`, evictionCheck: false });
+      if (variant === 'oin-redis') {
+        state.session.store = stores.sessionStore;
+        state.session.revocations = stores.revocationList;
+      } else {
+        // One process of a fleet (examples/*/src/stores.ts): the introspection cache, its single
+        // flight, the Okta back-off and the replay cache all in Redis, keys HMAC'd alike everywhere.
+        state.client.rateLimitStore = stores.rateLimitStore;
+        state.client.replayStore = stores.ttlStore;
+        state.cache = { store: stores.ttlStore, keySecret: config.cacheKeySecret, fleetSingleFlight: true };
+      }
+    }
+  }
+  return state;
+}
+
 async function build(config) {
+  fleet = await fleetState(config);
   const key = `${framework}:${variant}`;
   switch (framework) {
     case 'express':
@@ -75,11 +137,11 @@ async function buildExpress(config) {
   if (config.trustProxy) app.set('trust proxy', true);
   if (variant === 'bare') {
     app.get('/api/me', (_req, res) => res.json(BODY('bare')));
-  } else if (variant === 'oin' || variant === 'oin-bearer') {
+  } else if (isOin) {
     const { oidc } = await import('@oin-oidc/express');
     const auth = oidc(oinOptions(config));
     app.use(auth);
-    if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
+    if (isSession) app.get('/api/me', auth.requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
     else app.get('/api/me', auth.requireAccessToken(BEARER), (req, res) => res.json(BODY(req.oidc.accessToken.sub)));
   } else if (variant === 'eoc') {
     const eoc = await import('express-openid-connect');
@@ -99,6 +161,31 @@ async function buildExpress(config) {
     app.get('/api/me', requiresAuth(), (req, res) => res.json(BODY(req.oidc.user.sub)));
   } else if (variant === 'openid-client') {
     await handRolledOpenidClient(app, config);
+  } else if (variant === 'express-session') {
+    // What an Express app without oin-oidc keeps in Redis: express-session with connect-redis,
+    // set up as both READMEs recommend (resave false, saveUninitialized false).
+    const { default: session } = await import('express-session');
+    const { RedisStore } = await import('connect-redis');
+    if (!fleet.redis) throw new Error('express-session needs config.redisUrl');
+    app.use(
+      session({
+        store: new RedisStore({ client: fleet.redis, prefix: 'bench-sess:' }),
+        secret: config.sessionSecret,
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax' },
+      }),
+    );
+    // The bench's sign-in: the same user the oin-oidc side gets from the emulator.
+    app.post('/bench/sign-in', (req, res) => {
+      req.session.user = config.user;
+      res.json({ ok: true });
+    });
+    app.get('/api/me', (req, res) => {
+      const user = req.session.user;
+      if (!user) return res.status(401).json({ error: 'unauthenticated' });
+      res.json(BODY(user.sub));
+    });
   } else throw new Error(`express has no variant ${variant}`);
   server.on('request', app);
 }
@@ -108,11 +195,11 @@ async function buildFastify(config) {
   const app = Fastify({ serverFactory: (handler) => server.on('request', handler) && server, logger: false, trustProxy: config.trustProxy === true });
   if (variant === 'bare') {
     app.get('/api/me', async () => BODY('bare'));
-  } else if (variant === 'oin' || variant === 'oin-bearer') {
+  } else if (isOin) {
     const mod = await import('@oin-oidc/fastify');
     const plugin = mod.oidcPlugin ?? mod.default;
     await app.register(plugin, oinOptions(config));
-    if (variant === 'oin') app.get('/api/me', { preHandler: app.oidc.requiresAuth() }, async (req) => BODY(req.oidc.user.sub));
+    if (isSession) app.get('/api/me', { preHandler: app.oidc.requiresAuth() }, async (req) => BODY(req.oidc.user.sub));
     else app.get('/api/me', { preHandler: app.oidc.requireAccessToken(BEARER) }, async (req) => BODY(req.oidc.accessToken.sub));
   } else throw new Error(`fastify has no variant ${variant}`);
   await app.ready();
@@ -124,11 +211,11 @@ async function buildHono(config) {
   const app = new Hono();
   if (variant === 'bare') {
     app.get('/api/me', (c) => c.json(BODY('bare')));
-  } else if (variant === 'oin' || variant === 'oin-bearer') {
+  } else if (isOin) {
     const mod = await import('@oin-oidc/hono');
     const auth = mod.oidc({ ...oinOptions(config), ...(config.trustProxy ? { trustProxy: true } : {}) });
     app.use(auth.middleware);
-    if (variant === 'oin') app.get('/api/me', auth.requiresAuth(), (c) => c.json(BODY(c.get('oidc').user.sub)));
+    if (isSession) app.get('/api/me', auth.requiresAuth(), (c) => c.json(BODY(c.get('oidc').user.sub)));
     else app.get('/api/me', auth.requireAccessToken(BEARER), (c) => c.json(BODY(c.get('oidc').accessToken.sub)));
   } else if (variant === 'hono-oidc') {
     const { oidcAuthMiddleware, getAuth, initOidcAuthMiddleware } = await import('@hono/oidc-auth');
@@ -157,16 +244,16 @@ async function buildKoa(config) {
       if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = BODY('bare');
       else await next();
     });
-  } else if (variant === 'oin' || variant === 'oin-bearer') {
+  } else if (isOin) {
     const { oidc } = await import('@oin-oidc/koa');
     const auth = oidc(oinOptions(config));
     app.use(auth.middleware);
-    const guard = variant === 'oin' ? auth.requiresAuth() : auth.requireAccessToken(BEARER);
+    const guard = isSession ? auth.requiresAuth() : auth.requireAccessToken(BEARER);
     app.use(async (ctx, next) => {
       if (ctx.method === 'GET' && ctx.path === '/api/me') {
         await guard(ctx, async () => {
           const state = ctx.state.oidc;
-          ctx.body = BODY(variant === 'oin' ? state.user.sub : state.accessToken.sub);
+          ctx.body = BODY(isSession ? state.user.sub : state.accessToken.sub);
         });
       } else await next();
     });

@@ -25,7 +25,7 @@ const LABEL = {
   'hono-oidc': () => '@hono/oidc-auth',
 };
 
-function timing(quick) {
+export function timing(quick) {
   // autocannon stops on whole seconds (a 0.4 s run takes 1 s), so rounds are whole seconds;
   // quick = one 1 s round per side, no warm-up (a smoke test, not a measurement to quote).
   return quick ? { warmupSec: 0, rounds: 1, roundSec: 1, connections: 32 } : { warmupSec: 1, rounds: 6, roundSec: 1, connections: 50 };
@@ -35,8 +35,11 @@ function callbackUri(side) {
   return side.variant === 'eoc' ? `${side.baseUrl}/callback` : `${side.baseUrl}/auth/callback`;
 }
 
-/** Start the sides of one framework, one emulator org for them, configure and sign in. */
-export async function startGroup(results, framework, variants, testing) {
+/**
+ * Start the sides of one framework, one emulator org for them, configure and sign in.
+ * `extra`: more configuration for every side (the fleet suite's Redis URL, revocation records).
+ */
+export async function startGroup(results, framework, variants, testing, extra = {}) {
   const sides = [];
   try {
     // Spawned together: node start-up dominates set-up time on a busy machine.
@@ -54,6 +57,7 @@ export async function startGroup(results, framework, variants, testing) {
           clientSecret: CLIENT_SECRET,
           sessionSecret: SESSION_SECRET,
           tenants: [tenantRecord(org.issuer, [callbackUri(side)])],
+          ...extra,
         });
         ready.push(side);
       } catch (error) {
@@ -108,7 +112,7 @@ async function check(url, headers) {
 }
 
 /** Interleaved autocannon rounds over the sides; returns Map variant -> { rps, p99 } medians. */
-async function measureSides(sides, headersFor, t) {
+export async function measureSides(sides, headersFor, t) {
   if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec });
   const samples = new Map(sides.map((s) => [s.variant, { rps: [], p99: [] }]));
   for (let r = 0; r < t.rounds; r++) {
