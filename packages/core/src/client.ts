@@ -9,6 +9,7 @@ import type { CallbackParams } from './callback/parse-callback';
 import { createDiscoveryCache } from './discovery/discover';
 import { createDpopKeyPair, type DpopKeyPair } from './dpop/dpop';
 import { OidcError, isOidcError } from './errors';
+import { safeEventListener } from './events';
 import { createTransport } from './http/transport';
 import { type LogoutJwtClaims, type LogoutJwtKind, validateLogoutJwt } from './tokens/validate-logout-jwt';
 import { resolveInitiateLogin } from './initiate/initiate-login';
@@ -97,6 +98,7 @@ export function isWarmAccessToken(client: OidcClient, token: string): boolean {
 export function createOidcClient(options: OidcClientOptions): OidcClient {
   const resolved = resolveOptions(options);
   const { store, now, clockToleranceSec } = resolved;
+  const onEvent = safeEventListener(resolved.onEvent);
   const transport = createTransport({
     timeoutMs: resolved.httpTimeoutMs,
     maxRateLimitWaitMs: resolved.maxRateLimitWaitMs,
@@ -104,9 +106,10 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     now,
     ...(resolved.http ? { http: resolved.http } : {}),
     ...(resolved.onRateLimit ? { onRateLimit: resolved.onRateLimit } : {}),
+    ...(onEvent ? { onEvent } : {}),
     ...(resolved.rateLimitStore ? { rateLimitStore: resolved.rateLimitStore } : {}),
   });
-  const jwks = createJwksRegistry(transport, { now, ...(resolved.onJwks ? { onJwks: resolved.onJwks } : {}) });
+  const jwks = createJwksRegistry(transport, { now, ...(resolved.onJwks ? { onJwks: resolved.onJwks } : {}), ...(onEvent ? { onEvent } : {}) });
   const discovery = createDiscoveryCache(transport, { now });
   // One deps object for the client's lifetime: validation runs per sign-in and allocates nothing it can share.
   const idTokenDeps = Object.freeze({ jwks, now, clockToleranceSec, verifySignature: resolved.verifySignature });
@@ -123,6 +126,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     jwks,
     verifySignature: resolved.verifySignature ?? webCryptoVerifier,
     clockToleranceSec,
+    ...(onEvent ? { onEvent } : {}),
   });
   // Issuer policy (issue 17 item 12): compiled once; each Tenant object is checked once (WeakSet),
   // so the warm path pays one WeakSet lookup. Tenants are frozen, so a checked one cannot change.

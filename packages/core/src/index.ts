@@ -20,6 +20,22 @@ export type { OidcClientOptions } from './options';
 export { OIDC_WARNING_CODES } from './warnings';
 export type { OidcWarning, OidcWarningCode } from './warnings';
 
+// Operational events (the `onEvent` hook, issue 16 §4)
+export { formatEventForLog, eventLogLevel } from './events';
+export type {
+  OidcEvent,
+  OidcEventListener,
+  OidcEventLogRecord,
+  OidcHttpEvent,
+  OidcHttpOutcome,
+  OidcJwksEvent,
+  OidcIntrospectionEvent,
+  OidcIntrospectionOutcome,
+  OidcSignInEvent,
+  OidcSignInFlow,
+  OidcRateLimitEvent,
+} from './events';
+
 // Authorization request and callback
 export { buildAuthorizationRequest } from './authorize/build-authorization-request';
 export type { AuthorizationRequestOptions } from './authorize/build-authorization-request';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { OidcError } from './errors';
+import type { OidcEventListener } from './events';
 import type { HttpClient } from './http/http-client';
 import { isRateLimitStore, type RateLimitStore } from './http/rate-limit-store';
 import type { RateLimitEvent } from './http/types';
@@ -34,6 +35,16 @@ export interface OidcClientOptions {
   onRateLimit?: (event: RateLimitEvent) => void;
   /** JWKS fetches, failures, refused refetches and evictions. */
   onJwks?: (event: JwksEvent) => void;
+  /**
+   * Operational events (issue 16 §4, docs/operations.md#telemetry): `http` (every back-channel call:
+   * endpoint, status, outcome, duration), `rate-limit` (Okta's headroom), `jwks` (the `onJwks`
+   * events), `introspection` (hot hit, cache hit, miss, refused locally, fleet wait) and, through
+   * `createOidcAuth`, `sign-in` (flow, outcome, error code). Called synchronously; exceptions it
+   * throws are ignored; never given a token, code or secret. Without it nothing is measured or
+   * allocated. `createOpenTelemetryListener()` from `@oin-oidc/opentelemetry` fits here, and so does
+   * a logger through `formatEventForLog`.
+   */
+  onEvent?: OidcEventListener;
   /**
    * Introspection result cache. Default `{}`: on, `maxTtlSec` 60 (a token revoked at Okta stays
    * usable here for up to that long), `negativeTtlSec` 10, a bounded in-memory store. `false`:
@@ -133,6 +144,7 @@ export interface ResolvedOidcClientOptions {
   readonly maxConcurrentPerOrg: number;
   readonly onRateLimit: ((event: RateLimitEvent) => void) | undefined;
   readonly onJwks: ((event: JwksEvent) => void) | undefined;
+  readonly onEvent: OidcEventListener | undefined;
   readonly introspectionCache: IntrospectionCacheOption | false;
   readonly rateLimitStore: RateLimitStore | undefined;
   readonly introspectionThrottle: { ratePerSec?: number; burst?: number; perCaller?: { ratePerSec?: number; burst?: number } | false } | false;
@@ -159,6 +171,7 @@ const schema = z.strictObject({
   maxConcurrentPerOrg: z.number().int().min(1).max(1000).default(10),
   onRateLimit: fn<(event: RateLimitEvent) => void>('must be a function').optional(),
   onJwks: fn<(event: JwksEvent) => void>('must be a function').optional(),
+  onEvent: fn<OidcEventListener>('must be a function').optional(),
   introspectionCache: z
     .union([
       z.literal(false),
@@ -246,6 +259,7 @@ export function resolveOptions(options: unknown): ResolvedOidcClientOptions {
     maxConcurrentPerOrg: value.maxConcurrentPerOrg,
     onRateLimit: value.onRateLimit,
     onJwks: value.onJwks,
+    onEvent: value.onEvent,
     introspectionCache: value.introspectionCache === false ? false : Object.freeze({ ...value.introspectionCache }),
     rateLimitStore: value.rateLimitStore,
     introspectionThrottle:

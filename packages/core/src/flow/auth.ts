@@ -10,6 +10,7 @@ import { parseCallbackParams } from '../callback/parse-callback';
 import { type CallbackParams, createOidcClient, isWarmAccessToken, type OidcClient, type SignInResult } from '../client';
 import { createSealer } from '../crypto/seal';
 import { isOidcError, OidcError } from '../errors';
+import { type OidcSignInFlow, safeEventListener } from '../events';
 import { randomToken } from '../internal/random';
 import { isBearerTokenSyntax } from '../introspection/token-syntax';
 import { DEFAULT_ABSOLUTE_SEC, type NewSession, type SessionRead, SessionManager } from '../session/session-manager';
@@ -56,6 +57,16 @@ const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
 const REALM = 'oin-oidc';
 
 /**
+ * What a sign-in route reports in its `sign-in` event (issue 16 §4); made only when a listener is
+ * installed. `flow` is cleared once reported (or when the route turns out not to be a sign-in).
+ */
+interface SignInAttempt {
+  flow: OidcSignInFlow | undefined;
+  /** Set from the sealed transaction or the store, never from request input alone. */
+  tenantId?: string;
+}
+
+/**
  * Create the sign-in flow. Validates the options once (ERR_OIDC_INVALID_OPTIONS naming the field),
  * builds the {@link OidcClient}, and starts deriving the cookie keys, so requests do no setup work.
  *
@@ -74,6 +85,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
   const client: OidcClient = createOidcClient({ ...(resolved.client ?? {}), store });
   const now = resolved.client?.now ?? Date.now;
   const onWarning = resolved.client?.onWarning;
+  const onEvent = safeEventListener(resolved.client?.onEvent);
   const warn = (code: string, message: string, tenantId?: string) => emitWarning(onWarning, { code, message, ...(tenantId === undefined ? {} : { tenantId }) });
   const sealer = createSealer(resolved.secrets, { now });
   const absoluteMs = (resolved.session.absoluteSec ?? DEFAULT_ABSOLUTE_SEC) * 1000;
@@ -338,7 +350,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     if (!tenants.some((tenant) => oktaOriginsOf(tenant).has(origin))) throw refuse();
   }
 
-  async function callback(req: OidcRequest, pending: string[]): Promise<OidcResponse> {
+  async function callback(req: OidcRequest, pending: string[], attempt: SignInAttempt | undefined): Promise<OidcResponse> {
     const context = cookieContext(req);
     const contentType = headerOf(req, 'content-type');
     // A request that does not parse consumes nothing: the logins in flight stay (item 8).
@@ -349,17 +361,22 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       ...(contentType === null ? {} : { contentType }),
     });
 
-    if (req.method === 'POST' && params[SWITCH_FIELD] !== undefined) return confirmSwitch(req, params, pending);
+    if (req.method === 'POST' && params[SWITCH_FIELD] !== undefined) {
+      if (attempt !== undefined) attempt.flow = undefined; // the sign-in it confirms was reported when it was validated
+      return confirmSwitch(req, params, pending);
+    }
 
     // Okta simplified flow: an ID token form_posted with no state and no code (catalogue FP-03).
     // The client refuses it unless the tenant has allowSimplifiedFlow, validates it fully and
     // records it in the replay cache (FP-07). No transaction is involved, so none is touched.
     if (req.method === 'POST' && params['id_token'] !== undefined && params['state'] === undefined && params['code'] === undefined) {
+      if (attempt !== undefined) attempt.flow = 'simplified';
       await checkSimplifiedOrigin(req, params['id_token']);
       const route = await routeTenantOf(tenantMode, req);
       if (route.error !== undefined) throw route.error;
       const result = await client.handleSimplifiedFlow(params['id_token'], route.id === undefined ? undefined : { tenantId: route.id });
       checkPostOrigin(req, result.tenant);
+      signInOutcome(attempt, result.tenant.id);
       return signIn(req, result, '/', pending);
     }
 
@@ -378,6 +395,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       throw new OidcError('ERR_OIDC_TRANSACTION_INVALID', 'No sign-in is in progress in this browser (the transaction cookie is missing or expired); start again.');
     }
     const transaction = taken.transaction;
+    if (attempt !== undefined) attempt.tenantId = transaction.tenantId;
     // The response must arrive the way it was requested (catalogue CB-13, Form Post Response Mode §2).
     const expected = transaction.responseMode === 'form_post' ? 'POST' : 'GET';
     if (req.method !== expected) {
@@ -387,15 +405,19 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     if (now() - transaction.createdAt > TRANSACTION_TTL_SEC * 1000) throw new OidcError('ERR_OIDC_TRANSACTION_EXPIRED', 'The sign-in took too long; start again.');
     if (carriesPostOrigin(req)) checkPostOrigin(req, await client.getTenant(transaction.tenantId));
     const result = await client.handleCallback(params, transaction);
+    signInOutcome(attempt, result.tenant.id);
     return signIn(req, result, transaction.returnTo, pending);
   }
 
-  async function initiate(req: OidcRequest): Promise<OidcResponse> {
+  async function initiate(req: OidcRequest, attempt: SignInAttempt | undefined): Promise<OidcResponse> {
     const params = req.method === 'POST' ? new URLSearchParams(await req.readBody()) : req.url.searchParams;
     toParams(params); // refuses duplicated parameters
     const { tenant, loginHint, returnTo } = await client.resolveInitiateLogin(params, appOrigin(req));
+    if (attempt !== undefined) attempt.tenantId = tenant.id;
     checkPostOrigin(req, tenant);
-    return startLogin(req, tenant, sanitizeReturnTo(returnTo, '/'), loginHint);
+    const response = await startLogin(req, tenant, sanitizeReturnTo(returnTo, '/'), loginHint);
+    signInOutcome(attempt, tenant.id);
+    return response;
   }
 
   async function logout(req: OidcRequest, pending: string[]): Promise<OidcResponse> {
@@ -429,6 +451,23 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return redirect(url.href, pending);
   }
 
+  /**
+   * The `sign-in` event, once per attempt: success once the provider's answer is validated (with the
+   * tenant it is for), failure with the error's code when the route throws before that.
+   */
+  function signInOutcome(attempt: SignInAttempt | undefined, tenantId: string | undefined, error?: unknown): void {
+    if (onEvent === undefined || attempt?.flow === undefined) return;
+    const flow = attempt.flow;
+    attempt.flow = undefined;
+    onEvent({
+      type: 'sign-in',
+      flow,
+      outcome: error === undefined ? 'success' : 'failure',
+      ...(tenantId === undefined ? {} : { tenantId }),
+      ...(isOidcError(error) ? { errorCode: error.code } : {}),
+    });
+  }
+
   function report(error: unknown, route: RouteName | 'bearer', correlationId: string): void {
     if (!onError) return;
     try {
@@ -450,14 +489,17 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     const correlationId = randomToken(9);
     if (!ALLOWED_METHODS[route].includes(req.method)) return methodNotAllowed(req, ALLOWED_METHODS[route], correlationId);
     const pending: string[] = [];
+    // The sign-in routes report their outcome (issue 16 §4), only to a listener.
+    const attempt: SignInAttempt | undefined =
+      onEvent !== undefined && (route === 'callback' || route === 'initiate') ? { flow: route === 'initiate' ? 'initiate' : 'code' } : undefined;
     try {
       switch (route) {
         case 'login':
           return await login(req, pathTenant);
         case 'callback':
-          return await callback(req, pending);
+          return await callback(req, pending, attempt);
         case 'initiate':
-          return await initiate(req);
+          return await initiate(req, attempt);
         case 'logout':
           return await logout(req, pending);
         case 'universalLogout':
@@ -467,6 +509,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
       }
     } catch (error) {
       report(error, route, correlationId);
+      signInOutcome(attempt, attempt?.tenantId, error);
       try {
         return errorResponse(req, error, correlationId, pending);
       } catch {

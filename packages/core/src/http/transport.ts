@@ -9,6 +9,7 @@
  * idempotent metadata and key GETs only (a code exchange is never replayed).
  */
 import { OidcError } from '../errors';
+import { type OidcEventListener, type OidcHttpOutcome, safeEventListener } from '../events';
 import { sleep } from '../internal/time';
 import { ConcurrencyLimiter } from './concurrency';
 import { defaultHttpClient, type HttpClient } from './http-client';
@@ -47,6 +48,11 @@ export interface TransportOptions {
   /** Called for every response that carries `X-Rate-Limit-*` headers. Exceptions it throws are ignored. */
   onRateLimit?: (event: RateLimitEvent) => void;
   /**
+   * Operational events (issue 16 §4): an `http` event per exchange with Okta and a `rate-limit`
+   * event per response with `X-Rate-Limit-*` headers. Exceptions it throws are ignored.
+   */
+  onEvent?: OidcEventListener;
+  /**
    * Where Okta's back-off lives (issue 11 §1). After a 429, or a response with
    * `X-Rate-Limit-Remaining: 0`, calls of that endpoint to that org wait until `X-Rate-Limit-Reset`
    * (or fail fast with `ERR_OIDC_RATE_LIMITED` and `retryAfter`) without reaching Okta. Default:
@@ -78,6 +84,8 @@ const BACK_OFF: ReadonlySet<EndpointKind> = new Set(['token', 'introspection', '
 const RETRYABLE: ReadonlySet<EndpointKind> = new Set(['discovery', 'jwks']);
 
 type Attempt = { ok: true; response: TransportResponse } | { ok: false; error: OidcError; waitMs: number | undefined };
+/** What an `http` event needs from one exchange (only kept when a listener is installed). */
+type Exchange = { started: number; status: number | undefined; info: RateLimitInfo | undefined };
 
 function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
@@ -127,6 +135,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const maxDelay = options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs;
   const now = options.now ?? Date.now;
   const onRateLimit = options.onRateLimit;
+  const onEvent = safeEventListener(options.onEvent);
   const maxConcurrent = options.maxConcurrentPerOrg ?? DEFAULTS.maxConcurrentPerOrg;
   const maxQueued = options.maxQueuedPerOrg ?? DEFAULTS.maxQueuedPerOrg;
   const limiter = new ConcurrencyLimiter(maxConcurrent, maxQueued);
@@ -159,7 +168,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
   }
 
   function report(kind: EndpointKind, target: TransportTarget, status: number, info: RateLimitInfo): void {
-    if (onRateLimit === undefined || !hasRateLimitInfo(info)) return;
+    if ((onRateLimit === undefined && onEvent === undefined) || !hasRateLimitInfo(info)) return;
+    if (onEvent !== undefined) {
+      onEvent({ type: 'rate-limit', ...info, issuer: target.issuer, endpoint: kind, ...(target.tenantId === undefined ? {} : { tenantId: target.tenantId }) });
+    }
+    if (onRateLimit === undefined) return;
     const event: RateLimitEvent = { ...info, issuer: target.issuer, endpoint: kind, status };
     if (target.tenantId !== undefined) event.tenantId = target.tenantId;
     try {
@@ -167,6 +180,29 @@ export function createTransport(options: TransportOptions = {}): Transport {
     } catch {
       // A monitoring hook must never break sign-in.
     }
+  }
+
+  /** The `http` event of one exchange: its outcome from the status, or from the error that ended it. */
+  function reportExchange(kind: EndpointKind, target: TransportTarget, observed: Exchange, error: unknown): void {
+    const { status, info } = observed;
+    const outcome: OidcHttpOutcome =
+      error instanceof OidcError && error.code === 'ERR_OIDC_HTTP_TIMEOUT'
+        ? 'timeout'
+        : status === 429
+          ? 'rate-limited'
+          : error === undefined && status !== undefined && status >= 200 && status < 300
+            ? 'ok'
+            : 'error';
+    onEvent?.({
+      type: 'http',
+      endpoint: kind,
+      issuer: target.issuer,
+      ...(target.tenantId === undefined ? {} : { tenantId: target.tenantId }),
+      ...(status === undefined ? {} : { status }),
+      outcome,
+      durationMs: performance.now() - observed.started,
+      ...(info !== undefined && hasRateLimitInfo(info) ? { rateLimit: info } : {}),
+    });
   }
 
   /** How long to wait before the single 429 retry, or undefined to fail fast. */
@@ -250,6 +286,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
       details: { endpoint: kind, timeoutMs },
     });
     const timer = setTimeout(() => controller.abort(timeoutError), timeoutMs);
+    // Timed only for a listener (issue 16 §4: no listener, no cost).
+    const observed: Exchange | undefined = onEvent === undefined ? undefined : { started: performance.now(), status: undefined, info: undefined };
+    let failure: unknown;
     try {
       let response: Response;
       try {
@@ -264,6 +303,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
       }
       const status = response.status;
       const info = parseRateLimitHeaders(response.headers);
+      if (observed !== undefined) {
+        observed.status = status;
+        observed.info = info;
+      }
       report(kind, target, status, info);
       await recordBackOff(kind, target.issuer, status, info);
 
@@ -295,9 +338,13 @@ export function createTransport(options: TransportOptions = {}): Transport {
         throw new OidcError('ERR_OIDC_UNAVAILABLE', `The ${kind} endpoint's response was interrupted`, { cause, details: { status, endpoint: kind } });
       }
       return { ok: true, response: { status, headers: response.headers, json: parseBody(kind, status, response.headers, bytes) } };
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       clearTimeout(timer);
       release?.();
+      if (observed !== undefined) reportExchange(kind, target, observed, failure);
     }
   }
 

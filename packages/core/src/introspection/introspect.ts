@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { deepFreeze } from '../internal/deep-freeze';
 import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
 import { OidcError, type OidcErrorCode } from '../errors';
+import { type OidcEventListener, type OidcIntrospectionOutcome, safeEventListener } from '../events';
 import { encodeBase64url } from '../internal/base64url';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import type { Tenant } from '../tenant/tenant';
@@ -119,6 +120,8 @@ export interface IntrospectorDeps extends AuthenticatedPostDeps {
   verifySignature?: SignatureVerifier;
   /** Leeway for triage's `exp` check, seconds. Default 30 (the client's `clockToleranceSec`). */
   clockToleranceSec?: number;
+  /** An `introspection` event per answer: how it was reached (hot hit, cache hit, Okta, refused locally). Exceptions it throws are ignored. */
+  onEvent?: OidcEventListener;
 }
 
 export interface Introspector {
@@ -420,6 +423,11 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
           now: deps.now,
           clockToleranceSec: deps.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
         };
+  const onEvent = safeEventListener(deps.onEvent);
+  /** The `introspection` event; every call site checks `onEvent` first, so without a listener nothing is allocated (issue 16 §4). */
+  function reportAnswer(tenant: Tenant, outcome: OidcIntrospectionOutcome, active?: boolean): void {
+    onEvent?.(active === undefined ? { type: 'introspection', tenantId: tenant.id, outcome } : { type: 'introspection', tenantId: tenant.id, outcome, active });
+  }
   /** issuer → when the introspector last asked the registry for a key an active token named. */
   const learning = new Map<string, number>();
   /** issuer → the last cold-cache priming of the org's keys (and the fetch while it runs). */
@@ -504,6 +512,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     if (callerKey !== undefined) {
       const retryAfter = await callerBuckets.take(callerKey);
       if (retryAfter !== undefined) {
+        if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally');
         // 429, not the code's 503: this caller is rate limited; Okta and other callers are fine.
         throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens from this caller; retry after ${retryAfter} s`, {
           status: 429,
@@ -517,6 +526,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     if (retryAfter !== undefined) {
       // No call is made: the caller's token goes back (its budget is for calls that reach Okta).
       if (callerKey !== undefined) await callerBuckets.give(callerKey);
+      if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally');
       throw new OidcError('ERR_OIDC_RATE_LIMITED', `Too many introspections of unusable tokens for this tenant; retry after ${retryAfter} s`, {
         retryAfter,
         details: { reason: 'introspection-throttle', tenantId: tenant.id },
@@ -593,12 +603,18 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     const promise = (async () => {
       const key = await cacheKey(tenant, token);
       const cached = await readCache(key, tenant);
-      if (cached) return cached;
+      if (cached) {
+        if (onEvent !== undefined) reportAnswer(tenant, 'cache-hit', cached.active);
+        return cached;
+      }
       // Another process of the fleet is asking Okta about this token: wait for its answer.
       const lock = fleetSingleFlight ? await takeFleetLock(key) : undefined;
       if (lock === 'lost') {
         const answered = await awaitFleetAnswer(key, tenant);
-        if (answered) return answered;
+        if (answered) {
+          if (onEvent !== undefined) reportAnswer(tenant, 'fleet-wait', answered.active);
+          return answered;
+        }
       }
       try {
         return await askAndRemember(tenant, token, key, triaged, caller);
@@ -658,6 +674,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     const paid = triaged?.class === 'verified' ? undefined : await pay(tenant, caller);
     const askedAt = deps.now();
     const verdict = await ask(tenant, token);
+    if (onEvent !== undefined) reportAnswer(tenant, 'miss', verdict.active);
     if (verdict.active && paid !== undefined) {
       await tenantBuckets.give(paid.tenantKey);
       if (paid.callerKey !== undefined) await callerBuckets.give(paid.callerKey);
@@ -708,9 +725,13 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
       if (warm !== undefined && warm.raw === token) {
         if (deps.now() >= warm.until) dropHot(token);
-        else if (warm.tenantId === tenant.id && warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) return warm.token;
+        else if (warm.tenantId === tenant.id && warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) {
+          if (onEvent !== undefined) reportAnswer(tenant, 'hot-hit', true);
+          return warm.token;
+        }
       }
       if (!isBearerTokenSyntax(token)) {
+        if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally', false);
         throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
       }
       let triaged: TriageResult | undefined;
@@ -727,6 +748,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
           // distinct junk push real answers out of a bounded store, and re-triage costs less than
           // the SHA-256 and store read a cache lookup does.
           const message = triaged.code === 'ERR_OIDC_ACCESS_TOKEN_INACTIVE' ? REFUSALS.expired[1] : REFUSALS.triage[1];
+          if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally', false);
           throw new OidcError(triaged.code, message, { details: { reason: 'triage', check: triaged.check } });
         }
       }

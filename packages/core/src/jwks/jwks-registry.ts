@@ -23,6 +23,7 @@
  */
 import { importJWK } from 'jose';
 import { OidcError, type OidcErrorCode } from '../errors';
+import { type OidcEventListener, type OidcJwksEvent, safeEventListener } from '../events';
 import { clamp } from '../internal/time';
 import type { Transport } from '../http/types';
 import { MIN_RSA_BITS } from '../tokens/signature-verifier';
@@ -99,6 +100,8 @@ export interface JwksOptions {
   now?: () => number;
   /** Fetches, failures, refused refetches and evictions. Exceptions it throws are ignored. */
   onJwks?: (event: JwksEvent) => void;
+  /** The same events as `onJwks`, as `{ type: 'jwks', action: <their type>, … }` (issue 16 §4). Exceptions it throws are ignored. */
+  onEvent?: OidcEventListener;
 }
 
 interface KeySet {
@@ -209,6 +212,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   const failureBackoffMs = (options.failureBackoffSec ?? 30) * 1000;
   const now = options.now ?? Date.now;
   const onJwks = options.onJwks;
+  const onEvent = safeEventListener(options.onEvent);
   // Lookup index issuer → jwksUri → entry (no per-call key concatenation: tenant strings keep
   // their hash), and a Set of the same entries in least-recently-used-first order.
   const index = new Map<string, Map<string, Entry>>();
@@ -216,6 +220,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   let mostRecent: Entry | undefined;
 
   function emit(event: JwksEvent): void {
+    if (onEvent !== undefined) onEvent({ ...event, type: 'jwks', action: event.type } as OidcJwksEvent);
     if (onJwks === undefined) return;
     try {
       onJwks(event);
