@@ -14,7 +14,7 @@ import { OidcError, isOidcError, stableJson } from './internal';
 import { Listener } from './listener';
 import { DEFAULT_SCHEMA } from './migrate';
 import { Snapshot } from './snapshot';
-import { TENANT_COLUMNS, type TenantRow, rowToTenant, tenantToRecord, toWrite } from './tenant-rows';
+import { TENANT_COLUMNS, type TenantRow, issuersOf, rowToTenant, tenantToRecord, toWrite } from './tenant-rows';
 
 /** Options for {@link createPostgresCredentialStore}. Give `pool` or `connectionString`. */
 export interface PostgresCredentialStoreOptions {
@@ -290,7 +290,16 @@ class PgCredentialStore implements PostgresCredentialStore {
       // An identical record already encrypted with the first key: nothing to write, no NOTIFY
       // (every process of a fleet upserting the same tenants file at start-up costs no churn).
       if (current && current.key_id === this.#cipher.currentKid && (await this.#same(current, tenant))) return;
-      const [holder] = await query<{ id: string }>(`SELECT id FROM ${this.#table} WHERE issuer = $1 AND client_id = $2 AND id <> $3`, [tenant.issuer, tenant.clientId, tenant.id]);
+      // The (issuer, client id) rule covers issuer aliases too (as MemoryCredentialStore): no other
+      // tenant with this client id may be found under any issuer this one is found under. The unique
+      // constraint covers primary issuers; this check, serialised per client id by the lock, covers
+      // aliases, including two puts racing.
+      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`oin-oidc/postgres client ${this.#settings.schema} ${tenant.clientId}`]);
+      const issuers = issuersOf(tenant);
+      const [holder] = await query<{ id: string }>(
+        `SELECT id FROM ${this.#table} WHERE client_id = $2 AND id <> $3 AND (issuer = ANY($1::text[]) OR coalesce(record -> 'issuerAliases', '[]'::jsonb) ?| $1::text[]) ORDER BY id LIMIT 1`,
+        [issuers, tenant.clientId, tenant.id],
+      );
       if (holder) throw duplicateClient(tenant, holder.id);
       try {
         // Every parameter is ciphertext or a non-secret field: a query log never sees a secret.

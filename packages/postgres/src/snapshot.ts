@@ -4,13 +4,14 @@
  * a query an attacker could multiply.
  */
 import type { Tenant } from '@oin-oidc/core';
+import { issuersOf } from './tenant-rows';
 
 const NONE: readonly Tenant[] = Object.freeze([]);
 
 export class Snapshot {
   /** Tenants by id: the hot map, holding nothing else, as MemoryCredentialStore's does. */
   readonly byId = new Map<string, Tenant>();
-  /** Frozen, id-sorted lists per issuer, replaced (never mutated) on change. */
+  /** Frozen, id-sorted lists per issuer and issuer alias, replaced (never mutated) on change. */
   readonly byIssuer = new Map<string, readonly Tenant[]>();
   /** The row revision (and kid) each tenant was read at: skips re-decrypting unchanged rows. */
   readonly revisions = new Map<string, string>();
@@ -23,8 +24,10 @@ export class Snapshot {
     this.remove(tenant.id);
     this.byId.set(tenant.id, tenant);
     this.revisions.set(tenant.id, revision);
-    const siblings = this.byIssuer.get(tenant.issuer) ?? NONE;
-    this.byIssuer.set(tenant.issuer, Object.freeze([...siblings, tenant].sort(byId)));
+    for (const issuer of issuersOf(tenant)) {
+      const siblings = this.byIssuer.get(issuer) ?? NONE;
+      this.byIssuer.set(issuer, Object.freeze([...siblings, tenant].sort(byId)));
+    }
   }
 
   remove(id: string): boolean {
@@ -32,9 +35,11 @@ export class Snapshot {
     this.revisions.delete(id);
     if (existing === undefined) return false;
     this.byId.delete(id);
-    const siblings = (this.byIssuer.get(existing.issuer) ?? NONE).filter((t) => t.id !== id);
-    if (siblings.length === 0) this.byIssuer.delete(existing.issuer);
-    else this.byIssuer.set(existing.issuer, Object.freeze(siblings));
+    for (const issuer of issuersOf(existing)) {
+      const siblings = (this.byIssuer.get(issuer) ?? NONE).filter((t) => t.id !== id);
+      if (siblings.length === 0) this.byIssuer.delete(issuer);
+      else this.byIssuer.set(issuer, Object.freeze(siblings));
+    }
     return true;
   }
 
@@ -45,9 +50,11 @@ export class Snapshot {
     for (const { tenant, revision } of entries) {
       snapshot.byId.set(tenant.id, tenant);
       snapshot.revisions.set(tenant.id, revision);
-      const list = lists.get(tenant.issuer);
-      if (list) list.push(tenant);
-      else lists.set(tenant.issuer, [tenant]);
+      for (const issuer of issuersOf(tenant)) {
+        const list = lists.get(issuer);
+        if (list) list.push(tenant);
+        else lists.set(issuer, [tenant]);
+      }
     }
     for (const [issuer, list] of lists) snapshot.byIssuer.set(issuer, Object.freeze(list.sort(byId)));
     return snapshot;

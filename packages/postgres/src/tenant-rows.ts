@@ -28,29 +28,31 @@ export const TENANT_COLUMNS = 'id, issuer, client_id, record, client_secrets, pr
 const SECRET_MEMBERS = ['clientSecret', 'clientSecrets', 'privateJwk'] as const;
 
 /**
- * A Tenant back as a plain record (the shape `parseTenant` accepts). The same mapping as core's
- * internal `toRecord`, which `@oin-oidc/core` does not export.
+ * A Tenant back as a plain record (the shape `parseTenant` accepts), like core's internal
+ * `toRecord` (not exported). Generic on purpose: every own field of the frozen Tenant except
+ * `auth` is a normalised input field, so a field core adds later (as `issuerAliases` was) is
+ * stored without a change here; `endpoints` is a getter on the prototype and is skipped.
  */
 export function tenantToRecord(value: TenantRecord | Tenant): TenantRecord {
   if (!('auth' in value)) return value;
-  const tenant = value;
-  return {
-    id: tenant.id,
-    issuer: tenant.issuer,
-    clientId: tenant.clientId,
-    tokenEndpointAuthMethod: tenant.auth.method,
-    ...(tenant.auth.method === 'private_key_jwt'
-      ? { privateJwk: { ...tenant.auth.privateJwk } }
-      : { clientSecrets: tenant.auth.secrets.map((s) => ({ value: s.value, active: s.active })) }),
-    redirectUris: [...tenant.redirectUris],
-    postLogoutRedirectUris: [...tenant.postLogoutRedirectUris],
-    ...(tenant.initiateLoginUri ? { initiateLoginUri: tenant.initiateLoginUri } : {}),
-    scopes: [...tenant.scopes],
-    allowSimplifiedFlow: tenant.allowSimplifiedFlow,
-    dpop: tenant.dpop,
-    profile: tenant.profile,
-    ...(tenant.oktaOrigins.length > 0 ? { oktaOrigins: [...tenant.oktaOrigins] } : {}),
-  };
+  const tenant = value as unknown as Record<string, unknown> & Tenant;
+  const record: Record<string, unknown> = {};
+  for (const key of Object.keys(tenant)) {
+    if (key === 'auth') continue;
+    const field = tenant[key];
+    if (field === undefined || (Array.isArray(field) && field.length === 0)) continue;
+    record[key] = Array.isArray(field) ? [...field] : field !== null && typeof field === 'object' ? { ...field } : field;
+  }
+  record['tokenEndpointAuthMethod'] = tenant.auth.method;
+  if (tenant.auth.method === 'private_key_jwt') record['privateJwk'] = { ...tenant.auth.privateJwk };
+  else record['clientSecrets'] = tenant.auth.secrets.map((s) => ({ value: s.value, active: s.active }));
+  return record as unknown as TenantRecord;
+}
+
+/** The issuers a tenant is found under: its own, then its aliases (issue 12). */
+export function issuersOf(tenant: Tenant): readonly string[] {
+  const aliases = (tenant as { issuerAliases?: readonly string[] }).issuerAliases ?? [];
+  return aliases.length === 0 ? [tenant.issuer] : [tenant.issuer, ...aliases];
 }
 
 /** What a put writes: every value in it is either non-secret or ciphertext. */

@@ -103,6 +103,24 @@ describe('fleet: LISTEN/NOTIFY invalidation', () => {
     expect(await eventually(async () => (await a.findByIssuer(orgA)).length === 1 && (await b.findByIssuer(orgA)).length === 1)).toBe(true);
   });
 
+  it('an issuer alias counts for the (issuer, client id) rule, also when two processes race (issue 12, SA-17)', async () => {
+    const { a, b } = await pair();
+    const custom = 'https://login.org-a.example';
+    await a.put(record('main', orgA, { clientId: '0oa-x', issuerAliases: [custom] }));
+    await expect(b.put(record('squat', custom, { clientId: '0oa-x' }))).rejects.toMatchObject({
+      code: 'ERR_OIDC_INVALID_TENANT',
+      details: { field: 'clientId', otherTenantId: 'main' },
+    });
+    expect(await eventually(async () => (await b.findByIssuer(custom)).map((t) => t.id).join() === 'main')).toBe(true);
+    // Racing: one has the pair as its issuer, the other as an alias; exactly one lands.
+    const results = await Promise.allSettled([
+      a.put(record('r1', orgB, { clientId: '0oa-y' })),
+      b.put(record('r2', 'https://login.org-b.example', { clientId: '0oa-y', issuerAliases: [orgB] })),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_OIDC_INVALID_TENANT' });
+  });
+
   it('get and findByIssuer never query the database, for known and unknown tenants alike', async () => {
     const { a } = await pair();
     await a.put(record('known'));
