@@ -61,5 +61,6 @@ export function resolveConfig(config: OrgConfig): ResolvedOrgConfig {
     autoLogin,
     rateLimit,
     accessTokenSigning,
+    strictClientAuthMethod: config.strictClientAuthMethod === true,
   };
 }

@@ -10,6 +10,7 @@ import { sendJson } from './http-util';
 import { KeyRing } from './keys';
 import { handleInteraction } from './login-page';
 import { oktaIntrospection } from './id-token-introspection';
+import { answerLikeOkta } from './okta-client-checks';
 import { createProvider, type OidcProvider, providerKeyStore, setIntrospectionHook } from './oidc-provider';
 import { INTERACTION_PATH, OKTA_ROUTES, providerConfiguration } from './provider-config';
 import { RateLimiter } from './rate-limit';
@@ -169,6 +170,8 @@ async function dispatch(
     }
     if (CLIENT_AUTH.has(endpoint) && req.method === 'POST') {
       await org.secrets.rewrite(req);
+      // Okta's answers before the grant is looked at (DPoP required, strict auth method): okta-client-checks.ts.
+      if (answerLikeOkta(org, endpoint, req, res)) return;
     }
     // Hostile mode (hostile.ts): after faults and rate limits, so a fault still wins.
     if (await serveHostile(org.hostile, endpoint, { issuer: org.issuer, keys: org.keys }, req, res, callback)) return;

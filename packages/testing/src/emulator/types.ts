@@ -87,6 +87,13 @@ export interface OrgConfig {
    * never published, so only `/introspect` can tell a real token (Okta before that release).
    */
   accessTokenSigning?: 'published' | 'private';
+  /**
+   * Refuse a client secret sent with the other secret method (Basic for a `client_secret_post`
+   * app, or the reverse) with 401 `invalid_client`, as Okta documents ("depending on the
+   * authentication method that the application is configured with"). Default false: either
+   * secret method is accepted (oidc-provider's behaviour). See okta-client-checks.ts.
+   */
+  strictClientAuthMethod?: boolean;
 }
 
 export interface SigningKeyInfo {
@@ -157,4 +164,5 @@ export interface ResolvedOrgConfig {
   autoLogin: string | false;
   rateLimit: { limit: number; windowSec: number; enforce: boolean };
   accessTokenSigning: 'published' | 'private';
+  strictClientAuthMethod: boolean;
 }
