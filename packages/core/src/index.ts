@@ -95,6 +95,11 @@ export type { TtlStore, MemoryTtlStoreOptions, PartitionedMemoryTtlStoreOptions 
 export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
 export type { GrantTokens } from './custom-profile/grants';
 
+// Tenant doctor: a live, side-effect-free check of one tenant against its org (issue 16 §1)
+export { checkTenant } from './doctor/check-tenant';
+export { TENANT_CHECK_IDS } from './doctor/types';
+export type { TenantCheckId, TenantCheck, TenantReport, CheckTenantOptions } from './doctor/types';
+
 // The framework-neutral flow layer adapters call (issue 4)
 export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES, DEFAULT_ROUTES } from './flow/index';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext, LogoutRequestInfo, LogoutHookResult } from './flow/index';
