@@ -4,6 +4,7 @@
  * document without PKCE or DPoP, responses without Cache-Control or rate-limit headers) come from a
  * real local HTTP server. Every report is also checked for secrets (JSON.stringify of the report).
  */
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -484,5 +485,14 @@ describe('options', () => {
       (e: unknown) => e,
     );
     expect(isOidcError(error) && error.code).toBe('ERR_OIDC_INVALID_OPTIONS');
+  });
+});
+
+describe('docs/doctor.md', () => {
+  it('has a section under "## Check ids" for every check id, in report order', () => {
+    const page = readFileSync(new URL('../../../docs/doctor.md', import.meta.url), 'utf8');
+    const section = page.split(/^## Check ids$/m)[1]?.split(/^## /m)[0] ?? '';
+    const headings = [...section.matchAll(/^### (.+)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual([...TENANT_CHECK_IDS]);
   });
 });
