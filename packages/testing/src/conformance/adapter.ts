@@ -122,6 +122,11 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     let formPost: App;
     /** An app whose options bring their own ID token signature verifier (`client.verifySignature`). */
     let ownVerifier: App;
+    /**
+     * The app the 429 cases use: since issue 11, a 429 makes its client wait for Okta's reset before
+     * calling that endpoint of that org again, so those cases must not share an app with the others.
+     */
+    let limited: App;
     /** Added to the apps' clock (core's `client.now`), to age sessions without waiting. */
     let clockOffsetMs = 0;
     /** What `ownVerifier`'s verifier saw and whether it refuses every signature. */
@@ -167,7 +172,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       proxied = await start('', true);
       formPost = await start('', false, { responseMode: 'form_post' });
       ownVerifier = await start('', false, { client: { verifySignature: countingVerifier } });
-      const apps = [plain, sub, proxied, formPost, ownVerifier];
+      limited = await start('', false);
+      const apps = [plain, sub, proxied, formPost, ownVerifier, limited];
       // One org holding two instances of the app, and a second org (issue 4 §6).
       const client = (id: TenantId, tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post') => ({
         ...CLIENTS[id],
@@ -186,7 +192,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     });
 
     afterAll(async () => {
-      const apps = [plain, sub, proxied, formPost, ownVerifier];
+      const apps = [plain, sub, proxied, formPost, ownVerifier, limited];
       await Promise.allSettled([...apps.map((app) => app?.mounted.close()), acmeOrg?.close(), globexOrg?.close()]);
     });
 
@@ -447,8 +453,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     });
 
     it(t('a 429 from the token endpoint answers 503 with Retry-After'), async () => {
-      const b = plain.browser();
-      const { authorize } = await login(plain, b, { tenant: 'acme' });
+      const b = limited.browser();
+      const { authorize } = await login(limited, b, { tenant: 'acme' });
       const request = await driveAuthorization(authorize);
       acmeOrg.control.fault('token', { type: 'rate-limit', resetInSec: 20 });
       try {
@@ -462,19 +468,26 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       }
     });
 
-    it(t('an unavailable introspection endpoint answers 503 to the bearer API'), async () => {
+    it(t('an unavailable introspection endpoint answers 503 to the bearer API, then waits for the reset without calling Okta'), async () => {
       const token = await acmeOrg.control.issueAccessToken(CLIENTS.acme.clientId, { login: USER.login });
+      const bearerTo = (app: App) => app.browser().fetch(`${app.url('/api/me')}?tenant=acme`, { headers: { authorization: `Bearer ${token}` } });
       acmeOrg.control.fault('introspect', { type: 'rate-limit', resetInSec: 20 });
       try {
-        const response = await plain.browser().fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { authorization: `Bearer ${token}` } });
+        const response = await bearerTo(limited);
         expect(response.status).toBe(503);
         expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
         expect(await bodyOf(response)).toContain('ERR_OIDC_RATE_LIMITED');
       } finally {
         acmeOrg.control.clearFaults('introspect');
       }
-      const recovered = await plain.browser().fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { authorization: `Bearer ${token}` } });
-      expect(recovered.status).toBe(200);
+      // Okta said the window is spent: until its reset this app does not ask again (issue 11 §1).
+      const before = acmeOrg.control.counters().introspect;
+      const waiting = await bearerTo(limited);
+      expect(waiting.status).toBe(503);
+      expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(acmeOrg.control.counters().introspect).toBe(before);
+      // Without a shared rate-limit store the back-off is this app's own: another one is served.
+      expect((await bearerTo(plain)).status).toBe(200);
     });
 
     // --- simplified flow (Okta "OIN simplified": ID token form_posted, no state) ---------------
