@@ -416,6 +416,16 @@ describe('redirect-uri.registered', () => {
   });
 });
 
+describe('redirect-uri.registered with an HTTP client that hides redirects', () => {
+  it("skips instead of guessing (a browser's fetch answers a manual redirect with status 0)", async () => {
+    // A test double only for what no server can send: the browser's opaque-redirect filtered response.
+    const hiding: CheckTenantOptions['http'] = (url, init) => (url.includes('/authorize') ? Promise.resolve(Response.error()) : fetch(url, init));
+    const report = await check(record(), { http: hiding });
+    expect(find(report, 'redirect-uri.registered')).toMatchObject({ status: 'skip', details: { redirectUri: R1 } });
+    expect(statusOf(report, 'client.credentials')).toBe('ok');
+  });
+});
+
 describe('pkce.required', () => {
   it('fails an org that does not offer S256, warns when it advertises nothing', async () => {
     serveCrafted({ discovery: (base) => ({ ...base, code_challenge_methods_supported: ['plain'] }) });

@@ -81,6 +81,10 @@ export async function probeRedirectUri(http: HttpClient, tenant: Tenant, redirec
   response.body?.cancel().catch(() => undefined);
 
   const status = response.status;
+  if (response.type === 'opaqueredirect' || status === 0) {
+    // A browser's fetch hides manual redirects (Fetch: "opaque-redirect filtered response").
+    return { id, status: 'skip', message: `Not checked: the HTTP client hides redirects (a browser's fetch), so ${redirectUri} cannot be checked; run the check on a server.`, details: { redirectUri } };
+  }
   const raw = response.headers.get('location');
   const location = raw === null ? null : URL.parse(raw, url);
   if (status >= 300 && status < 400 && location !== null && pointsTo(location, new URL(redirectUri))) {
