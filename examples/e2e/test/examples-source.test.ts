@@ -13,7 +13,7 @@ type Tenant = Parameters<typeof renderHomePage>[0]['tenants'][number];
 const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'] as const;
 
 describe('example sources', () => {
-  for (const file of ['config.ts', 'page.ts']) {
+  for (const file of ['config.ts', 'page.ts', 'stores.ts']) {
     it(`keeps src/${file} identical in every example`, () => {
       const [first, ...rest] = FRAMEWORKS.map((fw) => readFileSync(`${EXAMPLES_DIR}${fw}/src/${file}`, 'utf8'));
       for (const other of rest) expect(other).toBe(first);

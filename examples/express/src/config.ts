@@ -6,8 +6,12 @@
  *   PORT              port to listen on (default: the port of BASE_URL)
  *   HOST              interface to bind (default 127.0.0.1)
  *   BASE_URL          the app's public origin, e.g. http://127.0.0.1:4000
- *   OIN_TENANTS_FILE  path to a JSON array of tenant records (relative to where you ran pnpm)
+ *   OIN_TENANTS_FILE  path to a JSON array of tenant records (relative to where you ran pnpm);
+ *                     optional when OIN_DATABASE_URL is set (its records are then upserted there)
  *   SESSION_SECRET    at least 32 characters; a comma-separated list rotates keys (the first seals)
+ *
+ * The fleet variables (OIN_REDIS_URL, OIN_SESSION_STORE, OIN_DATABASE_URL, OIN_ENCRYPTION_KEYS,
+ * OIN_INTROSPECTION_CACHE_SEC) are read by stores.ts.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,7 +22,7 @@ export interface ExampleConfig {
   host: string;
   /** The public origin, without a trailing slash. */
   baseUrl: string;
-  /** Validated tenant records, in file order. */
+  /** Validated tenant records from OIN_TENANTS_FILE, in file order; empty when only OIN_DATABASE_URL is set. */
   tenants: Tenant[];
   /** The first seals, all unseal. */
   sessionSecrets: string[];
@@ -36,7 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     return parseConfig(env);
   } catch (error) {
     console.error(`Configuration error: ${error instanceof Error ? error.message : String(error)}`);
-    console.error('Required: BASE_URL, OIN_TENANTS_FILE, SESSION_SECRET (optional: PORT, HOST). See the README of this example.');
+    console.error('Required: BASE_URL, SESSION_SECRET, OIN_TENANTS_FILE or OIN_DATABASE_URL (optional: PORT, HOST). See the README of this example.');
     process.exit(1);
   }
 }
@@ -58,6 +62,13 @@ function parseConfig(env: NodeJS.ProcessEnv): ExampleConfig {
     throw new Error('SESSION_SECRET: every secret must have at least 32 characters (a comma-separated list rotates keys)');
   }
 
+  // With a database the tenants live there (stores.ts); a tenants file is then only a seed.
+  const tenants = env['OIN_DATABASE_URL']?.trim() && !env['OIN_TENANTS_FILE']?.trim() ? [] : readTenantsFile(env, baseUrl);
+  const allowLoopbackIssuers = base.protocol === 'http:' && isLoopbackHost(base.hostname);
+  return { port, host: env['HOST'] || '127.0.0.1', baseUrl, tenants, sessionSecrets: secrets, allowLoopbackIssuers };
+}
+
+function readTenantsFile(env: NodeJS.ProcessEnv, baseUrl: string): Tenant[] {
   // `pnpm --filter ... start` runs in the example's directory; INIT_CWD is where the command was typed.
   const file = resolve(env['INIT_CWD'] ?? process.cwd(), required(env, 'OIN_TENANTS_FILE'));
   let text: string;
@@ -81,9 +92,7 @@ function parseConfig(env: NodeJS.ProcessEnv): ExampleConfig {
       throw new Error(`tenant "${tenant.id}": redirectUris must include ${callback} (BASE_URL + /auth/callback)`);
     }
   }
-
-  const allowLoopbackIssuers = base.protocol === 'http:' && isLoopbackHost(base.hostname);
-  return { port, host: env['HOST'] || '127.0.0.1', baseUrl, tenants, sessionSecrets: secrets, allowLoopbackIssuers };
+  return tenants;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

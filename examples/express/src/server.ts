@@ -4,19 +4,20 @@
  *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
  *     pnpm --filter ./examples/express start
  */
-import { createMemoryCredentialStore } from '@oin-oidc/core';
 import { oidc } from '@oin-oidc/express';
 import express from 'express';
 import { loadConfig } from './config';
-import { renderHomePage } from './page';
+import { oidcErrorAnswer, renderHomePage } from './page';
+import { loadStores } from './stores';
 
 const config = loadConfig();
+const stores = await loadStores(config); // Redis and PostgreSQL when configured (a fleet), else memory
 const auth = oidc({
-  store: createMemoryCredentialStore(config.tenants),
-  session: { secret: config.sessionSecrets },
+  store: stores.store,
+  session: { secret: config.sessionSecrets, ...stores.session },
   // Cookie security and same-origin checks follow the configured origin, not the Host header.
   baseUrl: config.baseUrl,
-  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers, ...stores.client },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
@@ -29,10 +30,10 @@ app.use((_req, res, next) => {
   next();
 });
 
-app.get('/', (req, res) => {
+app.get('/', async (req, res) => {
   const session = req.oidc.session;
   const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
-  res.type('html').send(renderHomePage({ framework: 'Express', user, tenants: config.tenants }));
+  res.type('html').send(renderHomePage({ framework: 'Express', user, tenants: await stores.tenants() }));
 });
 
 app.get('/me', (req, res) => {
@@ -49,6 +50,13 @@ app.get('/api/me', auth.requireAccessToken(), (req, res) => {
   const token = req.oidc.accessToken!;
   res.json({ tenant: req.oidc.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
 });
+
+// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
+app.use(((error, _req, res, next) => {
+  const answer = oidcErrorAnswer(error);
+  if (!answer) return next(error);
+  res.status(answer.status).set(answer.headers).json(answer.body);
+}) satisfies express.ErrorRequestHandler);
 
 app.listen(config.port, config.host, (error?: Error) => {
   if (error) {

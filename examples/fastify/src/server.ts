@@ -4,22 +4,29 @@
  *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
  *     pnpm --filter ./examples/fastify start
  */
-import { createMemoryCredentialStore } from '@oin-oidc/core';
 import { oidcPlugin } from '@oin-oidc/fastify';
 import Fastify from 'fastify';
 import { loadConfig } from './config';
-import { renderHomePage } from './page';
+import { oidcErrorAnswer, renderHomePage } from './page';
+import { loadStores } from './stores';
 
 const config = loadConfig();
+const stores = await loadStores(config); // Redis and PostgreSQL when configured (a fleet), else memory
 const app = Fastify();
+// Errors the hooks pass on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
+app.setErrorHandler((error, _request, reply) => {
+  const answer = oidcErrorAnswer(error);
+  if (!answer) throw error;
+  return reply.code(answer.status).headers(answer.headers).send(answer.body);
+});
 
 // Mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets request.oidc.
 await app.register(oidcPlugin, {
-  store: createMemoryCredentialStore(config.tenants),
-  session: { secret: config.sessionSecrets },
+  store: stores.store,
+  session: { secret: config.sessionSecrets, ...stores.session },
   // Cookie security and same-origin checks follow the configured origin, not the Host header.
   baseUrl: config.baseUrl,
-  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers, ...stores.client },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
@@ -31,7 +38,7 @@ app.addHook('onRequest', async (_request, reply) => {
 app.get('/', async (request, reply) => {
   const session = request.oidc.session;
   const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
-  return reply.type('text/html; charset=utf-8').send(renderHomePage({ framework: 'Fastify', user, tenants: config.tenants }));
+  return reply.type('text/html; charset=utf-8').send(renderHomePage({ framework: 'Fastify', user, tenants: await stores.tenants() }));
 });
 
 app.get('/me', async (request, reply) => {

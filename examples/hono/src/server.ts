@@ -5,23 +5,34 @@
  *     pnpm --filter ./examples/hono start
  */
 import { serve } from '@hono/node-server';
-import { createMemoryCredentialStore } from '@oin-oidc/core';
 import { oidc } from '@oin-oidc/hono';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadConfig } from './config';
-import { renderHomePage } from './page';
+import { oidcErrorAnswer, renderHomePage } from './page';
+import { loadStores } from './stores';
 
 const config = loadConfig();
+const stores = await loadStores(config); // Redis and PostgreSQL when configured (a fleet), else memory
 const auth = oidc({
-  store: createMemoryCredentialStore(config.tenants),
-  session: { secret: config.sessionSecrets },
+  store: stores.store,
+  session: { secret: config.sessionSecrets, ...stores.session },
   // Cookie security and same-origin checks follow the configured origin, not the Host header.
   baseUrl: config.baseUrl,
-  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers, ...stores.client },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 
 const app = new Hono();
+// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
+app.onError((error, c) => {
+  const answer = oidcErrorAnswer(error);
+  if (!answer) {
+    console.error(error);
+    return c.text('Internal Server Error', 500);
+  }
+  return c.json(answer.body, answer.status as ContentfulStatusCode, answer.headers);
+});
 app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets c.get('oidc')
 // Every page below depends on who is signed in: never let a browser or shared cache keep it.
 app.use(async (c, next) => {
@@ -29,10 +40,10 @@ app.use(async (c, next) => {
   c.header('Cache-Control', 'no-store');
 });
 
-app.get('/', (c) => {
+app.get('/', async (c) => {
   const session = c.get('oidc').session;
   const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
-  return c.html(renderHomePage({ framework: 'Hono', user, tenants: config.tenants }));
+  return c.html(renderHomePage({ framework: 'Hono', user, tenants: await stores.tenants() }));
 });
 
 app.get('/me', (c) => {

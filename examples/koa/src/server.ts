@@ -4,24 +4,37 @@
  *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
  *     pnpm --filter ./examples/koa start
  */
-import { createMemoryCredentialStore } from '@oin-oidc/core';
 import { oidc } from '@oin-oidc/koa';
 import Koa from 'koa';
 import { loadConfig } from './config';
-import { renderHomePage } from './page';
+import { oidcErrorAnswer, renderHomePage } from './page';
+import { loadStores } from './stores';
 
 const config = loadConfig();
+const stores = await loadStores(config); // Redis and PostgreSQL when configured (a fleet), else memory
 const auth = oidc({
-  store: createMemoryCredentialStore(config.tenants),
-  session: { secret: config.sessionSecrets },
+  store: stores.store,
+  session: { secret: config.sessionSecrets, ...stores.session },
   // Cookie security and same-origin checks follow the configured origin, not the Host header.
   baseUrl: config.baseUrl,
-  client: { allowLoopbackIssuers: config.allowLoopbackIssuers },
+  client: { allowLoopbackIssuers: config.allowLoopbackIssuers, ...stores.client },
   tenant: 'query', // /auth/login?tenant=ID and /api/me?tenant=ID
 });
 const requireAccessToken = auth.requireAccessToken();
 
 const app = new Koa();
+// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
+app.use(async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    const answer = oidcErrorAnswer(error);
+    if (!answer) throw error;
+    ctx.status = answer.status;
+    ctx.set(answer.headers);
+    ctx.body = answer.body;
+  }
+});
 app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets ctx.state.oidc
 
 app.use(async (ctx, next) => {
@@ -33,7 +46,7 @@ app.use(async (ctx, next) => {
     case '/': {
       const user = session ? { tenant: session.tenant, sub: session.sub, claims: session.claims } : null;
       ctx.type = 'html';
-      ctx.body = renderHomePage({ framework: 'Koa', user, tenants: config.tenants });
+      ctx.body = renderHomePage({ framework: 'Koa', user, tenants: await stores.tenants() });
       return;
     }
     case '/me':
