@@ -212,6 +212,15 @@ describe('oin-oidc doctor: one tenant from flags', () => {
     ]);
   });
 
+  it('redirect-uri.registered without --redirect-uri: skipped, the rest still checked, exit 0', async () => {
+    const { run, reports } = await json(adhoc().filter((arg, i, all) => arg !== '--redirect-uri' && all[i - 1] !== '--redirect-uri'));
+    expect(run.code).toBe(0);
+    const entries = reports[0]!.checks.filter((c) => c.id === 'redirect-uri.registered');
+    expect(entries).toEqual([{ id: 'redirect-uri.registered', status: 'skip', message: expect.stringContaining('no --redirect-uri given') }]);
+    expect(statusOf(reports[0]!, 'client.credentials')).toBe('ok');
+    expect(run.stdout).not.toContain('.invalid');
+  });
+
   it('scopes.oin: offline_access is outside the OIN allow-list', async () => {
     const { run, reports } = await json(adhoc(['--scope', 'openid profile', '--scope', 'offline_access']));
     expect(run.code).toBe(1);
