@@ -34,6 +34,8 @@ export interface NodeRedisClientLike {
   on(event: string, listener: Listener): unknown;
   destroy(): void;
   readonly isOpen: boolean;
+  /** False while a connection that was open is being re-established. */
+  readonly isReady?: boolean;
 }
 
 /** True for an ioredis client (checked before node-redis: ioredis has a `sendCommand` too). */
@@ -48,6 +50,14 @@ export function isNodeRedisClient(value: unknown): value is NodeRedisClientLike 
   if (typeof value !== 'object' || value === null) return false;
   const c = value as Record<string, unknown>;
   return typeof c['sendCommand'] === 'function' && typeof c['duplicate'] === 'function' && typeof c['isOpen'] === 'boolean';
+}
+
+/** ioredis states of a connection that was lost (not the first connect): commands would only queue. */
+const LOST: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
+
+/** Mapped by the port guard to `ERR_OIDC_STORE_FAILURE` with `details.reason: 'connection'`. */
+function notConnected(): Error {
+  return Object.assign(new Error('The Redis connection is being re-established'), { code: 'ECONNREFUSED' });
 }
 
 function abortError(): Error {
@@ -86,7 +96,12 @@ function subscriptions<Conn>(destroy: (conn: Conn) => void) {
  * ```
  */
 export function fromIoredis(client: IoredisClientLike): RedisPort {
-  const command = (args: readonly string[]) => client.call(args[0] ?? '', ...args.slice(1));
+  const command = (args: readonly string[]) =>
+    // A connection that was lost and is being re-established: answer at once rather than queue
+    // the command until the deadline. A bearer check makes several store calls, each of which
+    // would otherwise wait the whole `commandTimeoutMs` during an outage (issue 11 §4). The first
+    // connection ('connecting', 'wait') still queues, so an app may use a client it just created.
+    LOST.has(client.status) ? Promise.reject(notConnected()) : client.call(args[0] ?? '', ...args.slice(1));
   const subs = subscriptions<IoredisClientLike>((sub) => sub.disconnect());
   return {
     command,
@@ -139,7 +154,8 @@ export function fromIoredis(client: IoredisClientLike): RedisPort {
  * ```
  */
 export function fromNodeRedis(client: NodeRedisClientLike): RedisPort {
-  const command = (args: readonly string[]) => client.sendCommand([...args]);
+  // Open but not ready: node-redis is reconnecting; fail at once as with ioredis above.
+  const command = (args: readonly string[]) => (client.isOpen && client.isReady === false ? Promise.reject(notConnected()) : client.sendCommand([...args]));
   const subs = subscriptions<NodeRedisClientLike>((sub) => {
     if (sub.isOpen) sub.destroy();
   });

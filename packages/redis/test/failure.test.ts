@@ -91,6 +91,23 @@ describe.each(CLIENTS)('failures (%s)', (kind) => {
     expect(after.filter((r) => !r.ok)).toEqual([]);
   });
 
+  it('while the client reconnects, calls fail at once with reason connection instead of queueing until the deadline', async () => {
+    const s = await stores();
+    expect(await s.ttlStore.setIfAbsent(`before-${uniq()}`, 'v', 60)).toBe(true);
+    await server.kill();
+    // Once the client has noticed the loss it is reconnecting: every later call is refused as a
+    // connection failure (a queued call would instead end as 'timeout' at the deadline).
+    const reasons = await eventually(async () => {
+      const result = await settle(s.ttlStore.get('probe'));
+      return !result.ok && (result.error as { details: { reason: string } }).details.reason === 'connection';
+    });
+    expect(reasons).toBe(true);
+    const results = await everyCall(s, `lost-${uniq()}`);
+    expect(results.map((r) => (r.ok ? 'ok' : (r.error as { details: { reason: string } }).details.reason))).toEqual(results.map(() => 'connection'));
+    await server.restart();
+    expect(await eventually(async () => (await settle(s.ttlStore.get('probe'))).ok)).toBe(true);
+  });
+
   it('a server that does not answer (CLIENT PAUSE): calls reject with reason timeout, then work again', async () => {
     const s = await stores();
     const admin = await conns.open();
