@@ -6,6 +6,7 @@
  */
 import { oidc } from '@oin-oidc/express';
 import express from 'express';
+import { onboarding } from './admin';
 import { loadConfig } from './config';
 import { oidcErrorAnswer, renderHomePage } from './page';
 import { loadStores } from './stores';
@@ -50,6 +51,9 @@ app.get('/api/me', auth.requireAccessToken(), (req, res) => {
   const token = req.oidc.accessToken!;
   res.json({ tenant: req.oidc.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
 });
+
+// Onboarding (issue 16 §3): /admin/tenants/new checks a customer's org with checkTenant and saves it only when it passes; needs OIN_ADMIN_TOKEN.
+app.use(onboarding({ store: stores.store, baseUrl: config.baseUrl, allowLoopbackIssuers: config.allowLoopbackIssuers }));
 
 // Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
 app.use(((error, _req, res, next) => {
