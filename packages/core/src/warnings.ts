@@ -14,8 +14,6 @@ export const OIDC_WARNING_CODES = [
   'WARN_OIDC_REVOCATIONS_NOT_LOADED',
   /** A Redis server whose `maxmemory-policy` can evict keys with a TTL (live replay entries, revocations): `@oin-oidc/redis` says so at start. */
   'WARN_OIDC_REDIS_EVICTION',
-  /** A store is unreachable and the SDK serves from what it holds (the tenant cache while PostgreSQL is down). */
-  'WARN_OIDC_STORE_DEGRADED',
 ] as const;
 
 export type OidcWarningCode = (typeof OIDC_WARNING_CODES)[number];
