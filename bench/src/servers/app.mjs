@@ -80,17 +80,8 @@ async function redisClient(url) {
 async function fleetState(config) {
   const state = { session: {}, client: {}, cache: {}, redis: undefined };
   if (variant === 'oin-revocations') {
-    const { MemoryRevocationList } = await import('@oin-oidc/core');
-    const list = new MemoryRevocationList();
-    const { randomBytes } = await import('node:crypto');
-    const now = Date.now();
-    const until = now + 7 * 86_400_000;
-    const { sessions = 0, subjects = 0 } = config.revocations ?? {};
-    // Other sessions (logged out elsewhere) and other users of the same tenant (Universal Logout):
-    // core's record keys (session:<id>, subject:<tenant>\n<sub>), so each warm read looks up both maps' keys for real.
-    for (let i = 0; i < sessions; i++) await list.add({ key: `session:${randomBytes(16).toString('base64url')}`, revokedAt: now, until });
-    for (let i = 0; i < subjects; i++) await list.add({ key: `subject:${config.tenants[0].id}\n00u${String(i).padStart(6, '0')}other`, revokedAt: now, until });
-    state.session.revocations = list;
+    const [{ MemoryRevocationList }, { preloadRevocations }] = await Promise.all([import('@oin-oidc/core'), import('../lib/revocations.mjs')]);
+    state.session.revocations = await preloadRevocations(new MemoryRevocationList(), { ...config.revocations, tenant: config.tenants[0].id });
   }
   if (config.redisUrl && (variant === 'oin-redis' || variant === 'oin-bearer' || variant === 'express-session')) {
     state.redis = await redisClient(config.redisUrl);

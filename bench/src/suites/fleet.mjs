@@ -26,9 +26,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import { CookieJar, signInThrough } from '../lib/browser.mjs';
-import { CLIENT_ID, SESSION_SECRET, USER, loadTesting } from '../lib/emulator.mjs';
+import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, USER, loadTesting, startOrg, tenantRecord } from '../lib/emulator.mjs';
 import { interleave, median } from '../lib/measure.mjs';
 import { loadCore } from '../lib/oin.mjs';
+import { preloadRevocations } from '../lib/revocations.mjs';
 import { spawnServer } from '../lib/servers.mjs';
 import { measureSides, requestHeaders, startGroup, timing as httpTiming } from './http.mjs';
 
@@ -82,6 +83,7 @@ async function runParts(results, { quick }) {
     results.note('fleet: @oin-oidc/testing exports no startOktaOrg; HTTP rows not measured');
     return;
   }
+  await revocationCheck(results, { quick, testing, core });
   await revocationsOn(results, { quick, testing });
 
   const redis = servers && (await start(results, 'redis-server', () => servers.startRedisServer()));
@@ -203,6 +205,88 @@ async function revocationsOn(results, { quick, testing }) {
   }
 }
 
+/**
+ * The same warm read without the HTTP server around it, so the check's own cost is not lost in
+ * the rounds' spread: `createOidcAuth(...).getSession(req)` on a fresh `fromHeaderMap` request
+ * (what the Express, Fastify and Koa adapters build per request) carrying a signed-in session
+ * cookie, with and without the pre-loaded list. Afterwards the user is revoked in the list, and
+ * the read must then refuse the session: proof that the measured path consulted it.
+ */
+async function revocationCheck(results, { quick, testing, core }) {
+  if (typeof core?.createOidcAuth !== 'function' || typeof core.MemoryRevocationList !== 'function' || typeof core.fromHeaderMap !== 'function') {
+    results.note('fleet: @oin-oidc/core lacks createOidcAuth, fromHeaderMap or MemoryRevocationList; revocation check cost not measured');
+    return;
+  }
+  const host = '127.0.0.1:3000';
+  const redirectUri = `http://${host}/auth/callback`;
+  const org = await startOrg(testing, [redirectUri]);
+  try {
+    const record = tenantRecord(org.issuer, [redirectUri]);
+    const list = await preloadRevocations(new core.MemoryRevocationList(), { ...REVOCATIONS, tenant: record.id });
+    const options = { store: [record], tenant: 'query', client: { allowLoopbackIssuers: true } };
+    const off = core.createOidcAuth({ ...options, session: { secret: SESSION_SECRET } });
+    const on = core.createOidcAuth({ ...options, session: { secret: SESSION_SECRET, revocations: list } });
+    const request = (target, cookie) =>
+      core.fromHeaderMap({ method: 'GET', basePath: '', protocol: 'http', host, target, headers: cookie ? { host, cookie } : { host }, readBody: async () => '' });
+    const cookie = await signInInProcess(off, request, testing);
+
+    const read = async (auth) => {
+      const { session } = await auth.getSession(request('/api/me', cookie));
+      if (session === null) throw new Error('the warm session read found no session');
+      return session;
+    };
+    const { sub } = await read(on);
+    const m = await interleave(
+      [
+        { name: 'off', fn: () => read(off) },
+        { name: 'on', fn: () => read(on) },
+      ],
+      microTiming(quick),
+    );
+    const us = (name) => 1e6 / m.get(name).median;
+    console.log(`    warm getSession: revocations off ${us('off').toFixed(2)} µs, on ${us('on').toFixed(2)} µs (+${(us('on') - us('off')).toFixed(2)} µs)`);
+
+    await list.add({ key: `subject:${record.id}\n${sub}`, revokedAt: Date.now(), until: Date.now() + 86_400_000 });
+    const after = await on.getSession(request('/api/me', cookie));
+    if (after.session !== null) throw new Error('a revoked user\'s session was still accepted: the list was not consulted');
+    results.add({
+      id: 'session.core.revocations-vs-off',
+      subject: `createOidcAuth().getSession, warm, revocations on (${REVOCATIONS.sessions.toLocaleString('en-US')} sessions + ${REVOCATIONS.subjects.toLocaleString('en-US')} users)`,
+      baseline: 'the same without session.revocations',
+      subjectValue: m.get('on').median,
+      baselineValue: m.get('off').median,
+      unit: 'ops/s',
+    });
+  } finally {
+    await org.close();
+  }
+}
+
+/** Sign in through `auth.handle` (login → emulator → callback) without a server; returns the Cookie header. */
+async function signInInProcess(auth, request, testing) {
+  const jar = new Map();
+  const keep = (setCookies) => {
+    for (const line of setCookies) {
+      const pair = line.split(';')[0];
+      const eq = pair.indexOf('=');
+      const value = pair.slice(eq + 1);
+      if (value === '' || /max-age=0/i.test(line)) jar.delete(pair.slice(0, eq));
+      else jar.set(pair.slice(0, eq), value);
+    }
+  };
+  const header = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const login = await auth.handle(request('/auth/login?tenant=bench'));
+  if (login?.status !== 302) throw new Error(`in-process login: ${login?.status}`);
+  keep(login.setCookies);
+  const callback = await testing.driveAuthorization(new URL(login.headers.location ?? login.headers.Location));
+  const url = new URL(callback.url);
+  if (callback.method !== 'GET') throw new Error(`in-process sign-in: a ${callback.method} callback`);
+  const done = await auth.handle(request(`${url.pathname}${url.search}`, header()));
+  if (!done || done.status >= 400) throw new Error(`in-process callback: ${done?.status} ${done?.body?.slice(0, 200)}`);
+  keep(done.setCookies);
+  return header();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Redis-backed session request vs express-session + connect-redis
 
@@ -229,7 +313,6 @@ async function redisSession(results, { quick, testing, redisUrl }) {
 
 async function threeProcesses(results, { quick, testing, redisUrl }) {
   const trials = quick ? 2 : 5;
-  const { startOrg, tenantRecord, CLIENT_SECRET } = await import('../lib/emulator.mjs');
   const procs = [];
   let org;
   try {
