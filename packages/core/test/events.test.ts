@@ -58,11 +58,11 @@ const listen = (event: OidcEvent) => {
   events.push(event);
 };
 
-function makeAuth(onEvent: ((event: OidcEvent) => void) | undefined = listen): OidcAuth {
+function makeAuth(onEvent: (event: OidcEvent) => void = listen): OidcAuth {
   return createOidcAuth({
     store: tenants,
     session: { secret: SECRET },
-    client: { allowLoopbackIssuers: true, httpTimeoutMs: 2000, onWarning: () => {}, ...(onEvent ? { onEvent } : {}) },
+    client: { allowLoopbackIssuers: true, httpTimeoutMs: 2000, onWarning: () => {}, onEvent },
   });
 }
 

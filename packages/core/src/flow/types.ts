@@ -168,7 +168,8 @@ export interface LogoutRequestInfo {
 }
 
 /** What `onLogoutRequest` may answer: nothing (revoke), a refusal, or more user ids to revoke. */
-export type LogoutHookResult = void | undefined | 'unknown-user' | 'failed' | { subjects: string[] };
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (`void`) means "revoke"; `undefined` alone would refuse such hooks
+export type LogoutHookResult = void | 'unknown-user' | 'failed' | { subjects: string[] };
 
 /** The sign-in and session API adapters call. */
 export interface OidcAuth {
