@@ -181,6 +181,38 @@ describe('a shared introspection cache (issue 11 §1)', () => {
     expect(introspections()).toBe(1);
   });
 
+  it('a process whose cache read came just before another process answered and released the lock asks no one (it looks again after winning the lock)', async () => {
+    const shared = new MemoryTtlStore();
+    let release!: () => void;
+    const afterFirst = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    // The late process's first read of the answer misses, and returns only after the first process
+    // has written the answer and released its lock: the interleaving measured in the fleet bench.
+    const late: MemoryTtlStore = Object.assign(Object.create(shared) as MemoryTtlStore, {
+      get: async (key: string) => {
+        if (!held && key.startsWith('oin-oidc:introspection:') && !key.endsWith(':lock')) {
+          held = true;
+          await afterFirst;
+          return undefined;
+        }
+        return shared.get(key);
+      },
+      setIfAbsent: (key: string, value: string, ttl: number) => shared.setIfAbsent(key, value, ttl),
+      set: (key: string, value: string, ttl: number) => shared.set(key, value, ttl),
+      delete: (key: string) => shared.delete(key),
+    });
+    const first = processWith({ cacheStore: shared, fleetSingleFlight: true });
+    const second = processWith({ cacheStore: late, fleetSingleFlight: true });
+    const token = await org.control.issueAccessToken('app-acme', { login: ALICE.login });
+    const waiting = second.introspect(await second.getTenant('acme'), token);
+    expect((await first.introspect(await first.getTenant('acme'), token)).client_id).toBe('app-acme');
+    release();
+    expect((await waiting).client_id).toBe('app-acme');
+    expect(introspections()).toBe(1);
+  });
+
   it('without the fleet single flight each process asks once, then all answer from the shared cache', async () => {
     const cacheStore = new MemoryTtlStore();
     const fleet = [0, 1, 2].map(() => processWith({ cacheStore }));
