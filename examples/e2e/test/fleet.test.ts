@@ -295,7 +295,32 @@ describe('a fleet: three Express processes sharing Redis and PostgreSQL (issue 1
     expectAllAlive();
   });
 
-  it('signs a person in through the proxy in Chromium: login on one process, callback on another, signed in on every process', async () => {
+  it("ends a user's sessions on all three processes within 1 s of a Universal Logout received by one (issue 12)", async () => {
+    const [a, b, c] = f().processes;
+    const { jar } = await signIn(b, c, main.id);
+    const elsewhere = (await signIn(c, a, main.id)).jar;
+    for (const p of f().processes) expect((await me(p, jar)).status).toBe(200);
+    // Through the proxy, as Okta sends it (aud = the public URL): exactly one process receives it.
+    const answer = await f().org.control.universalLogout({ clientId: main.clientId, endpoint: `${f().baseUrl}/auth/universal-logout`, login: FLEET_USER.login, format: 'iss_sub' });
+    expect(answer.status).toBe(204);
+    expect(['a', 'b', 'c']).toContain(answer.headers['x-served-by']);
+    await Promise.all(
+      f().processes.flatMap((p) =>
+        [jar, elsewhere].map((cookies) =>
+          poll(`the session refused on ${p.name}`, PROPAGATION_MS, async () => {
+            const result = await me(p, cookies);
+            return result.status === 401 || `status ${result.status}`;
+          }),
+        ),
+      ),
+    );
+    // A sign-in after the logout is a new session and works everywhere.
+    const again = (await signIn(a, b, main.id)).jar;
+    for (const p of f().processes) expect((await me(p, again)).status).toBe(200);
+    expectAllAlive();
+  });
+
+  it('signs a person in through the proxy in Chromium: login on one process, callback on another, signed in on every process; a Universal Logout signs them out on every process', async () => {
     const { baseUrl, org } = f();
     const chromium = await launchBrowser('fleet');
     try {
@@ -330,6 +355,19 @@ describe('a fleet: three Express processes sharing Redis and PostgreSQL (issue 1
       }
       expect([...homeBy].sort()).toEqual(['a', 'b', 'c']);
       await chromium.screenshot('reloaded');
+
+      // Okta's Universal Logout reaches one process (through the proxy, as Okta would); the person
+      // is signed out on every process (issue 12 §5: "with the fleet, on every process").
+      const logout = await org.control.universalLogout({ clientId: main.clientId, endpoint: `${baseUrl}/auth/universal-logout`, login: FLEET_USER.login });
+      expect(logout.status).toBe(204);
+      const signedOutBy = new Set<string>();
+      await poll('signed out on every process after Universal Logout', 5_000, async () => {
+        const response = await page.reload();
+        if ((await page.locator('#status').getAttribute('data-signed-in')) !== 'false') return `signed in on ${response!.headers()['x-served-by']}`;
+        signedOutBy.add(response!.headers()['x-served-by'] ?? '?');
+        return signedOutBy.size === 3 || `signed out on ${[...signedOutBy].join(', ')} so far`;
+      });
+      await chromium.screenshot('universal-logout');
     } finally {
       await chromium.close();
     }
