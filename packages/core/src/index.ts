@@ -6,7 +6,7 @@ export { OidcError, isOidcError, toOidcError, OIDC_ERROR_STATUS } from './errors
 export type { OidcErrorCode, OidcErrorOptions } from './errors';
 
 // Tenants and the credential store
-export { parseTenant, tenantEndpoints, isLoopbackHost, OIN_SCOPES } from './tenant/tenant';
+export { parseTenant, tenantEndpoints, isLoopbackHost, isTenantIssuer, OIN_SCOPES } from './tenant/tenant';
 export type { Tenant, TenantRecord, TenantEndpoints, ClientSecret, PrivateJwk, ClientAuthentication, TokenEndpointAuthMethod } from './tenant/tenant';
 export { MemoryCredentialStore, createMemoryCredentialStore, parseTenantsJson, isCredentialStore } from './tenant/credential-store';
 export type { CredentialStore } from './tenant/credential-store';

@@ -18,7 +18,7 @@ import { authenticatedPost } from '../client-auth/authenticated-post';
 import type { DpopKeyPair } from '../dpop/dpop';
 import { OidcError } from '../errors';
 import type { Transport, TransportResponse } from '../http/types';
-import type { Tenant } from '../tenant/tenant';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import type { IdTokenClaims, IdTokenExpectations } from '../tokens/validate-id-token';
 import { timingSafeEqual } from './constant-time';
 import type { CallbackParams } from './parse-callback';
@@ -129,7 +129,7 @@ export async function handleCallback(
   // 3. RFC 9207 §2.4: simple string comparison, no normalisation (CB-07).
   const iss = get('iss');
   if (iss !== undefined) {
-    if (iss !== tenant.issuer) throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'The callback iss parameter does not match the tenant issuer (RFC 9207).');
+    if (!isTenantIssuer(tenant, iss)) throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'The callback iss parameter does not match the tenant issuer (RFC 9207).');
   } else if (await issRequired(deps, tenant)) {
     throw new OidcError('ERR_OIDC_ISSUER_MISMATCH', 'The callback lacks the iss parameter the provider advertises (RFC 9207 §2.4).');
   }

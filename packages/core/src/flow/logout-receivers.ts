@@ -18,8 +18,8 @@
 import { OidcError, isOidcError } from '../errors';
 import type { OidcClient } from '../client';
 import type { SessionStore } from '../session/types';
-import type { Tenant } from '../tenant/tenant';
-import { acceptedIssuers, peekLogoutJwt } from '../tokens/validate-logout-jwt';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
+import { peekLogoutJwt } from '../tokens/validate-logout-jwt';
 import { NO_STORE, headerOf } from './responses';
 import type { SessionRevocations } from './session-revocations';
 import type { LogoutHookResult, LogoutRequestInfo, OidcRequest, OidcResponse } from './types';
@@ -110,7 +110,7 @@ function parseSubject(tenant: Tenant, text: string): { sub?: string; email?: str
     }
     // The default meaning: Okta's issuer and the user's id there (the ID token's sub). A user of
     // another issuer is none of this tenant's sessions; the hook may map it (`subjects`).
-    return acceptedIssuers(tenant).includes(iss) ? { sub } : { unknownIssuer: true };
+    return isTenantIssuer(tenant, iss) ? { sub } : { unknownIssuer: true };
   }
   throw refuse('ERR_OIDC_LOGOUT_REQUEST_INVALID', 'format', 'sub_id.format must be "email" or "iss_sub".');
 }

@@ -13,7 +13,7 @@ import { OidcError, type OidcErrorCode } from '../errors';
 import { type OidcEventListener, type OidcIntrospectionOutcome, safeEventListener } from '../events';
 import { encodeBase64url } from '../internal/base64url';
 import type { JwksRegistry } from '../jwks/jwks-registry';
-import type { Tenant } from '../tenant/tenant';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import { type SignatureVerifier, webCryptoVerifier } from '../tokens/signature-verifier';
 import { MemoryRateLimitStore, type RateLimitStore } from '../http/rate-limit-store';
 import { sleep } from '../internal/time';
@@ -237,7 +237,7 @@ function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowS
   // of the same org introspects as active. Only our own client's tokens are accepted (catalogue
   // IN-05, MT; RFC 9700 §4.10.2 audience restriction).
   if (body.client_id !== tenant.clientId) return refuse('client_id');
-  if (body.iss !== undefined && body.iss !== tenant.issuer) return refuse('iss');
+  if (body.iss !== undefined && !isTenantIssuer(tenant, body.iss)) return refuse('iss');
   // Okta reports refresh tokens as token_type "Bearer" too, without iss/jti (catalogue IN-04); with
   // token_type_hint=access_token an access token answer carries iss and jti (or Okta's uid).
   if (body.iss === undefined || (body.jti === undefined && body.uid === undefined)) return refuse('not_access_token');
@@ -268,7 +268,7 @@ function notAnAccessToken(tenant: Tenant, body: z.infer<typeof introspectionResp
   if (audiences.includes(tenant.clientId)) return true;
   // The org AS always names the org as the audience; a custom authorization server names its own
   // (api://default…), which the custom profile accepts.
-  return tenant.profile === 'oin' && (audiences.length === 0 || audiences.some((aud) => aud !== tenant.issuer));
+  return tenant.profile === 'oin' && (audiences.length === 0 || audiences.some((aud) => !isTenantIssuer(tenant, aud)));
 }
 
 async function sha256Base64url(input: string): Promise<string> {

@@ -29,7 +29,7 @@
 import type { OidcErrorCode } from '../errors';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import { decodeBase64url } from '../internal/base64url';
-import type { Tenant } from '../tenant/tenant';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import { isRs256VerificationKey, type SignatureVerifier } from '../tokens/signature-verifier';
 
 /** The check that made a token `junk` (or `signature` for `forged`), reported as `details.check`. */
@@ -94,7 +94,7 @@ export function triageAccessToken(deps: TriageDeps, tenant: Tenant, token: strin
   if (header.alg !== 'RS256') return refused('alg');
   const claims = jsonObject(encodedPayload);
   if (claims === undefined) return refused('payload');
-  if (claims.iss !== tenant.issuer) return refused('iss');
+  if (!isTenantIssuer(tenant, claims.iss)) return refused('iss');
   // Okta puts the client id in `cid`; a token of another app of the org (or an ID token: no `cid`)
   // would introspect as "another client" or "not an access token" at best (catalogue IN-05).
   if (claims.cid !== tenant.clientId) return refused('cid');

@@ -74,8 +74,9 @@ export interface TenantRecord {
   /**
    * Other issuers this app instance's tokens may carry (issue 12): an org with a custom URL domain,
    * or the OIN "dynamic" issuer mode (seed 004, "Set Issuer"), signs with the same keys under a
-   * second issuer. Accepted in Universal Logout and back-channel logout JWTs. Validated like
-   * `issuer`; the flows keep using `issuer`. At most 4.
+   * second issuer. Accepted wherever a token's issuer is checked (ID tokens, the callback's RFC
+   * 9207 `iss`, introspection answers, Universal Logout and back-channel logout JWTs); keys always
+   * come from `issuer`'s JWKS, and the flows keep using `issuer`. Validated like `issuer`. At most 4.
    */
   issuerAliases?: string[];
 }
@@ -179,6 +180,15 @@ const recordSchema = z.strictObject({
 function invalid(tenantId: unknown, field: string, message: string): OidcError {
   const name = typeof tenantId === 'string' && tenantId.length <= 128 ? ` "${tenantId}"` : '';
   return new OidcError('ERR_OIDC_INVALID_TENANT', `Tenant${name}: ${field} ${message}`, { details: { field } });
+}
+
+/**
+ * Whether `iss` names this tenant's authorization server: its issuer, or one of its
+ * `issuerAliases` (custom URL domain, dynamic issuer mode). Keys always come from `issuer`'s JWKS,
+ * so an alias never lets another server's keys in. The common case (no alias) is one comparison.
+ */
+export function isTenantIssuer(tenant: Pick<Tenant, 'issuer' | 'issuerAliases'>, iss: unknown): boolean {
+  return iss === tenant.issuer || (tenant.issuerAliases.length > 0 && typeof iss === 'string' && tenant.issuerAliases.includes(iss));
 }
 
 /** Okta custom authorization servers live under `/oauth2/{id}`; the org server is the bare origin. */

@@ -19,7 +19,7 @@
 import { base64url, decodeProtectedHeader } from 'jose';
 import { OidcError } from '../errors';
 import type { JwksChannel, JwksRegistry } from '../jwks/jwks-registry';
-import type { Tenant } from '../tenant/tenant';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import { verifyTokenHash } from './at-hash';
 import { isRs256VerificationKey, type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
 
@@ -180,9 +180,10 @@ function numericDate(claims: Record<string, unknown>, claim: 'exp' | 'iat' | 'nb
  * budget or causing any `/keys` call (issue 17 item 9). Nothing else is read from these claims;
  * everything is checked again, for real, once the signature has verified.
  */
-function precheckUnverified(encodedPayload: string, issuer: string, clientId: string): void {
+function precheckUnverified(encodedPayload: string, tenant: Tenant): void {
   const claims = parseClaims(encodedPayload);
-  if (claims.iss !== issuer) throw invalid('iss', 'the "iss" claim does not match the issuer');
+  const { clientId } = tenant;
+  if (!isTenantIssuer(tenant, claims.iss)) throw invalid('iss', 'the "iss" claim does not match the issuer');
   const aud = claims.aud;
   if (!(aud === clientId || (Array.isArray(aud) && aud.includes(clientId)))) {
     throw invalid('aud', 'the "aud" claim does not contain the client id');
@@ -237,7 +238,7 @@ export async function validateIdToken(
   const jwksUri = tenant.endpoints.jwks;
   let key = deps.jwks.peekKey?.(issuer, jwksUri, kid);
   if (key === undefined) {
-    precheckUnverified(idToken.slice(headerDot + 1, signatureDot), issuer, clientId);
+    precheckUnverified(idToken.slice(headerDot + 1, signatureDot), tenant);
     key = await deps.jwks.getKey(issuer, jwksUri, { alg, kid }, expected.channel === 'front' ? FRONT : BACK);
   }
   checkKey(key);
@@ -266,8 +267,8 @@ export async function validateIdToken(
   }
   const nowSec = Math.floor(nowMs / 1000);
 
-  // Step 2: exact match with the tenant's issuer.
-  if (claims.iss !== issuer) throw invalid('iss', 'the "iss" claim does not match the issuer');
+  // Step 2: exact match with the tenant's issuer (or one of its aliases, issue 12).
+  if (!isTenantIssuer(tenant, claims.iss)) throw invalid('iss', 'the "iss" claim does not match the issuer');
   // Step 3: the client is one of the audiences (every member a string: RFC 7519 §4.1.3).
   const aud = claims.aud;
   const audiences: unknown[] = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];

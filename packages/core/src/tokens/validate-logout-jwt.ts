@@ -20,7 +20,7 @@ import { compactVerify, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { OidcError } from '../errors';
 import { sha256Base64url } from '../internal/hash';
 import type { JwksRegistry } from '../jwks/jwks-registry';
-import type { Tenant } from '../tenant/tenant';
+import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import type { TtlStore } from '../ttl-store';
 import { isRs256VerificationKey } from './signature-verifier';
 
@@ -51,11 +51,6 @@ export interface LogoutJwtClaims extends JWTPayload {
   jti: string;
   sub?: string;
   sid?: string;
-}
-
-/** The issuers a tenant's logout JWTs may carry: its issuer, then any aliases (custom URL domain, dynamic issuer mode). */
-export function acceptedIssuers(tenant: Tenant): readonly string[] {
-  return tenant.issuerAliases.length === 0 ? [tenant.issuer] : [tenant.issuer, ...tenant.issuerAliases];
 }
 
 function refused(check: string, message: string): OidcError {
@@ -117,8 +112,7 @@ export async function validateLogoutJwt(deps: LogoutJwtDeps, kind: LogoutJwtKind
   if (typOf(header) !== TYP[kind]) throw refused('typ', `the "typ" header must be ${TYP[kind]}`);
   if (header.kid !== undefined && !shortString(header.kid)) throw refused('kid', 'the "kid" header is not a short string');
 
-  const issuers = acceptedIssuers(tenant);
-  if (typeof unverified.iss !== 'string' || !issuers.includes(unverified.iss)) throw refused('iss', 'the issuer is not this tenant\'s');
+  if (!isTenantIssuer(tenant, unverified.iss)) throw refused('iss', 'the issuer is not this tenant\'s');
   if (kind === 'universal-logout' ? unverified.sub !== tenant.clientId : !audienceHolds(unverified.aud, tenant.clientId)) {
     throw refused(kind === 'universal-logout' ? 'sub' : 'aud', 'the token is not for this app instance');
   }
@@ -153,7 +147,7 @@ function audienceHolds(aud: unknown, clientId: string): boolean {
 function checkClaims(kind: LogoutJwtKind, tenant: Tenant, claims: Record<string, unknown>, audience: string, deps: LogoutJwtDeps): void {
   const nowSec = deps.now() / 1000;
   const tolerance = deps.clockToleranceSec;
-  if (typeof claims.iss !== 'string' || !acceptedIssuers(tenant).includes(claims.iss)) throw refused('iss', 'the issuer is not this tenant\'s');
+  if (typeof claims.iss !== 'string' || !isTenantIssuer(tenant, claims.iss)) throw refused('iss', 'the issuer is not this tenant\'s');
   if (!shortString(claims.jti)) throw refused('jti', 'the "jti" claim is missing');
   for (const claim of ['iat', 'exp'] as const) {
     if (typeof claims[claim] !== 'number' || !Number.isFinite(claims[claim])) throw refused(claim, `the "${claim}" claim is missing or not a number`);
