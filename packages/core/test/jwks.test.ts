@@ -309,39 +309,37 @@ describe('JWKS registry: which keys are imported', () => {
       enc,
       noVerifyOps,
       { kty: 'EC', crv: 'P-256', kid: 'ec', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' },
-      { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' },
       { kty: 'RSA', kid: 'broken', n: '!!!', e: 'AQAB' },
       { kty: 'RSA', kid: 'no-e', n: good.publicJwk.n },
       { ...good.publicJwk, kid: 42 },
-      'not an object',
-      null,
-      [1, 2],
     ];
+    // Non-object members, private and oct keys refuse the whole set instead (jwks-anchors.test.ts).
     const jwks = registry();
     expect(await verifiesWith(await jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: good.kid }), good)).toBe(true);
-    expect(events[0]).toMatchObject({ type: 'fetch', keys: 1, ignored: 12 });
-    for (const kid of ['rsa-1024', rs512.kid!, enc.kid!, noVerifyOps.kid!, 'ec', 'hmac', 'broken', 'no-e']) {
+    expect(events[0]).toMatchObject({ type: 'fetch', keys: 1, ignored: 8 });
+    for (const kid of ['rsa-1024', rs512.kid!, enc.kid!, noVerifyOps.kid!, 'ec', 'broken', 'no-e']) {
       expect((await failure(jwks.getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid }))).code).toBe('ERR_OIDC_JWKS_NO_MATCHING_KEY');
     }
   });
 
-  it('keeps the first of two keys with the same kid', async () => {
+  it('uses neither of two keys with the same kid (oauth4webapi: multiple applicable keys)', async () => {
     const first = provider.published[0]!;
     const second = await newSigningKey();
     provider.extraJwks = [{ ...second.publicJwk, kid: first.kid }];
-    const key = await registry().getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: first.kid });
-    expect(await verifiesWith(key, first)).toBe(true);
-    expect(events[0]).toMatchObject({ keys: 1, ignored: 1 });
+    const error = await failure(registry().getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: first.kid }));
+    expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
+    expect(error.details?.check).toBe('kid');
+    expect(events[0]).toMatchObject({ keys: 2, ignored: 0 });
   });
 
-  it('imports only the public members of a leaked private JWK', async () => {
+  it('refuses a set that leaks a private JWK (conformance: no private keys in an OP JWKS)', async () => {
     const { exportJWK, generateKeyPair } = await import('jose');
     const pair = await generateKeyPair('RS256', { extractable: true });
     provider.published = [];
     provider.extraJwks = [{ ...(await exportJWK(pair.privateKey)), kid: 'leaked' }];
-    const key = await registry().getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: 'leaked' });
-    expect(key.type).toBe('public');
-    expect(key.usages).toEqual(['verify']);
+    const error = await failure(registry().getKey(provider.issuer, provider.jwksUri, { alg: 'RS256', kid: 'leaked' }));
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
   });
 
   it('never puts key material in events', async () => {

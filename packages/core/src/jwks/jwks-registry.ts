@@ -12,7 +12,10 @@
  * - Stale-if-error: when `/keys` fails or hangs, the cached keys keep serving for a bounded time
  *   (JK-04); an expired set is revalidated in the background while known keys keep verifying.
  * - Only RSA signing keys usable with RS256 are imported (JK-07: the algorithm comes from our
- *   allowlist, never from the token or the JWK); malformed keys are skipped, not fatal.
+ *   allowlist, never from the token or the JWK); malformed keys are skipped, not fatal. A set
+ *   whose `keys` holds a non-object, a private or a symmetric key is refused whole, and a `kid`
+ *   two candidate keys share selects neither (docs/security.md, "JWKS, discovery and
+ *   introspection against the certified anchors").
  * - `Cache-Control: max-age` is honoured within bounds; the registry is an LRU over issuers.
  * - The cache key is the issuer and its JWKS URL, both derived from the tenant (JK-08, JK-09):
  *   `jku`, `x5u`, `jwk` and `x5c` headers are never consulted.
@@ -106,6 +109,8 @@ export interface JwksOptions {
 
 interface KeySet {
   byKid: Map<string, CryptoKey>;
+  /** kids more than one candidate key carries: a token naming one is refused. */
+  ambiguous: Set<string>;
   all: CryptoKey[];
   expiresAt: number;
 }
@@ -141,21 +146,49 @@ export function parseMaxAge(header: string | null): number | undefined {
   return maxAge;
 }
 
-/** Import the usable keys of a JWKS document; throws when the document is not `{ keys: [...] }`. */
-async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoKey>; all: CryptoKey[]; ignored: number }> {
+/**
+ * JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
+ * A JWKS is public by definition (OIDC Core §10.1.1): one that carries any of them is refused whole.
+ * Anchors: the OpenID conformance suite's EnsureServerJwksDoesNotContainPrivateOrSymmetricKeys
+ * (condition/as/AbstractEnsureJwksDoesNotContainPrivateOrSymmetricKeys.java: any private or `oct`
+ * key fails the OP's JWKS); oauth4webapi imports the selected JWK as it is with usages ['verify']
+ * (src/index.ts importJwk), which Web Crypto refuses for a private JWK, so a leaked `d` fails there too.
+ */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+function notAJwks(message: string): OidcError {
+  return new OidcError('ERR_OIDC_HTTP_ERROR', message);
+}
+
+/** Import the usable keys of a JWKS document; throws when the document is not a public `{ keys: [{…}, …] }`. */
+async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoKey>; ambiguous: Set<string>; all: CryptoKey[]; ignored: number }> {
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { keys?: unknown }).keys)) {
-    throw new OidcError('ERR_OIDC_HTTP_ERROR', 'The JWKS response is not a JSON Web Key Set ({"keys": [...]})');
+    throw notAJwks('The JWKS response is not a JSON Web Key Set ({"keys": [...]})');
   }
   const keys = (json as { keys: unknown[] }).keys;
+  // oauth4webapi processJwksResponse (src/index.ts): every member of "keys" must be a JSON object,
+  // or the whole response is refused; the conformance suite's AbstractValidateJWKs.checkJWKs reads
+  // each member with getAsJsonObject(), which fails on anything else. Skipping them hid a broken set.
+  for (const candidate of keys) {
+    if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+      throw notAJwks('The JWKS "keys" members must be JSON Web Key objects');
+    }
+    const jwk = candidate as Record<string, unknown>;
+    if (jwk.kty === 'oct' || PRIVATE_MEMBERS.some((member) => member in jwk)) {
+      throw notAJwks('The JWKS publishes private or symmetric key material');
+    }
+  }
   const byKid = new Map<string, CryptoKey>();
   const all: CryptoKey[] = [];
+  const seenKids = new Set<string>();
+  const ambiguous = new Set<string>();
   let ignored = Math.max(0, keys.length - MAX_KEYS_PER_SET);
   for (const candidate of keys.slice(0, MAX_KEYS_PER_SET)) {
-    const jwk = candidate as Record<string, unknown> | null;
+    const jwk = candidate as Record<string, unknown>;
+    // The candidate filter of oauth4webapi getPublicSigKeyFromIssuerJwksUri (src/index.ts):
+    // kty from the alg (RS* → RSA), `alg` equal to the token's when present, `use` "sig" when
+    // present, `key_ops` holding "verify" when present.
     const usable =
-      typeof jwk === 'object' &&
-      jwk !== null &&
-      !Array.isArray(jwk) &&
       jwk.kty === 'RSA' &&
       (jwk.use === undefined || jwk.use === 'sig') &&
       (jwk.alg === undefined || jwk.alg === ALLOWED_ALG) &&
@@ -170,23 +203,30 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
       continue;
     }
     const kid = jwk.kid as string | undefined;
-    if (kid !== undefined && byKid.has(kid)) {
-      ignored += 1; // a duplicated kid: the first one wins
-      continue;
+    if (kid !== undefined) {
+      // Two candidates with one kid: oauth4webapi refuses the token ("multiple applicable keys
+      // found", after filtering, before import), and the conformance suite's
+      // CheckDistinctKeyIdValueInServerJWKs fails the set. Neither key is used for that kid: which
+      // one is genuine cannot be told (keeping the first let a set with the genuine key first sign in).
+      if (seenKids.has(kid)) {
+        ambiguous.add(kid);
+        byKid.delete(kid);
+      }
+      seenKids.add(kid);
     }
     try {
-      // Only the public members: a JWKS that leaks a private key must not turn into a signing key here.
+      // Only the public members (the document was checked above to hold no private ones).
       const key = await importJWK({ kty: 'RSA', n: jwk.n as string, e: jwk.e as string }, ALLOWED_ALG);
       if (!(typeof key === 'object' && 'type' in key && key.type === 'public')) throw new TypeError('not a public key');
       // RFC 7518 §3.3: RS256 keys are 2048 bits or larger (Web Crypto imports a garbage modulus as 0 bits).
       if ((key.algorithm as RsaHashedKeyAlgorithm).modulusLength < MIN_RSA_BITS) throw new TypeError('RSA key too small');
       all.push(key);
-      if (kid !== undefined) byKid.set(kid, key);
+      if (kid !== undefined && !ambiguous.has(kid)) byKid.set(kid, key);
     } catch {
       ignored += 1;
     }
   }
-  return { byKid, all, ignored };
+  return { byKid, ambiguous, all, ignored };
 }
 
 /**
@@ -287,7 +327,7 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
           throw new OidcError('ERR_OIDC_HTTP_ERROR', 'The JWKS holds no usable RS256 signing key');
         }
         const maxAge = clamp(parseMaxAge(response.headers.get('cache-control')) ?? defaultMaxAge, minMaxAge, maxMaxAge);
-        const set: KeySet = { byKid: imported.byKid, all: imported.all, expiresAt: now() + maxAge * 1000 };
+        const set: KeySet = { byKid: imported.byKid, ambiguous: imported.ambiguous, all: imported.all, expiresAt: now() + maxAge * 1000 };
         entry.set = set;
         entry.failedAt = undefined;
         emit({ type: 'fetch', issuer: entry.issuer, jwksUri: entry.jwksUri, reason, keys: set.all.length, ignored: imported.ignored, maxAgeSec: maxAge });
@@ -313,7 +353,16 @@ export function createJwksRegistry(transport: Transport, options: JwksOptions = 
   }
 
   function select(set: KeySet, kid: string | undefined): CryptoKey | undefined {
-    if (kid !== undefined) return set.byKid.get(kid);
+    if (kid !== undefined) {
+      // oauth4webapi getPublicSigKeyFromIssuerJwksUri: more than one candidate is a key-selection
+      // error, not a choice; no refetch either (the set that holds the duplicate was just read).
+      if (set.ambiguous.has(kid)) {
+        throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'Several keys in the issuer\'s JWKS carry the token\'s "kid"', {
+          details: { check: 'kid' },
+        });
+      }
+      return set.byKid.get(kid);
+    }
     // OIDC Core §10.1: without a kid the key must be unambiguous.
     if (set.all.length > 1) {
       throw new OidcError('ERR_OIDC_ID_TOKEN_INVALID', 'The token has no "kid" header and the issuer publishes several keys (OIDC Core §10.1)', {

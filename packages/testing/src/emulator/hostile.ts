@@ -96,6 +96,9 @@ export const JWKS_ARTEFACTS = [
   'jwks-symmetric-key', // the real keys plus an oct (HMAC) key
   'jwks-huge', // the real keys plus thousands of others (about 2 MiB)
   'jwks-duplicate-kids', // a foreign RSA key with the active kid, listed first
+  'jwks-duplicate-kids-genuine-first', // the real keys, then a foreign RSA key with the active kid
+  'jwks-private-key', // the real keys with the active key's private members (d, p, q, …) left in
+  'jwks-non-object-member', // the real keys plus a string member in "keys"
   'jwks-malformed-json',
 ] as const;
 
@@ -454,6 +457,14 @@ export function jwksAnswer(artefact: HostileArtefact, ctx: HostileContext): Rewr
       const { kid: _k, ...foreignJwk } = foreign().publicJwk;
       return json(200, { keys: [{ ...foreignJwk, kid: ctx.keys.activeKey.kid }, ...real.keys] });
     }
+    case 'jwks-duplicate-kids-genuine-first': {
+      const { kid: _k, ...foreignJwk } = foreign().publicJwk;
+      return json(200, { keys: [...real.keys, { ...foreignJwk, kid: ctx.keys.activeKey.kid }] });
+    }
+    case 'jwks-private-key':
+      return json(200, { keys: real.keys.map((k) => (k.kid === ctx.keys.activeKey.kid ? { ...ctx.keys.activeKey.privateJwk, ...k } : k)) });
+    case 'jwks-non-object-member':
+      return json(200, { keys: [...real.keys, 'not a key'] });
     case 'jwks-malformed-json':
       return { status: 200, contentType: 'application/json', body: '{"keys": [{"kty": "RSA", ' };
     default:

@@ -1,0 +1,232 @@
+/**
+ * JWKS and key selection against the OpenID-certified anchors: oauth4webapi
+ * (getPublicSigKeyFromIssuerJwksUri, processJwksResponse in src/index.ts) and the OpenID
+ * conformance suite's checks on an OP's JWKS (ValidateServerJWKs, CheckDistinctKeyIdValueInServerJWKs,
+ * EnsureServerJwksDoesNotContainPrivateOrSymmetricKeys). Wherever an anchor refuses, core refuses
+ * with a typed OidcError and no key, and a full sign-in against the Okta emulator creates no
+ * session. docs/security.md, "JWKS, discovery and introspection against the certified anchors",
+ * lists each rule with its source and test.
+ */
+import { exportJWK, generateKeyPair } from 'jose';
+import type { HostileArtefact } from '@oin-oidc/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OidcError } from '../src/errors';
+import { createTransport } from '../src/http/transport';
+import { createJwksRegistry, type JwksEvent } from '../src/jwks/jwks-registry';
+import { validateIdToken } from '../src/tokens/validate-id-token';
+import { errorCode, expectRejectedCallback, type Harness, hostileSignIn, sessionCookies, startHarness } from './catalogue-harness';
+import { newSigningKey, startTestProvider, type TestProvider } from './jwks-test-provider';
+
+async function failure(promise: Promise<unknown>): Promise<OidcError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OidcError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const NOW_SEC = 1_700_000_000;
+let provider: TestProvider;
+let events: JwksEvent[];
+
+function registry() {
+  return createJwksRegistry(createTransport({ retries: 0, timeoutMs: 2000 }), { now: () => NOW_SEC * 1000, onJwks: (event) => events.push(event) });
+}
+
+/** A real ID token for the provider's tenant, signed with its first published key. */
+async function signIn(jwks = registry(), idTokenPromise?: Promise<string>) {
+  const idToken = await (idTokenPromise ?? provider.sign(provider.claims(NOW_SEC)));
+  return validateIdToken({ jwks, now: () => NOW_SEC * 1000, clockToleranceSec: 0 }, provider.tenant(), idToken, { nonce: 'n-0S6_WzA2Mj' });
+}
+
+beforeEach(async () => {
+  provider = await startTestProvider();
+  events = [];
+});
+afterEach(() => provider.close());
+
+describe('JWKS document (oauth4webapi processJwksResponse, conformance AbstractValidateJWKs)', () => {
+  it('the baseline: a conforming set signs in', async () => {
+    expect((await signIn()).sub).toBe('00u1user');
+  });
+
+  it.each([
+    ['a string', 'not a key'],
+    ['null', null],
+    ['an array', [1, 2]],
+    ['a number', 42],
+  ])('"keys" holding %s beside the genuine key refuses the whole set', async (_label, member) => {
+    provider.extraJwks = [member];
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+
+  it('"keys" missing or not an array refuses the set', async () => {
+    provider.mode = 'not-a-set';
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+});
+
+describe('private and symmetric keys (conformance EnsureServerJwksDoesNotContainPrivateOrSymmetricKeys; oauth4webapi importJwk)', () => {
+  it('the signing key published with its private members refuses the set', async () => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    const signer = provider.published[0]!;
+    // The genuine public key, with a private key's members pasted in: what a mis-export publishes.
+    const { kty: _kty, n: _n, e: _e, ...privateMembers } = await exportJWK(pair.privateKey);
+    provider.published = [{ ...signer, publicJwk: { ...signer.publicJwk, ...privateMembers } }];
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+
+  it.each(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'])('another key carrying private member %s refuses the set', async (member) => {
+    const other = (await newSigningKey()).publicJwk;
+    provider.extraJwks = [{ ...other, [member]: member === 'oth' ? [{ r: 'AQAB', d: 'AQAB', t: 'AQAB' }] : 'AQAB' }];
+    expect((await failure(signIn())).code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+  });
+
+  it('an oct (symmetric) key beside the genuine key refuses the set', async () => {
+    provider.extraJwks = [{ kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' }];
+    expect((await failure(signIn())).code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+  });
+});
+
+describe('key selection (oauth4webapi getPublicSigKeyFromIssuerJwksUri candidate filter)', () => {
+  it('two keys with the token\'s kid, the genuine one first: refused, neither is used', async () => {
+    const signer = provider.published[0]!;
+    provider.extraJwks = [{ ...(await newSigningKey()).publicJwk, kid: signer.kid }];
+    const jwks = registry();
+    const error = await failure(signIn(jwks));
+    expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
+    expect(error.details?.check).toBe('kid');
+    // The set was read once; the duplicate does not spend the unknown-kid refetch budget.
+    expect(provider.keysHits()).toBe(1);
+    expect(jwks.peekKey?.(provider.issuer, provider.jwksUri, signer.kid)).toBeUndefined();
+  });
+
+  it('two keys with the token\'s kid, the foreign one first: refused the same way', async () => {
+    const signer = provider.published[0]!;
+    provider.published = [];
+    provider.extraJwks = [{ ...(await newSigningKey()).publicJwk, kid: signer.kid }, signer.publicJwk];
+    const idToken = await provider.sign(provider.claims(NOW_SEC), { key: signer });
+    const error = await failure(
+      validateIdToken({ jwks: registry(), now: () => NOW_SEC * 1000, clockToleranceSec: 0 }, provider.tenant(), idToken, { nonce: 'n-0S6_WzA2Mj' }),
+    );
+    expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
+    expect(error.details?.check).toBe('kid');
+  });
+
+  it('a duplicate kid does not affect the other keys of the set', async () => {
+    const signer = provider.published[0]!;
+    const twin = (await newSigningKey()).publicJwk;
+    provider.extraJwks = [twin, { ...(await newSigningKey()).publicJwk, kid: twin.kid }];
+    expect((await signIn()).sub).toBe('00u1user');
+    expect(events[0]).toMatchObject({ type: 'fetch', keys: 3 });
+    expect(signer.kid).not.toBe(twin.kid);
+  });
+
+  it.each([
+    ['alg RS512', { alg: 'RS512' }],
+    ['alg none', { alg: 'none' }],
+    ['alg HS256', { alg: 'HS256' }],
+    ['use enc', { use: 'enc' }],
+    ['key_ops without verify', { key_ops: ['encrypt'] }],
+    ['key_ops not an array', { key_ops: 'verify' }],
+  ])('the only key with %s is no candidate for an RS256 token: refused', async (_label, change) => {
+    const signer = provider.published[0]!;
+    provider.published = [{ ...signer, publicJwk: { ...signer.publicJwk, ...change } }];
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE'); // the set holds no usable RS256 key
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+
+  it.each([
+    ['alg RS512', { alg: 'RS512' }],
+    ['use enc', { use: 'enc' }],
+    ['key_ops without verify', { key_ops: ['encrypt'] }],
+  ])('a key with the token\'s kid but %s is no candidate even when another key is usable', async (_label, change) => {
+    const signer = provider.published[0]!;
+    const other = await newSigningKey();
+    provider.published = [other, { ...signer, publicJwk: { ...signer.publicJwk, ...change } }];
+    const idToken = await provider.sign(provider.claims(NOW_SEC), { key: signer });
+    const error = await failure(
+      validateIdToken({ jwks: registry(), now: () => NOW_SEC * 1000, clockToleranceSec: 0 }, provider.tenant(), idToken, { nonce: 'n-0S6_WzA2Mj' }),
+    );
+    expect(error.code).toBe('ERR_OIDC_JWKS_NO_MATCHING_KEY');
+  });
+
+  it('EC and OKP keys are no candidates for an RS256 token (kty follows alg)', async () => {
+    const signer = provider.published[0]!;
+    const ec = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey);
+    const okp = await exportJWK((await generateKeyPair('EdDSA', { extractable: true })).publicKey);
+    provider.published = [];
+    provider.extraJwks = [{ ...ec, kid: signer.kid }, { ...okp, kid: `${signer.kid}-okp` }];
+    expect((await failure(signIn(registry(), provider.sign(provider.claims(NOW_SEC), { key: signer })))).code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    provider.extraJwks = [{ ...ec, kid: signer.kid }, signer.publicJwk];
+    // The EC key shares the kid but is no candidate, so the RSA key is the only one: accepted, as oauth4webapi does.
+    expect((await signIn(registry(), provider.sign(provider.claims(NOW_SEC), { key: signer }))).sub).toBe('00u1user');
+  });
+
+  it('an RSA key under 2048 bits is never used (oauth4webapi checkRsaKeyAlgorithm; RFC 7518 §3.3)', async () => {
+    const small = await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    );
+    const publicJwk = { ...(await crypto.subtle.exportKey('jwk', small.publicKey)), kid: 'rsa-1024', alg: 'RS256', use: 'sig' };
+    provider.published = [{ kid: 'rsa-1024', privateKey: small.privateKey, publicJwk }];
+    // jose refuses to sign with such a key, so the token is put together by hand with Web Crypto.
+    const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const text = (value: unknown) => b64(new TextEncoder().encode(JSON.stringify(value)));
+    const input = `${text({ alg: 'RS256', kid: 'rsa-1024' })}.${text(provider.claims(NOW_SEC))}`;
+    const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', small.privateKey, new TextEncoder().encode(input)));
+    const error = await failure(signIn(registry(), Promise.resolve(`${input}.${b64(signature)}`)));
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+
+  it('a token without kid while several keys are candidates is refused (OIDC Core §10.1)', async () => {
+    provider.published.push(await newSigningKey());
+    const idToken = await provider.sign(provider.claims(NOW_SEC), { header: { kid: undefined } });
+    const error = await failure(
+      validateIdToken({ jwks: registry(), now: () => NOW_SEC * 1000, clockToleranceSec: 0 }, provider.tenant(), idToken, { nonce: 'n-0S6_WzA2Mj' }),
+    );
+    expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
+    expect(error.details?.check).toBe('kid');
+  });
+});
+
+describe('against the Okta emulator: hostile /keys answers create no session', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h?.close());
+  afterEach(() => {
+    h.org.control.clearHostile();
+    h.org.control.clearFaults();
+  });
+
+  it.each([
+    ['jwks-duplicate-kids-genuine-first', 'ERR_OIDC_ID_TOKEN_INVALID', 400],
+    ['jwks-duplicate-kids', 'ERR_OIDC_ID_TOKEN_INVALID', 400],
+    ['jwks-private-key', 'ERR_OIDC_JWKS_UNAVAILABLE', 503],
+    ['jwks-symmetric-key', 'ERR_OIDC_JWKS_UNAVAILABLE', 503],
+    ['jwks-non-object-member', 'ERR_OIDC_JWKS_UNAVAILABLE', 503],
+  ] as [HostileArtefact, string, number][])('/keys answering %s → %s %i, no session', async (artefact, code, status) => {
+    const result = await hostileSignIn(h, artefact, { endpoint: 'keys', persistent: true });
+    expectRejectedCallback(result, code, status);
+  });
+
+  it('the app keeps serving: the next sign-in with a conforming set succeeds', async () => {
+    await hostileSignIn(h, 'jwks-private-key', { endpoint: 'keys', persistent: true });
+    const { response } = await hostileSignIn(h, undefined);
+    expect(errorCode(response)).toBeUndefined();
+    expect(sessionCookies(response)).toHaveLength(1);
+  });
+});
