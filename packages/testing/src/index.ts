@@ -11,13 +11,12 @@ export type {
   EmulatorEndpoint,
   EmulatorUser,
   Fault,
-  OktaOrg,
   OrgConfig,
-  OrgControl,
   ResolvedOrgConfig,
   ResolvedUser,
   SigningKeyInfo,
 } from './emulator/types';
+export type { OktaOrg, OrgControl } from './emulator/types-org';
 export { EMULATOR_ENDPOINTS } from './emulator/types';
 export {
   BACKCHANNEL_LOGOUT_EVENT,

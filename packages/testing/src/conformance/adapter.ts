@@ -17,53 +17,18 @@
  * });
  * ```
  */
-import { createMemoryCredentialStore, type MemoryCredentialStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
+import { createMemoryCredentialStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
 import { describeAuditConformance } from './audit';
 import { describeLogoutConformance } from './logout';
-import { describeSecurityConformance, type SecurityContext } from './security';
+import type { AdapterMount, App, SecurityContext, TenantId } from './harness-types';
+import { describeSecurityConformance } from './security';
 import { plausibleForgery } from './tokens';
 
-/** What the suite asks the adapter's test to start. */
-export interface AdapterMountOptions {
-  /** Pass unchanged to the adapter's factory (store, session secret, `tenant: 'query'`, maybe `responseMode`). */
-  authOptions: OidcAuthOptions;
-  /**
-   * Mount the auth routes and the app routes under this path prefix ('' or '/app'), in the
-   * framework's own idiom (Express `app.use(path, router)`, a Fastify prefix, Hono `app.route`,
-   * koa-mount or the adapter's `basePath` option).
-   */
-  basePath?: string;
-  /** Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from the loopback peer, with the framework's own setting. */
-  trustProxy?: boolean;
-}
+export type { AdapterMount, AdapterMountOptions, MountedAdapter } from './harness-types';
 
-/**
- * A running app. Besides the auth routes (defaults `/auth/*`) it serves, under the base path:
- * - `GET /` public: 200 text;
- * - `GET /me` behind `requiresAuth()`: 200 JSON `{ tenant, sub, claims }` (the session's);
- * - `GET /api/me` behind `requireAccessToken()`: 200 JSON `{ tenant, sessionTenant, sub, client_id, scope }`,
- *   where `tenant` is the bearer token's (`accessTokenTenant`), `sessionTenant` the request
- *   context's `tenant` (a session cookie sent along, or `undefined`), and `sub`, `client_id`,
- *   `scope` the token's;
- * - `GET /api/acme` behind `requireAccessToken({ tenantId: 'acme' })` (an API of one tenant whose URL
- *   names none): the same JSON as `/api/me`;
- * - `GET /whoami` with no guard: 200 JSON `{ isAuthenticated, tenant, sub, host }` straight from the
- *   request context (`req.oidc`, `request.oidc`, `c.get('oidc')`, `ctx.state.oidc`; `sub` is the
- *   session's) and `host`, the app's own view of the request's host name (Express `req.hostname`,
- *   Fastify `request.hostname`, Koa `ctx.hostname`, Hono `new URL(c.req.url).hostname`);
- * - `GET /cached` with no guard: 200 text with `Cache-Control: public, max-age=3600` set by the app;
- * - `GET /fresh` with no guard: 200 text with `Cache-Control: no-store, max-age=0` set by the app.
- */
-export interface MountedAdapter {
-  /** The server's origin, e.g. `http://127.0.0.1:54321` (no base path, no trailing slash). */
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-export type AdapterMount = (options: AdapterMountOptions) => Promise<MountedAdapter>;
 
 const SESSION_SECRET = 'conformance-session-secret-0123456789abcdef';
 /** Idle session lifetime in the suite; core re-issues the cookie once less than half is left. */
@@ -77,20 +42,7 @@ const CLIENTS = {
   acme: { clientId: '0oa-acme-app', clientSecret: 'acme-secret-0123456789' },
   'acme-2': { clientId: '0oa-acme-app-2', clientSecret: 'acme-2-secret-0123456789' },
   globex: { clientId: '0oa-globex-app', clientSecret: 'globex-secret-0123456789' },
-} as const;
-/** @internal shared with the security cases */
-export type TenantId = keyof typeof CLIENTS;
-
-/** @internal shared with the security cases */
-export interface App {
-  origin: string;
-  base: string;
-  store: MemoryCredentialStore;
-  mounted: MountedAdapter;
-  /** An absolute URL on this app under its base path. */
-  url(path: string): string;
-  browser(jar?: CookieJar): Browser;
-}
+} as const satisfies Record<TenantId, { clientId: string; clientSecret: string }>;
 
 /** The cookies a response sets (not the ones it deletes). */
 function cookiesSet(response: Response): SetCookie[] {

@@ -11,9 +11,8 @@
 import type { OidcAuthOptions, TenantRecord } from '@oin-oidc/core';
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
-import type { App } from './adapter';
+import type { App, SecurityContext } from './harness-types';
 import { answerSwitch, type Browser, CookieJar, form, hostRequest, type RawResponse, sameOriginHeaders, type SetCookie, setCookiesOf, switchDecision, switchFormOf } from './http';
-import type { SecurityContext } from './security';
 import { junkTokens, plausibleForgery } from './tokens';
 
 type Counters = Record<EmulatorEndpoint, number>;

@@ -14,9 +14,8 @@
 import type { OidcAuthOptions } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackchannelLogoutVariant, driveAuthorization, type OktaOrg, startOktaOrg, type UniversalLogoutVariant } from '../index';
-import type { App } from './adapter';
+import type { App, SecurityContext } from './harness-types';
 import type { Browser } from './http';
-import type { SecurityContext } from './security';
 
 type Hook = NonNullable<OidcAuthOptions['onLogoutRequest']>;
 type HookResult = Awaited<ReturnType<Hook>>;

@@ -8,32 +8,14 @@
  * deleted, no further call to Okta after the failing check (emulator counters), `Cache-Control:
  * no-store`, and that the app keeps serving.
  */
-import { createMemoryCredentialStore, createOidcClient, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
+import { createMemoryCredentialStore, createOidcClient, type OidcAuthOptions } from '@oin-oidc/core';
 import { describe, expect, it } from 'vitest';
-import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
-import type { App, TenantId } from './adapter';
+import { driveAuthorization, type EmulatorEndpoint, startOktaOrg } from '../index';
+import type { App, CallbackRequest, SecurityContext, TenantId } from './harness-types';
 import { answerSwitch, type Browser, CookieJar, form, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
 import { junkTokens, plausibleForgery } from './tokens';
 
-/** What `describeAdapterConformance` shares with these cases and the audit's (its apps are started in its beforeAll). */
-export interface SecurityContext {
-  t(title: string): string;
-  /** The apps' idle session lifetime (`session.rollingSec`); a session is re-issued once less than half is left. */
-  rollingSec: number;
-  apps(): { plain: App; sub: App; proxied: App; formPost: App };
-  orgs(): { acme: OktaOrg; globex: OktaOrg };
-  start(basePath: string, trustProxy: boolean, extra?: Partial<OidcAuthOptions>): Promise<App>;
-  record(app: App, id: TenantId, issuer: string, extra?: Partial<TenantRecord>): TenantRecord;
-  /** Shift every app's clock (`client.now`) by `ms` from now on; 0 puts it back. */
-  setClockOffset(ms: number): void;
-  login(app: App, b: Browser, query: Record<string, string>): Promise<{ response: Response; authorize: URL }>;
-  callback(b: Browser, request: CallbackRequest, options?: { jar?: CookieJar; headers?: Record<string, string> }): Promise<Response>;
-  signIn(app: App, tenant: TenantId, options?: { returnTo?: string }): Promise<{ b: Browser; request: CallbackRequest; response: Response; beforeCallback: CookieJar }>;
-  clients: Record<TenantId, { clientId: string; clientSecret: string }>;
-  users: Record<'acme' | 'globex' | 'large', { login: string; password: string; claims: Record<string, unknown> }>;
-}
 
-type CallbackRequest = { method: 'GET' | 'POST'; url: URL; body?: string };
 type Counters = Record<EmulatorEndpoint, number>;
 
 /** Catalogue §2.5: every one must become a same-origin path (or be ignored), never an off-site redirect. */

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { autoSubmitForm, escapeHtml, page } from './html';
 import { readBody, redirect, sendHtml, sendJson } from './http-util';
-import type { OrgRuntime } from './org';
 import type { HostileArtefact } from './hostile';
-import type { BackchannelLogoutVariant, UniversalLogoutVariant } from './logout-sender';
+import type { BackchannelLogoutVariant, UniversalLogoutVariant } from './logout-types';
+import type { OrgRuntime } from './runtime';
 import type { EmulatorEndpoint, Fault } from './types';
 
 class AdminError extends Error {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sendBackchannelLogout, sendUniversalLogout } from './logout-sender';
-import type { OrgRuntime } from './org';
-import { EMULATOR_ENDPOINTS, type EmulatorClient, type EmulatorEndpoint, type OrgControl, type ResolvedUser } from './types';
+import type { OrgRuntime } from './runtime';
+import { EMULATOR_ENDPOINTS, type EmulatorClient, type EmulatorEndpoint, type ResolvedUser } from './types';
+import type { OrgControl } from './types-org';
 
 /** The in-process control API of one org (the HTTP admin API calls the same functions). */
 export function createControl(org: OrgRuntime): OrgControl {

@@ -1,4 +1,4 @@
-import type { OktaOrg } from './types';
+import type { OktaOrg } from './types-org';
 
 /** A machine-readable summary of a running org (what the CLI prints with --json). */
 export interface OrgSummary {

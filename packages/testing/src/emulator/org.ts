@@ -11,19 +11,13 @@ import { KeyRing } from './keys';
 import { handleInteraction } from './login-page';
 import { oktaIntrospection } from './id-token-introspection';
 import { answerLikeOkta } from './okta-client-checks';
-import { createProvider, type OidcProvider, providerKeyStore, setIntrospectionHook } from './oidc-provider';
+import { createProvider, providerKeyStore, setIntrospectionHook } from './oidc-provider';
 import { INTERACTION_PATH, OKTA_ROUTES, providerConfiguration } from './provider-config';
 import { RateLimiter } from './rate-limit';
 import { ClientSecrets } from './secrets';
-import {
-  EMULATOR_ENDPOINTS,
-  type EmulatorEndpoint,
-  type OktaOrg,
-  type OrgConfig,
-  type OrgControl,
-  type ResolvedOrgConfig,
-  type ResolvedUser,
-} from './types';
+import type { OrgRuntime } from './runtime';
+import { EMULATOR_ENDPOINTS, type EmulatorEndpoint, type OrgConfig } from './types';
+import type { OktaOrg, OrgControl } from './types-org';
 
 const ENDPOINT_BY_PATH = new Map<string, EmulatorEndpoint>([
   ['/.well-known/openid-configuration', 'discovery'],
@@ -43,20 +37,6 @@ function zeroCounters(): Record<EmulatorEndpoint, number> {
   return Object.fromEntries(EMULATOR_ENDPOINTS.map((e) => [e, 0])) as Record<EmulatorEndpoint, number>;
 }
 
-/** Everything one running org holds; shared by the request handler, the control API and admin. */
-export interface OrgRuntime {
-  issuer: string;
-  config: ResolvedOrgConfig;
-  provider: OidcProvider;
-  keys: KeyRing;
-  secrets: ClientSecrets;
-  faults: FaultTable;
-  hostile: HostileTable;
-  limiter: RateLimiter;
-  counters: Record<EmulatorEndpoint, number>;
-  control: OrgControl;
-  userByLogin(login: string): ResolvedUser | undefined;
-}
 
 /**
  * Starts one emulated Okta org on http://127.0.0.1:PORT (port 0: random). The issuer is the

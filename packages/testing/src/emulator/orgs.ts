@@ -1,5 +1,6 @@
 import { startOktaOrg } from './org';
-import type { OktaOrg, OrgConfig } from './types';
+import type { OrgConfig } from './types';
+import type { OktaOrg } from './types-org';
 
 /** Starts several orgs; if one fails to start, the ones already running are closed. */
 export async function startOktaOrgs(configs: OrgConfig[]): Promise<OktaOrg[]> {

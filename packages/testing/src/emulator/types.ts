@@ -1,9 +1,7 @@
-import type { HostileArtefact } from './hostile';
-import type { BackchannelLogoutOptions, LogoutAnswer, UniversalLogoutOptions } from './logout-sender';
-
 /**
  * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
- * packages rely on them, so change them only together with that page.
+ * packages rely on them, so change them only together with that page. This module imports
+ * nothing; `OrgControl` and `OktaOrg`, which name the hostile and logout types, are in types-org.ts.
  */
 
 /** The Okta endpoints the emulator counts, faults and rate-limits. */
@@ -99,54 +97,6 @@ export interface OrgConfig {
 export interface SigningKeyInfo {
   kid: string;
   active: boolean;
-}
-
-export interface OrgControl {
-  /** New active key; the old one stays published until removed. */
-  rotateSigningKey(): Promise<{ kid: string }>;
-  addSigningKey(options?: { activate?: boolean }): Promise<{ kid: string }>;
-  activateSigningKey(kid: string): Promise<void>;
-  removeSigningKey(kid: string): Promise<void>;
-  signingKeys(): Promise<SigningKeyInfo[]>;
-  /** Without `times`, the fault stays until cleared. */
-  fault(endpoint: EmulatorEndpoint, fault: Fault, options?: { times?: number }): void;
-  clearFaults(endpoint?: EmulatorEndpoint): void;
-  /**
-   * Hostile mode: the endpoint's next answers (all until cleared, or `times`) carry a forged or
-   * broken artefact, built from the real answer (see README "Hostile mode"). Provider-made answers
-   * are rewritten only when successful; a fault armed on the same endpoint wins.
-   */
-  hostile(endpoint: EmulatorEndpoint, artefact: HostileArtefact, options?: { times?: number }): void;
-  clearHostile(endpoint?: EmulatorEndpoint): void;
-  counters(): Record<EmulatorEndpoint, number>;
-  resetCounters(): void;
-  setClientSecrets(clientId: string, secrets: { value: string; active: boolean }[]): Promise<void>;
-  issueIdToken(clientId: string, options?: { login?: string; claims?: Record<string, unknown> }): Promise<string>;
-  issueAccessToken(clientId: string, options?: { login?: string; scope?: string }): Promise<string>;
-  simplifiedSignIn(
-    clientId: string,
-    options?: { login?: string },
-  ): Promise<{ action: string; fields: { id_token: string } }>;
-  initiateLoginUrl(clientId: string, options?: { loginHint?: string; targetLinkUri?: string }): string;
-  /**
-   * Sends a Universal Logout request to an app, as Okta does for "Clear User Sessions" with "Also
-   * include logout enabled apps": a JSON `sub_id` and a bearer JWT signed with the org's ID token key
-   * (see logout-sender.ts). Resolves with the app's status and headers; `variant` breaks it for tests.
-   */
-  universalLogout(options: UniversalLogoutOptions): Promise<Omit<LogoutAnswer, 'body'>>;
-  /** Sends an OIDC Back-Channel Logout 1.0 logout token to an app; resolves with its status, headers and body. */
-  backchannelLogout(options: BackchannelLogoutOptions): Promise<LogoutAnswer>;
-}
-
-export interface OktaOrg {
-  /** http://127.0.0.1:PORT (no path, no trailing slash). */
-  readonly issuer: string;
-  /** `${issuer}/__admin`: the HTTP control API (same operations as `control`). */
-  readonly adminUrl: string;
-  readonly control: OrgControl;
-  /** The config after defaults (client secrets, users with their ids). */
-  readonly config: ResolvedOrgConfig;
-  close(): Promise<void>;
 }
 
 export interface ResolvedUser {
