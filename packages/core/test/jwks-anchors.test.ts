@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { HostileArtefact } from '@oin-oidc/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OidcError } from '../src/errors';
+import { discover } from '../src/discovery/discover';
 import { createTransport } from '../src/http/transport';
 import { createJwksRegistry, type JwksEvent } from '../src/jwks/jwks-registry';
 import { validateIdToken } from '../src/tokens/validate-id-token';
@@ -198,6 +199,77 @@ describe('key selection (oauth4webapi getPublicSigKeyFromIssuerJwksUri candidate
     );
     expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
     expect(error.details?.check).toBe('kid');
+  });
+});
+
+describe('JWKS content type (oauth4webapi processJwksResponse: application/json or application/jwk-set+json)', () => {
+  /** Serve the provider's genuine set with this Content-Type (undefined: none at all). */
+  function serveAs(contentType: string | undefined) {
+    provider.server.handle((_req, res) => {
+      const body = JSON.stringify({ keys: provider.published.map((k) => k.publicJwk) });
+      res.writeHead(200, contentType === undefined ? {} : { 'content-type': contentType });
+      res.end(body);
+    });
+  }
+
+  it.each(['application/json; charset=utf-8', 'application/jwk-set+json', 'Application/JSON'])('%s is accepted', async (type) => {
+    serveAs(type);
+    expect((await signIn()).sub).toBe('00u1user');
+  });
+
+  it.each([
+    ['no Content-Type', undefined],
+    ['application/jose+json', 'application/jose+json'],
+    ['application/jwk+json (one key, not a set)', 'application/jwk+json'],
+  ])('%s is refused', async (_label, type) => {
+    serveAs(type);
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+});
+
+describe('discovery document (oauth4webapi processDiscoveryResponse)', () => {
+  function serveDocument(document: unknown) {
+    provider.server.handle((_req, res) => {
+      const body = JSON.stringify(document);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+  }
+  const valid = () => ({
+    issuer: provider.issuer,
+    authorization_endpoint: `${provider.issuer}/oauth2/v1/authorize`,
+    token_endpoint: `${provider.issuer}/oauth2/v1/token`,
+    jwks_uri: provider.jwksUri,
+  });
+  const transport = () => createTransport({ retries: 0, timeoutMs: 2000 });
+
+  it('a conforming document is accepted', async () => {
+    serveDocument(valid());
+    expect((await discover(transport(), provider.issuer)).jwks_uri).toBe(provider.jwksUri);
+  });
+
+  it.each([
+    ['issuer missing', { issuer: undefined }],
+    ['issuer not a string', { issuer: 42 }],
+    ['issuer another URL', { issuer: 'https://evil.okta.com' }],
+    ['issuer with a trailing slash (only equal after normalisation)', { issuer: 'TRAILING' }],
+  ])('%s is refused (ERR_OIDC_DISCOVERY_FAILED, field issuer)', async (_label, change) => {
+    const document: Record<string, unknown> = { ...valid(), ...change };
+    if (document.issuer === 'TRAILING') document.issuer = `${provider.issuer}/`;
+    serveDocument(document);
+    const error = await failure(discover(transport(), provider.issuer));
+    expect(error.code).toBe('ERR_OIDC_DISCOVERY_FAILED');
+    expect(error.details?.field).toBe('issuer');
+  });
+
+  it.each([
+    ['a JSON array', () => [valid()]],
+    ['a JSON string', () => 'issuer'],
+  ])('a document that is %s is refused', async (_label, document) => {
+    serveDocument(document());
+    expect((await failure(discover(transport(), provider.issuer))).code).toBe('ERR_OIDC_DISCOVERY_FAILED');
   });
 });
 

@@ -313,7 +313,8 @@ function materialise(doc: unknown): unknown {
 function jwksModel(s: Served, kid: string | undefined): { key: KeyName } | { code: OidcErrorCode } {
   const unavailable = { code: 'ERR_OIDC_JWKS_UNAVAILABLE' as const };
   const media = (s.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  const jsonType = media === '' || media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+  // oauth4webapi processJwksResponse: application/json or application/jwk-set+json only.
+  const jsonType = media === 'application/json' || media === 'application/jwk-set+json';
   if (s.status !== 200 || !jsonType || s.body === '') return unavailable;
   let parsed: unknown;
   try {
@@ -322,10 +323,19 @@ function jwksModel(s: Served, kid: string | undefined): { key: KeyName } | { cod
     return unavailable;
   }
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { keys?: unknown }).keys)) return unavailable;
+  const members = (parsed as { keys: unknown[] }).keys;
+  // The whole set is refused when a member is not an object (oauth4webapi processJwksResponse) or
+  // carries private or symmetric key material (conformance EnsureServerJwksDoesNotContainPrivateOrSymmetricKeys).
+  for (const candidate of members) {
+    if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) return unavailable;
+    const j = candidate as Record<string, unknown>;
+    if (j.kty === 'oct' || ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'].some((m) => m in j)) return unavailable;
+  }
   const byKid = new Map<string, KeyName>();
+  const seen = new Set<string>();
+  const ambiguous = new Set<string>();
   const all: KeyName[] = [];
-  for (const candidate of (parsed as { keys: unknown[] }).keys) {
-    if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) continue;
+  for (const candidate of members) {
     const j = candidate as Record<string, unknown>;
     const shape =
       j.kty === 'RSA' && (j.use === undefined || j.use === 'sig') && (j.alg === undefined || j.alg === 'RS256') &&
@@ -333,15 +343,23 @@ function jwksModel(s: Served, kid: string | undefined): { key: KeyName } | { cod
       (j.key_ops === undefined || (Array.isArray(j.key_ops) && j.key_ops.includes('verify'))) &&
       typeof j.n === 'string' && /^[A-Za-z0-9_-]+$/.test(j.n) && typeof j.e === 'string' && /^[A-Za-z0-9_-]+$/.test(j.e);
     if (!shape) continue;
-    if (typeof j.kid === 'string' && byKid.has(j.kid)) continue;
+    // Two candidates with one kid: neither is used for it (oauth4webapi "multiple applicable keys").
+    if (typeof j.kid === 'string') {
+      if (seen.has(j.kid)) {
+        ambiguous.add(j.kid);
+        byKid.delete(j.kid);
+      }
+      seen.add(j.kid);
+    }
     const name = j._key as KeyName | undefined;
     const importable = name !== undefined && name !== 'small' && j.e === 'AQAB' && j.n === { 'key-1': k1, 'key-2': k2, unpublished, small }[name].publicJwk.n;
     if (!importable) continue;
     all.push(name);
-    if (typeof j.kid === 'string') byKid.set(j.kid, name);
+    if (typeof j.kid === 'string' && !ambiguous.has(j.kid)) byKid.set(j.kid, name);
   }
   if (all.length === 0) return unavailable;
   if (kid !== undefined) {
+    if (ambiguous.has(kid)) return { code: 'ERR_OIDC_ID_TOKEN_INVALID' };
     const key = byKid.get(kid);
     return key === undefined ? { code: 'ERR_OIDC_JWKS_NO_MATCHING_KEY' } : { key };
   }
