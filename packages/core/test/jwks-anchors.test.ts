@@ -202,27 +202,34 @@ describe('key selection (oauth4webapi getPublicSigKeyFromIssuerJwksUri candidate
   });
 });
 
-describe('JWKS content type (oauth4webapi processJwksResponse: application/json or application/jwk-set+json)', () => {
+describe('JWKS content type (oauth4webapi getResponseJsonBody: the type matters only when the body is not JSON)', () => {
   /** Serve the provider's genuine set with this Content-Type (undefined: none at all). */
-  function serveAs(contentType: string | undefined) {
+  function serveAs(contentType: string | undefined, body?: string) {
     provider.server.handle((_req, res) => {
-      const body = JSON.stringify({ keys: provider.published.map((k) => k.publicJwk) });
       res.writeHead(200, contentType === undefined ? {} : { 'content-type': contentType });
-      res.end(body);
+      res.end(body ?? JSON.stringify({ keys: provider.published.map((k) => k.publicJwk) }));
     });
   }
 
-  it.each(['application/json; charset=utf-8', 'application/jwk-set+json', 'Application/JSON'])('%s is accepted', async (type) => {
+  it.each([
+    ['application/json; charset=utf-8', 'application/json; charset=utf-8'],
+    ['application/jwk-set+json', 'application/jwk-set+json'],
+    ['Application/JSON', 'Application/JSON'],
+    ['no Content-Type (oauth4webapi parses the JSON body too)', undefined],
+  ])('a genuine set served as %s is accepted', async (_label, type) => {
     serveAs(type);
     expect((await signIn()).sub).toBe('00u1user');
   });
 
-  it.each([
-    ['no Content-Type', undefined],
-    ['application/jose+json', 'application/jose+json'],
-    ['application/jwk+json (one key, not a set)', 'application/jwk+json'],
-  ])('%s is refused', async (_label, type) => {
+  it.each(['text/html', 'text/plain'])('a set served as %s is refused (stricter than oauth4webapi: a proxy page is never parsed)', async (type) => {
     serveAs(type);
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
+  });
+
+  it('a body that is not JSON is refused whatever its type', async () => {
+    serveAs('application/json', '<html>Service unavailable</html>');
     const error = await failure(signIn());
     expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
     expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');

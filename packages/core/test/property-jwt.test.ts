@@ -313,8 +313,7 @@ function materialise(doc: unknown): unknown {
 function jwksModel(s: Served, kid: string | undefined): { key: KeyName } | { code: OidcErrorCode } {
   const unavailable = { code: 'ERR_OIDC_JWKS_UNAVAILABLE' as const };
   const media = (s.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  // oauth4webapi processJwksResponse: application/json or application/jwk-set+json only.
-  const jsonType = media === 'application/json' || media === 'application/jwk-set+json';
+  const jsonType = media === '' || media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
   if (s.status !== 200 || !jsonType || s.body === '') return unavailable;
   let parsed: unknown;
   try {
