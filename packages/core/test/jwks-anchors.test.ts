@@ -15,7 +15,7 @@ import { discover } from '../src/discovery/discover';
 import { createTransport } from '../src/http/transport';
 import { createJwksRegistry, type JwksEvent } from '../src/jwks/jwks-registry';
 import { validateIdToken } from '../src/tokens/validate-id-token';
-import { errorCode, expectRejectedCallback, type Harness, hostileSignIn, sessionCookies, startHarness } from './catalogue-harness';
+import { Browser, CLIENT_ID, errorCode, expectRejectedCallback, type Harness, hostileSignIn, sessionCookies, startHarness } from './catalogue-harness';
 import { newSigningKey, startTestProvider, type TestProvider } from './jwks-test-provider';
 
 async function failure(promise: Promise<unknown>): Promise<OidcError> {
@@ -301,6 +301,24 @@ describe('against the Okta emulator: hostile /keys answers create no session', (
     const result = await hostileSignIn(h, artefact, { endpoint: 'keys', persistent: true });
     expectRejectedCallback(result, code, status);
   });
+
+  // oauth4webapi processIntrospectionResponse: a 200 answer whose body is a JSON object with a
+  // boolean "active"; anything else throws. Core: never active, ERR_OIDC_INTROSPECTION_INVALID.
+  it.each(['introspection-active-string', 'introspection-active-missing'] as HostileArtefact[])(
+    'an introspection answer with %s is never active (502 ERR_OIDC_INTROSPECTION_INVALID)',
+    async (artefact) => {
+      const auth = h.auth();
+      const token = await h.org.control.issueAccessToken(CLIENT_ID);
+      h.org.control.hostile('introspect', artefact, { times: 1 });
+      const browser = new Browser(auth);
+      const result = await auth.requireAccessToken(browser.request('GET', 'http://127.0.0.1:4000/api/orders', { headers: { authorization: `Bearer ${token}` } }), {
+        tenantId: 'acme',
+      });
+      if (!('response' in result)) throw new Error(`${artefact} was accepted`);
+      expect(result.response.status).toBe(502);
+      expect(JSON.parse(result.response.body ?? '{}')).toMatchObject({ error: 'ERR_OIDC_INTROSPECTION_INVALID' });
+    },
+  );
 
   it('the app keeps serving: the next sign-in with a conforming set succeeds', async () => {
     await hostileSignIn(h, 'jwks-private-key', { endpoint: 'keys', persistent: true });
