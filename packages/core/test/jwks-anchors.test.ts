@@ -7,7 +7,11 @@
  * session. docs/security.md, "JWKS, discovery and introspection against the certified anchors",
  * lists each rule with its source and test.
  */
-import { exportJWK, generateKeyPair } from 'jose';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importPKCS8, type JWK } from 'jose';
 import type { HostileArtefact } from '@oin-oidc/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OidcError } from '../src/errors';
@@ -199,6 +203,39 @@ describe('key selection (oauth4webapi getPublicSigKeyFromIssuerJwksUri candidate
     );
     expect(error.code).toBe('ERR_OIDC_ID_TOKEN_INVALID');
     expect(error.details?.check).toBe('kid');
+  });
+});
+
+describe('x5c (conformance ValidateServerJWKs: the first certificate must hold the JWK\'s key; RFC 7517 §4.7)', () => {
+  /** A self-signed RSA certificate made by openssl: its key as a signing key, and x5c[0]. */
+  async function certified(): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK; x5c: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'x5c-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=x5c-test'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const privateKey = await importPKCS8(readFileSync(join(dir, 'k.pem'), 'utf8'), 'RS256', { extractable: true });
+    const { kty, n, e } = await exportJWK(privateKey);
+    const x5c = readFileSync(join(dir, 'c.pem'), 'utf8').replace(/-----[A-Z ]+-----|\s/g, '');
+    return { kid: `x5c-${Math.random().toString(36).slice(2, 8)}`, privateKey, publicJwk: { kty, n, e, alg: 'RS256', use: 'sig' }, x5c };
+  }
+
+  it('a key whose x5c holds the same key signs in', async () => {
+    const key = await certified();
+    provider.published = [{ ...key, publicJwk: { ...key.publicJwk, kid: key.kid, x5c: [key.x5c] } }];
+    expect((await signIn()).sub).toBe('00u1user');
+  });
+
+  it.each([
+    ['another key\'s certificate', 'other'],
+    ['a certificate that does not parse', 'garbage'],
+    ['an empty chain', 'empty'],
+  ])('a key whose x5c is %s refuses the set', async (_label, mode) => {
+    const key = await certified();
+    const other = await certified();
+    const x5c = mode === 'other' ? [other.x5c] : mode === 'garbage' ? ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] : [];
+    provider.published = [{ ...key, publicJwk: { ...key.publicJwk, kid: key.kid, x5c } }];
+    const error = await failure(signIn());
+    expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE');
+    expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
   });
 });
 

@@ -24,7 +24,7 @@
  *   from `/token` over TLS. A flood of forged posts can exhaust the front budget only, so the first
  *   code-flow sign-in after a real key rotation still gets its refetch.
  */
-import { importJWK } from 'jose';
+import { base64url, exportJWK, importJWK, importX509 } from 'jose';
 import { OidcError, type OidcErrorCode } from '../errors';
 import { type OidcEventListener, type OidcJwksEvent, safeEventListener } from '../events';
 import { clamp } from '../internal/time';
@@ -156,6 +156,32 @@ export function parseMaxAge(header: string | null): number | undefined {
  */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
+/** An unsigned big-endian integer's octets without leading zeros (RFC 7518 §2 Base64urlUInt). */
+function uint(value: string): string {
+  const bytes = base64url.decode(value);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  return Array.from(bytes.subarray(start), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * RFC 7517 §4.7: when a JWK carries `x5c`, its first certificate's key must be the JWK's key. The
+ * conformance suite's ValidateServerJWKs parses every key with Nimbus (AbstractValidateJWKs
+ * .parseJWKWithNimbus), which refuses an RSA JWK whose first certificate holds another key. jose
+ * parses the certificate (importX509); only `n` and `e` are compared. oauth4webapi ignores `x5c`.
+ */
+async function x5cMatches(jwk: Record<string, unknown>): Promise<boolean> {
+  const chain = jwk.x5c;
+  if (!Array.isArray(chain) || chain.length === 0 || typeof chain[0] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(chain[0])) return false;
+  try {
+    const key = await importX509(`-----BEGIN CERTIFICATE-----\n${chain[0]}\n-----END CERTIFICATE-----`, ALLOWED_ALG, { extractable: true });
+    const certified = await exportJWK(key);
+    return certified.n !== undefined && certified.e !== undefined && uint(certified.n) === uint(jwk.n as string) && uint(certified.e) === uint(jwk.e as string);
+  } catch {
+    return false;
+  }
+}
+
 function notAJwks(message: string): OidcError {
   return new OidcError('ERR_OIDC_HTTP_ERROR', message);
 }
@@ -213,6 +239,9 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
         byKid.delete(kid);
       }
       seenKids.add(kid);
+    }
+    if (jwk.x5c !== undefined && !(await x5cMatches(jwk))) {
+      throw notAJwks('A key of the JWKS does not match its own x5c certificate');
     }
     try {
       // Only the public members (the document was checked above to hold no private ones).
