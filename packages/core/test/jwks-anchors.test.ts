@@ -8,7 +8,7 @@
  * lists each rule with its source and test.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importPKCS8, type JWK } from 'jose';
@@ -142,9 +142,10 @@ describe('key selection (oauth4webapi getPublicSigKeyFromIssuerJwksUri candidate
     ['use enc', { use: 'enc' }],
     ['key_ops without verify', { key_ops: ['encrypt'] }],
     ['key_ops not an array', { key_ops: 'verify' }],
-  ])('the only key with %s is no candidate for an RS256 token: refused', async (_label, change) => {
+  ] as Array<[string, Record<string, unknown>]>)('the only key with %s is no candidate for an RS256 token: refused', async (_label, change) => {
     const signer = provider.published[0]!;
-    provider.published = [{ ...signer, publicJwk: { ...signer.publicJwk, ...change } }];
+    // Hostile documents on purpose: members a JWK type does not allow (key_ops as a string).
+    provider.published = [{ ...signer, publicJwk: { ...signer.publicJwk, ...change } as JWK }];
     const error = await failure(signIn());
     expect(error.code).toBe('ERR_OIDC_JWKS_UNAVAILABLE'); // the set holds no usable RS256 key
     expect(error.details?.upstream).toBe('ERR_OIDC_HTTP_ERROR');
@@ -211,10 +212,12 @@ describe('x5c (conformance ValidateServerJWKs: the first certificate must hold t
   async function certified(): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK; x5c: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'x5c-'));
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=x5c-test'], { encoding: 'utf8' });
+    expect(made.error, 'openssl is not installed: apt-get install -y openssl').toBeUndefined();
     expect(made.status, made.stderr).toBe(0);
     const privateKey = await importPKCS8(readFileSync(join(dir, 'k.pem'), 'utf8'), 'RS256', { extractable: true });
     const { kty, n, e } = await exportJWK(privateKey);
     const x5c = readFileSync(join(dir, 'c.pem'), 'utf8').replace(/-----[A-Z ]+-----|\s/g, '');
+    rmSync(dir, { recursive: true, force: true });
     return { kid: `x5c-${Math.random().toString(36).slice(2, 8)}`, privateKey, publicJwk: { kty, n, e, alg: 'RS256', use: 'sig' }, x5c };
   }
 
