@@ -15,7 +15,7 @@
  */
 import type { OidcErrorCode } from './errors';
 import type { EndpointKind, RateLimitInfo } from './http/types';
-import type { JwksEvent } from './jwks/jwks-registry';
+import type { JwksEvent } from './jwks/jwks-events';
 
 /** How one back-channel call ended: `ok` is a 2xx; `rate-limited` a 429; `timeout` the deadline; `error` anything else (4xx, 5xx, redirect, network, malformed body). */
 export type OidcHttpOutcome = 'ok' | 'error' | 'timeout' | 'rate-limited';

@@ -25,20 +25,20 @@
  *   code-flow sign-in after a real key rotation still gets its refetch.
  */
 import { base64url, exportJWK, importJWK, importX509 } from 'jose';
-import { OidcError, type OidcErrorCode } from '../errors';
+import { OidcError } from '../errors';
 import { type OidcEventListener, type OidcJwksEvent, safeEventListener } from '../events';
 import { clamp } from '../internal/time';
 import type { Transport } from '../http/types';
 import { MIN_RSA_BITS } from '../tokens/signature-verifier';
+import type { JwksChannel, JwksEvent, JwksFetchReason } from './jwks-events';
+
+export type { JwksChannel, JwksEvent, JwksFetchReason } from './jwks-events';
 
 /** The only algorithm the org authorization server signs ID tokens with (Core §3.1.3.7 step 7). */
 const ALLOWED_ALG = 'RS256';
 /** Keys beyond this many entries in one JWKS are not examined (a bound on import work). */
 const MAX_KEYS_PER_SET = 100;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-/** Where the token being verified came from; each channel has its own unknown-`kid` refetch budget. */
-export type JwksChannel = 'front' | 'back';
 
 /** Options of {@link JwksRegistry.getKey}. */
 export interface JwksKeyOptions {
@@ -64,19 +64,6 @@ export interface JwksRegistry {
    */
   peekKey?(issuer: string, jwksUri: string, kid: string | undefined): CryptoKey | undefined;
 }
-
-/** Why a JWKS fetch happened. */
-export type JwksFetchReason = 'cold' | 'expired' | 'unknown-kid';
-
-/**
- * Reported through `onJwks`. Carries no key material (only counts), and never the `kid` a token
- * asked for (it is attacker-controlled input).
- */
-export type JwksEvent =
-  | { type: 'fetch'; issuer: string; jwksUri: string; reason: JwksFetchReason; keys: number; ignored: number; maxAgeSec: number }
-  | { type: 'fetch-failed'; issuer: string; jwksUri: string; reason: JwksFetchReason; code: OidcErrorCode; servingStale: boolean }
-  | { type: 'refetch-refused'; issuer: string; jwksUri: string; channel: JwksChannel }
-  | { type: 'evicted'; issuer: string; jwksUri: string };
 
 /** Options of {@link createJwksRegistry}. Every field is optional. */
 export interface JwksOptions {
