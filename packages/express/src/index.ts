@@ -66,9 +66,11 @@ export function oidc(options: OidcAuthOptions): OidcMiddleware {
     run(next, async () => {
       const response = await auth.handle(oidcReq);
       if (response) return send(res, response);
-      const { session, setCookies } = await auth.getSession(oidcReq);
-      req.oidc = requestContext(session);
-      appendSessionCookies(res, setCookies);
+      // A session store that fails answers core's 503 + Retry-After, never the framework's error page.
+      const read = await auth.getSession(oidcReq).catch((error: unknown) => ({ error }));
+      if ('error' in read) return send(res, auth.errorResponse(oidcReq, read.error));
+      req.oidc = requestContext(read.session);
+      appendSessionCookies(res, read.setCookies);
       next();
     });
   }) as OidcMiddleware;

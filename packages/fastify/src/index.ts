@@ -98,9 +98,11 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
 
   fastify.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.oidcAuthRoute) return;
-    const { session, setCookies } = await auth.getSession(requestOf(request));
-    request.oidc = requestContext(session);
-    appendSessionCookies(request, reply, setCookies);
+    const req = requestOf(request);
+    const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
+    if ('error' in read) return send(reply, auth.errorResponse(req, read.error));
+    request.oidc = requestContext(read.session);
+    appendSessionCookies(request, reply, read.setCookies);
   });
   // A response carrying our session cookies must not be stored by a shared cache (core's cacheControlForCookies).
   fastify.addHook('onSend', async (request, reply, payload) => {

@@ -154,11 +154,12 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
       const req = toOidcRequest(c);
       const response = await auth.handle(req);
       if (response) return send(c, response);
-      const { session, setCookies } = await auth.getSession(req);
-      c.set('oidc', requestContext(session));
-      withCookies(c, setCookies);
+      const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
+      if ('error' in read) return send(c, auth.errorResponse(req, read.error));
+      c.set('oidc', requestContext(read.session));
+      withCookies(c, read.setCookies);
       await next();
-      keepPrivate(c, setCookies);
+      keepPrivate(c, read.setCookies);
       return undefined;
     }),
     requiresAuth: () =>

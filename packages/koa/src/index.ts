@@ -76,11 +76,12 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
       const req = requestOf(ctx);
       const response = await auth.handle(req);
       if (response) return send(ctx, response);
-      const { session, setCookies } = await auth.getSession(req);
-      ctx.state.oidc = requestContext(session);
-      appendCookies(ctx, setCookies);
+      const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
+      if ('error' in read) return send(ctx, auth.errorResponse(req, read.error));
+      ctx.state.oidc = requestContext(read.session);
+      appendCookies(ctx, read.setCookies);
       await next();
-      keepPrivate(ctx, setCookies);
+      keepPrivate(ctx, read.setCookies);
     },
     requiresAuth: () => async (ctx: Context, next: Next) => {
       const result = await auth.requireSession(requestOf(ctx));

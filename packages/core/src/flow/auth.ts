@@ -468,7 +468,7 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     });
   }
 
-  function report(error: unknown, route: RouteName | 'bearer', correlationId: string): void {
+  function report(error: unknown, route: RouteName | 'bearer' | 'session', correlationId: string): void {
     if (!onError) return;
     try {
       onError(error, { route, correlationId });
@@ -663,7 +663,14 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     }
   }
 
-  return Object.freeze({ client, handle, getSession, requireSession, requireAccessToken });
+  /** What the session middleware answers when `getSession` threw (a session store that failed): reported to `onError`. */
+  function errorResponseFor(req: OidcRequest, error: unknown): OidcResponse {
+    const correlationId = randomToken(9);
+    report(error, 'session', correlationId);
+    return errorResponse(req, error, correlationId);
+  }
+
+  return Object.freeze({ client, handle, getSession, requireSession, requireAccessToken, errorResponse: errorResponseFor });
 }
 
 /**

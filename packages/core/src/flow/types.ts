@@ -141,7 +141,7 @@ export interface OidcAuthOptions {
    */
   onError?: (
     error: OidcError | unknown,
-    context: { route: 'login' | 'callback' | 'initiate' | 'logout' | 'universalLogout' | 'backchannelLogout' | 'bearer'; correlationId: string },
+    context: { route: 'login' | 'callback' | 'initiate' | 'logout' | 'universalLogout' | 'backchannelLogout' | 'bearer' | 'session'; correlationId: string },
   ) => void;
   /**
    * Called for every authenticated Universal Logout or back-channel logout request before the
@@ -186,4 +186,11 @@ export interface OidcAuth {
   requireSession(req: OidcRequest): Promise<{ session: Session; setCookies: string[] } | { response: OidcResponse }>;
   /** Check `Authorization: Bearer` by introspection at the tenant's Okta org. */
   requireAccessToken(req: OidcRequest, options?: { tenantId?: string }): Promise<{ token: ActiveToken; tenant: Tenant } | { response: OidcResponse }>;
+  /**
+   * The response for an error `getSession` threw (`ERR_OIDC_STORE_FAILURE` when a server-side
+   * session store or the revocation store fails): its status (503), `Retry-After`, JSON or an HTML
+   * page as the request prefers, `no-store`; reported to `onError` with route `'session'`. Adapters
+   * send it from their session middleware, so a store outage never becomes a framework's 500.
+   */
+  errorResponse(req: OidcRequest, error: unknown): OidcResponse;
 }

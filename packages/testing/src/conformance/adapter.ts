@@ -17,7 +17,7 @@
  * });
  * ```
  */
-import { createMemoryCredentialStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
+import { createMemoryCredentialStore, MemorySessionStore, type OidcAuthOptions, type SignatureVerifier, type TenantRecord, webCryptoVerifier } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, CookieJar, form, rawRequest, type SetCookie, sameOriginHeaders, setCookiesOf } from './http';
@@ -79,6 +79,16 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
      * calling that endpoint of that org again, so those cases must not share an app with the others.
      */
     let limited: App;
+    /** Server-side sessions in a store the cases can take down (a Redis or Postgres outage). */
+    let storeBacked: App;
+    const sessions = new MemorySessionStore();
+    let sessionStoreDown = false;
+    const flakySessions = {
+      get: (id: string) => (sessionStoreDown ? Promise.reject(new Error('session store down')) : sessions.get(id)),
+      set: (id: string, session: Parameters<MemorySessionStore['set']>[1], ttlSec: number) =>
+        sessionStoreDown ? Promise.reject(new Error('session store down')) : sessions.set(id, session, ttlSec),
+      delete: (id: string) => (sessionStoreDown ? Promise.reject(new Error('session store down')) : sessions.delete(id)),
+    };
     /** Added to the apps' clock (core's `client.now`), to age sessions without waiting. */
     let clockOffsetMs = 0;
     /** What `ownVerifier`'s verifier saw and whether it refuses every signature. */
@@ -125,7 +135,8 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       formPost = await start('', false, { responseMode: 'form_post' });
       ownVerifier = await start('', false, { client: { verifySignature: countingVerifier } });
       limited = await start('', false);
-      const apps = [plain, sub, proxied, formPost, ownVerifier, limited];
+      storeBacked = await start('', false, { session: { secret: SESSION_SECRET, rollingSec: ROLLING_SEC, store: flakySessions } });
+      const apps = [plain, sub, proxied, formPost, ownVerifier, limited, storeBacked];
       // One org holding two instances of the app, and a second org (issue 4 §6).
       const client = (id: TenantId, tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post') => ({
         ...CLIENTS[id],
@@ -144,7 +155,7 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
     });
 
     afterAll(async () => {
-      const apps = [plain, sub, proxied, formPost, ownVerifier, limited];
+      const apps = [plain, sub, proxied, formPost, ownVerifier, limited, storeBacked];
       await Promise.allSettled([...apps.map((app) => app?.mounted.close()), acmeOrg?.close(), globexOrg?.close()]);
     });
 
@@ -418,6 +429,27 @@ export function describeAdapterConformance(name: string, mount: AdapterMount): v
       } finally {
         acmeOrg.control.clearFaults('token');
       }
+    });
+
+    it(t("a server-side session store that fails answers 503 with Retry-After on the app's pages, never the framework's 500; the app recovers"), async () => {
+      const { b, response } = await signIn(storeBacked, 'acme');
+      expect(response.status).toBe(302);
+      const whoami = () => b.fetch(storeBacked.url('/whoami'), { headers: { accept: 'application/json' } });
+      expect(await (await whoami()).json()).toMatchObject({ isAuthenticated: true, tenant: 'acme' });
+      sessionStoreDown = true;
+      try {
+        const down = await whoami();
+        expect(down.status).toBe(503);
+        expect(down.headers.get('retry-after')).toBe('5');
+        expect(await bodyOf(down)).toContain('ERR_OIDC_STORE_FAILURE');
+        expectNoStore(down);
+        const page = await b.fetch(storeBacked.url('/'), { headers: { accept: 'text/html' } });
+        expect(page.status).toBe(503);
+        expect(page.headers.get('retry-after')).toBe('5');
+      } finally {
+        sessionStoreDown = false;
+      }
+      expect(await (await whoami()).json()).toMatchObject({ isAuthenticated: true, tenant: 'acme' });
     });
 
     it(t('an unavailable introspection endpoint answers 503 to the bearer API, then waits for the reset without calling Okta'), async () => {
