@@ -7,6 +7,7 @@
  * The store conformance suite of `@oin-oidc/testing` is the place for tests of other implementations;
  * the behaviour they must match is documented on each method below.
  */
+import { hasMethods } from './internal/jwt-shape';
 
 /** A key/value store whose entries expire. Keys and values are strings; TTLs are whole seconds. */
 export interface TtlStore {
@@ -28,9 +29,7 @@ export interface TtlStore {
 
 /** True when `value` has every method of a {@link TtlStore}. */
 export function isTtlStore(value: unknown): value is TtlStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const store = value as Record<string, unknown>;
-  return ['get', 'set', 'delete', 'setIfAbsent', 'take'].every((name) => typeof store[name] === 'function');
+  return hasMethods(value, ['get', 'set', 'delete', 'setIfAbsent', 'take']);
 }
 
 export interface MemoryTtlStoreOptions {

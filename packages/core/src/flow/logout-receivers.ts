@@ -23,6 +23,7 @@ import { peekLogoutJwt } from '../tokens/validate-logout-jwt';
 import { NO_STORE, headerOf } from './responses';
 import type { SessionRevocations } from './session-revocations';
 import type { LogoutHookResult, LogoutRequestInfo, OidcRequest, OidcResponse } from './types';
+import { audienceHolds } from '../internal/jwt-shape';
 
 const MAX_EMAIL_LENGTH = 320;
 const MAX_SUB_LENGTH = 255;
@@ -179,7 +180,7 @@ export function createLogoutReceivers(deps: LogoutReceiverDeps) {
         const jwt = tokens[0]!;
         const peeked = peekLogoutJwt(jwt);
         const aud = peeked.aud;
-        const tenant = await tenantNamed(deps, peeked.iss, (t) => aud === t.clientId || (Array.isArray(aud) && aud.includes(t.clientId)), 'ERR_OIDC_LOGOUT_REQUEST_INVALID');
+        const tenant = await tenantNamed(deps, peeked.iss, (t) => audienceHolds(aud, t.clientId), 'ERR_OIDC_LOGOUT_REQUEST_INVALID');
         const claims = await deps.client.validateLogoutToken('backchannel-logout', tenant, jwt, { audience: tenant.clientId });
         await endSessions(deps, {
           tenant,

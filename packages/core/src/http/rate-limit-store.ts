@@ -13,6 +13,7 @@
  * state refuses.
  */
 import type { EndpointKind } from './types';
+import { hasMethods } from '../internal/jwt-shape';
 
 export interface RateLimitStore {
   /** Epoch ms until which `endpoint` calls to the org `issuer` must not be made; undefined when none is in force. */
@@ -31,9 +32,7 @@ export interface RateLimitStore {
 
 /** True when `value` has every method of a {@link RateLimitStore}. */
 export function isRateLimitStore(value: unknown): value is RateLimitStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const store = value as Record<string, unknown>;
-  return ['blockedUntil', 'block', 'take', 'give'].every((name) => typeof store[name] === 'function');
+  return hasMethods(value, ['blockedUntil', 'block', 'take', 'give']);
 }
 
 /** Buckets and blocks one memory store keeps; past it, full buckets and ended blocks go first, then the oldest. */

@@ -12,3 +12,12 @@ export async function sha(bits: ShaBits, input: string): Promise<Uint8Array> {
 export async function sha256Base64url(input: string): Promise<string> {
   return encodeBase64url(await sha(256, input));
 }
+
+/**
+ * The store key of a one-time check: a namespace and SHA-256 of (issuer, client id, id), so the key
+ * names the app instance and never holds the token or `jti` itself. One format for every replay
+ * check (simplified-flow ID tokens, logout JWTs).
+ */
+export async function oneTimeKey(namespace: string, issuer: string, clientId: string, id: string): Promise<string> {
+  return `oin-oidc:${namespace}:${await sha256Base64url(`${issuer}\n${clientId}\n${id}`)}`;
+}

@@ -12,6 +12,7 @@ import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/au
 import { OidcError, type OidcErrorCode } from '../errors';
 import { type OidcEventListener, type OidcIntrospectionOutcome, safeEventListener } from '../events';
 import { encodeBase64url } from '../internal/base64url';
+import { sha256Base64url } from '../internal/hash';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import { type SignatureVerifier, webCryptoVerifier } from '../tokens/signature-verifier';
@@ -269,11 +270,6 @@ function notAnAccessToken(tenant: Tenant, body: z.infer<typeof introspectionResp
   // The org AS always names the org as the audience; a custom authorization server names its own
   // (api://default…), which the custom profile accepts.
   return tenant.profile === 'oin' && (audiences.length === 0 || audiences.some((aud) => !isTenantIssuer(tenant, aud)));
-}
-
-async function sha256Base64url(input: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input));
-  return encodeBase64url(new Uint8Array(digest));
 }
 
 /** HMAC-SHA-256 under `secret` (Web Crypto), base64url; the key is imported once, on first use. */

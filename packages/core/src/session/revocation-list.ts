@@ -12,6 +12,7 @@
  * user at that app instance issued at or before `revokedAt`, issue 12).
  * Records live until `until`, the latest moment anything they revoke could still be presented.
  */
+import { hasMethods } from '../internal/jwt-shape';
 
 export interface RevocationRecord {
   /** What is revoked (see the module comment for core's key formats). At most 1,024 characters. */
@@ -42,9 +43,7 @@ export interface SharedRevocationList {
 
 /** True when `value` has every method of a {@link SharedRevocationList}. */
 export function isSharedRevocationList(value: unknown): value is SharedRevocationList {
-  if (typeof value !== 'object' || value === null) return false;
-  const list = value as Record<string, unknown>;
-  return ['add', 'load', 'subscribe'].every((name) => typeof list[name] === 'function');
+  return hasMethods(value, ['add', 'load', 'subscribe']);
 }
 
 /**

@@ -11,10 +11,11 @@
  */
 import { decodeJwt } from 'jose';
 import { isOidcError, OidcError } from '../errors';
-import { encodeBase64url } from '../internal/base64url';
+import { oneTimeKey } from '../internal/hash';
 import type { CredentialStore } from '../tenant/credential-store';
 import type { Tenant } from '../tenant/tenant';
 import type { TtlStore } from '../ttl-store';
+import { COMPACT_JWS } from '../internal/jwt-shape';
 
 /** The claims the simplified flow relies on; `IdTokenClaims` from `validateIdToken` satisfies it. */
 export interface SimplifiedFlowClaims {
@@ -80,7 +81,6 @@ export interface SimplifiedFlow<C extends SimplifiedFlowClaims> {
 const MAX_ID_TOKEN_LENGTH = 16 * 1024;
 /** What the flow asks of validation: no nonce (there is no authorization request), a browser-posted token. */
 const FRONT_CHANNEL = Object.freeze({ nonce: undefined, allowNoNonce: true, channel: 'front' } as const);
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function invalidToken(message: string, reason: string): OidcError {
   return new OidcError('ERR_OIDC_ID_TOKEN_INVALID', message, { details: { reason } });
@@ -92,11 +92,6 @@ function invalidToken(message: string, reason: string): OidcError {
  * not tell anyone which Okta orgs (issuer + client id) are customers. The reason is for logs only.
  */
 const NO_TENANT_MESSAGE = 'The ID token is not valid for this application.';
-
-async function sha256Base64url(input: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input));
-  return encodeBase64url(new Uint8Array(digest));
-}
 
 function nonNegativeInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
@@ -186,7 +181,7 @@ export function createSimplifiedFlow<C extends SimplifiedFlowClaims>(deps: Simpl
       }
 
       const id = typeof claims.jti === 'string' && claims.jti !== '' ? `jti\n${claims.jti}` : `token\n${idToken}`;
-      const key = `oin-oidc:simplified:${await sha256Base64url(`${tenant.issuer}\n${tenant.clientId}\n${id}`)}`;
+      const key = await oneTimeKey('simplified', tenant.issuer, tenant.clientId, id);
       const ttl = replayTtlSec(claims, nowSec);
       let first: boolean;
       try {

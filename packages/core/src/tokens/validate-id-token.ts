@@ -22,6 +22,7 @@ import type { JwksChannel, JwksRegistry } from '../jwks/jwks-registry';
 import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import { verifyTokenHash } from './at-hash';
 import { isRs256VerificationKey, type SignatureVerifier, webCryptoVerifier } from './signature-verifier';
+import { audienceHolds, COMPACT_JWS } from '../internal/jwt-shape';
 
 /** Larger ID tokens are refused before any parsing (DS-01). Okta's are 1–2 KiB. */
 export const MAX_ID_TOKEN_LENGTH = 16 * 1024;
@@ -30,8 +31,6 @@ const ACCEPTED_TYP = new Set(['jwt', 'application/jwt']);
 /** Core §2: `sub` "MUST NOT exceed 255 ASCII characters in length". */
 const MAX_SUB_LENGTH = 255;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-/** A compact JWS: three non-empty base64url segments (RFC 7515 §7.1). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Claims that must be present (Core §2), checked in the order jose checked them. */
 const REQUIRED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'sub'] as const;
 const encoder = new TextEncoder();
@@ -185,7 +184,7 @@ function precheckUnverified(encodedPayload: string, tenant: Tenant): void {
   const { clientId } = tenant;
   if (!isTenantIssuer(tenant, claims.iss)) throw invalid('iss', 'the "iss" claim does not match the issuer');
   const aud = claims.aud;
-  if (!(aud === clientId || (Array.isArray(aud) && aud.includes(clientId)))) {
+  if (!audienceHolds(aud, clientId)) {
     throw invalid('aud', 'the "aud" claim does not contain the client id');
   }
 }

@@ -18,11 +18,13 @@
  */
 import { compactVerify, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { OidcError } from '../errors';
-import { sha256Base64url } from '../internal/hash';
+import { decodeBase64url } from '../internal/base64url';
+import { oneTimeKey } from '../internal/hash';
 import type { JwksRegistry } from '../jwks/jwks-registry';
 import { isTenantIssuer, type Tenant } from '../tenant/tenant';
 import type { TtlStore } from '../ttl-store';
 import { isRs256VerificationKey } from './signature-verifier';
+import { audienceHolds, COMPACT_JWS } from '../internal/jwt-shape';
 
 export type LogoutJwtKind = 'universal-logout' | 'backchannel-logout';
 
@@ -34,7 +36,6 @@ export const UNIVERSAL_LOGOUT_WINDOW_SEC = 300;
 const BACKCHANNEL_MAX_AGE_SEC = 600;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const TYP: Record<LogoutJwtKind, string> = { 'universal-logout': 'global-token-revocation+jwt', 'backchannel-logout': 'logout+jwt' };
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_CLAIM_LENGTH = 1024;
 
 export interface LogoutJwtDeps {
@@ -66,17 +67,12 @@ export function peekLogoutJwt(jwt: unknown): { iss?: unknown; sub?: unknown; aud
   if (jwt.length > MAX_LOGOUT_JWT_LENGTH) throw refused('size', 'the token is too large');
   if (!COMPACT_JWS.test(jwt)) throw refused('format', 'the token is not a compact JWS');
   try {
-    const payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64urlDecode(jwt.split('.')[1]!))) as unknown;
+    const payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(decodeBase64url(jwt.split('.')[1]!))) as unknown;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('not an object');
     return payload as { iss?: unknown; sub?: unknown; aud?: unknown };
   } catch {
     throw refused('payload', 'the payload is not a JSON object');
   }
-}
-
-function base64urlDecode(segment: string): Uint8Array {
-  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 function typOf(header: { typ?: unknown }): string | undefined {
@@ -128,20 +124,16 @@ export async function validateLogoutJwt(deps: LogoutJwtDeps, kind: LogoutJwtKind
     throw error;
   }
   if (!isRs256VerificationKey(key)) throw refused('alg', 'the key for this token is not an RS256 verification key');
-  let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(jwt, key, { algorithms: ['RS256'] }));
+    await compactVerify(jwt, key, { algorithms: ['RS256'] });
   } catch {
     throw refused('signature', 'the signature does not verify with the org\'s keys');
   }
-  const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+  // The signature covers exactly the payload segment peeked above: its parse is now the verified claims.
+  const claims = unverified as Record<string, unknown>;
   checkClaims(kind, tenant, claims, options.audience, deps);
   await useOnce(deps, kind, tenant, claims as LogoutJwtClaims);
   return claims as LogoutJwtClaims;
-}
-
-function audienceHolds(aud: unknown, clientId: string): boolean {
-  return aud === clientId || (Array.isArray(aud) && aud.includes(clientId));
 }
 
 function checkClaims(kind: LogoutJwtKind, tenant: Tenant, claims: Record<string, unknown>, audience: string, deps: LogoutJwtDeps): void {
@@ -187,7 +179,7 @@ async function useOnce(deps: LogoutJwtDeps, kind: LogoutJwtKind, tenant: Tenant,
   const nowSec = deps.now() / 1000;
   const window = kind === 'universal-logout' ? UNIVERSAL_LOGOUT_WINDOW_SEC : BACKCHANNEL_MAX_AGE_SEC;
   const ttl = Math.ceil(Math.max(claims.exp as number, nowSec + window) - nowSec + deps.clockToleranceSec);
-  const key = `oin-oidc:${kind}:${await sha256Base64url(`${tenant.issuer}\n${tenant.clientId}\n${claims.jti}`)}`;
+  const key = await oneTimeKey(kind, tenant.issuer, tenant.clientId, claims.jti);
   let first: boolean;
   try {
     first = await deps.replay(tenant).setIfAbsent(key, '1', ttl);
