@@ -8,7 +8,7 @@ import { oidc } from '@oin-oidc/express';
 import express from 'express';
 import { onboarding } from './admin';
 import { loadConfig } from './config';
-import { oidcErrorAnswer, renderHomePage } from './page';
+import { renderHomePage } from './page';
 import { loadStores } from './stores';
 
 const config = loadConfig();
@@ -54,13 +54,6 @@ app.get('/api/me', auth.requireAccessToken(), (req, res) => {
 
 // Onboarding (issue 16 §3): /admin/tenants/new checks a customer's org with checkTenant and saves it only when it passes; needs OIN_ADMIN_TOKEN.
 app.use(onboarding({ store: stores.store, baseUrl: config.baseUrl, allowLoopbackIssuers: config.allowLoopbackIssuers }));
-
-// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
-app.use(((error, _req, res, next) => {
-  const answer = oidcErrorAnswer(error);
-  if (!answer) return next(error);
-  res.status(answer.status).set(answer.headers).json(answer.body);
-}) satisfies express.ErrorRequestHandler);
 
 app.listen(config.port, config.host, (error?: Error) => {
   if (error) {

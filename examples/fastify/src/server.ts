@@ -7,19 +7,12 @@
 import { oidcPlugin } from '@oin-oidc/fastify';
 import Fastify from 'fastify';
 import { loadConfig } from './config';
-import { oidcErrorAnswer, renderHomePage } from './page';
+import { renderHomePage } from './page';
 import { loadStores } from './stores';
 
 const config = loadConfig();
 const stores = await loadStores(config); // Redis and PostgreSQL when configured (a fleet), else memory
 const app = Fastify();
-// Errors the hooks pass on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
-app.setErrorHandler((error, _request, reply) => {
-  const answer = oidcErrorAnswer(error);
-  if (!answer) throw error;
-  return reply.code(answer.status).headers(answer.headers).send(answer.body);
-});
-
 // Mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets request.oidc.
 await app.register(oidcPlugin, {
   store: stores.store,

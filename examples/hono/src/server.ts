@@ -7,9 +7,8 @@
 import { serve } from '@hono/node-server';
 import { oidc } from '@oin-oidc/hono';
 import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadConfig } from './config';
-import { oidcErrorAnswer, renderHomePage } from './page';
+import { renderHomePage } from './page';
 import { loadStores } from './stores';
 
 const config = loadConfig();
@@ -24,15 +23,6 @@ const auth = oidc({
 });
 
 const app = new Hono();
-// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
-app.onError((error, c) => {
-  const answer = oidcErrorAnswer(error);
-  if (!answer) {
-    console.error(error);
-    return c.text('Internal Server Error', 500);
-  }
-  return c.json(answer.body, answer.status as ContentfulStatusCode, answer.headers);
-});
 app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets c.get('oidc')
 // Every page below depends on who is signed in: never let a browser or shared cache keep it.
 app.use(async (c, next) => {

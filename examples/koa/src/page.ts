@@ -1,9 +1,9 @@
 /**
- * The public home page of the examples: who is signed in, and a sign-in link per tenant; and the
- * answer for errors the adapter passes on to the framework. Identical in every example. Every
- * value is HTML-escaped: claims and tenant fields are data from customers' orgs, never markup.
+ * The public home page of the examples: who is signed in, and a sign-in link per tenant.
+ * Identical in every example. Every value is HTML-escaped: claims and tenant fields are data
+ * from customers' orgs, never markup.
  */
-import { isOidcError, type Tenant } from '@oin-oidc/core';
+import type { Tenant } from '@oin-oidc/core';
 
 export interface SignedInUser {
   tenant: string;
@@ -57,18 +57,4 @@ ${status}
 </body>
 </html>
 `;
-}
-
-/**
- * The answer for an OidcError that reached the framework's error handler, or `undefined` for any
- * other error (left to the framework). The adapter passes on what it cannot answer itself, e.g.
- * `ERR_OIDC_STORE_FAILURE` when a server-side session store is down: issue 11 §4 wants a typed 503
- * with `Retry-After`, never a generic 500. An OidcError's code and message are safe to show (they
- * never hold tokens or cookie values).
- */
-export function oidcErrorAnswer(error: unknown): { status: number; headers: Record<string, string>; body: { error: string; message: string } } | undefined {
-  if (!isOidcError(error)) return undefined;
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
-  if (error.retryAfter !== undefined) headers['Retry-After'] = String(Math.max(0, Math.ceil(error.retryAfter)));
-  return { status: error.status, headers, body: error.toJSON() };
 }

@@ -7,7 +7,7 @@
 import { oidc } from '@oin-oidc/koa';
 import Koa from 'koa';
 import { loadConfig } from './config';
-import { oidcErrorAnswer, renderHomePage } from './page';
+import { renderHomePage } from './page';
 import { loadStores } from './stores';
 
 const config = loadConfig();
@@ -23,18 +23,6 @@ const auth = oidc({
 const requireAccessToken = auth.requireAccessToken();
 
 const app = new Koa();
-// Errors the middleware passes on, e.g. a session store that is down: 503 ERR_OIDC_STORE_FAILURE with Retry-After.
-app.use(async (ctx, next) => {
-  try {
-    await next();
-  } catch (error) {
-    const answer = oidcErrorAnswer(error);
-    if (!answer) throw error;
-    ctx.status = answer.status;
-    ctx.set(answer.headers);
-    ctx.body = answer.body;
-  }
-});
 app.use(auth.middleware); // mounts /auth/login, /auth/callback, /auth/initiate, /auth/logout and sets ctx.state.oidc
 
 app.use(async (ctx, next) => {
