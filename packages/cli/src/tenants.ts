@@ -4,7 +4,7 @@
  * command prints one (`list` shows how many secrets a tenant has and which is active).
  */
 import { readFile } from 'node:fs/promises';
-import { type ClientSecret, type Tenant, type TenantRecord, parseTenant } from '@oin-oidc/core';
+import { type ClientSecret, type Tenant, type TenantRecord, tenantToRecord } from '@oin-oidc/core';
 import { type PostgresCredentialStore, migrate, upsertTenants } from '@oin-oidc/postgres';
 import { refuseSecretOnArgv } from './doctor';
 import { CliFailure, EXIT_FAILED, EXIT_OK, UsageError } from './errors';
@@ -241,22 +241,6 @@ async function requireTenant(store: PostgresCredentialStore, id: string): Promis
 
 /** A stored Tenant back as the record `put` takes (validated again on the way in). */
 function recordOf(tenant: Tenant): TenantRecord {
-  const record: TenantRecord = {
-    id: tenant.id,
-    issuer: tenant.issuer,
-    clientId: tenant.clientId,
-    tokenEndpointAuthMethod: tenant.auth.method,
-    ...(tenant.auth.method === 'private_key_jwt' ? { privateJwk: { ...tenant.auth.privateJwk } } : { clientSecrets: tenant.auth.secrets.map((s) => ({ ...s })) }),
-    redirectUris: [...tenant.redirectUris],
-    postLogoutRedirectUris: [...tenant.postLogoutRedirectUris],
-    ...(tenant.initiateLoginUri !== undefined ? { initiateLoginUri: tenant.initiateLoginUri } : {}),
-    scopes: [...tenant.scopes],
-    allowSimplifiedFlow: tenant.allowSimplifiedFlow,
-    dpop: tenant.dpop,
-    profile: tenant.profile,
-    ...(tenant.oktaOrigins.length > 0 ? { oktaOrigins: [...tenant.oktaOrigins] } : {}),
-    ...(tenant.issuerAliases.length > 0 ? { issuerAliases: [...tenant.issuerAliases] } : {}),
-  };
-  parseTenant(record); // a stored tenant always round-trips; fail here rather than half-way through put
-  return record;
+  // Core's own Tenant → record mapping (secrets included): the store's put validates it again.
+  return tenantToRecord(tenant);
 }

@@ -8,7 +8,7 @@ export type { OidcErrorCode, OidcErrorOptions } from './errors';
 // Tenants and the credential store
 export { parseTenant, tenantEndpoints, isLoopbackHost, isTenantIssuer, OIN_SCOPES } from './tenant/tenant';
 export type { Tenant, TenantRecord, TenantEndpoints, ClientSecret, PrivateJwk, ClientAuthentication, TokenEndpointAuthMethod } from './tenant/tenant';
-export { MemoryCredentialStore, createMemoryCredentialStore, parseTenantsJson, isCredentialStore } from './tenant/credential-store';
+export { MemoryCredentialStore, createMemoryCredentialStore, parseTenantsJson, isCredentialStore, toRecord as tenantToRecord } from './tenant/credential-store';
 export type { CredentialStore } from './tenant/credential-store';
 export { checkIssuerPolicy, OKTA_DOMAINS } from './tenant/issuer-policy';
 export type { IssuerPolicy } from './tenant/issuer-policy';
