@@ -179,9 +179,7 @@ export function createSessionRevocations(options: {
   return {
     async revoke(id, untilMs) {
       if (!(untilMs > now())) return;
-      const record = { key: sessionKey(id), revokedAt: now(), until: untilMs };
-      remember(record);
-      await share(record);
+      await mark(sessionKey(id), now(), untilMs);
       if (store === undefined) return;
       try {
         await store.set(KEY_PREFIX + id, '1', Math.ceil((untilMs - now()) / 1000));
