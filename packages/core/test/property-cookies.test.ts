@@ -39,7 +39,15 @@ let txName: string;
 let txValue: string;
 let txState: string;
 
-const sealer = createSealer([SECRET], { now: () => Date.now() + offsetMs });
+/**
+ * The one clock of the sealers, the flow and the model. It runs during the sign-in in `beforeAll`
+ * (the emulator stamps its ID token with real time) and is then frozen, so an expiry boundary is
+ * where the model says it is, however slowly a loaded machine runs the properties.
+ */
+let frozenMs: number | undefined;
+const now = () => (frozenMs ?? Date.now()) + offsetMs;
+
+const sealer = createSealer([SECRET], { now });
 const foreignSealer = createSealer([OTHER_SECRET]);
 
 beforeAll(async () => {
@@ -53,7 +61,7 @@ beforeAll(async () => {
     client: {
       allowLoopbackIssuers: true,
       httpTimeoutMs: 5_000,
-      now: () => Date.now() + offsetMs,
+      now,
       http: (url, init) => {
         calls += 1;
         return fetch(url, init);
@@ -75,6 +83,7 @@ beforeAll(async () => {
   expect(tx.size).toBe(1);
   [[txName, txValue]] = [...tx] as [[string, string]];
   txState = new URL(login.headers['Location']!).searchParams.get('state')!;
+  frozenMs = Date.now();
 });
 afterAll(async () => {
   printRunCounts('property-cookies.test.ts');
@@ -110,13 +119,48 @@ function rechunk(value: string): Map<string, string> {
  * may decode to the same bytes), or a marker when a segment is not base64url at all.
  */
 function canonical(value: string): string {
-  // A cookie value's surrounding whitespace is not part of it (RFC 6265 §5.2 step 5, which the
-  // parser follows): ' <genuine value>' is the genuine value, not a tampered one.
   return value
-    .trim()
     .split('.')
     .map((segment) => (/^[A-Za-z0-9_-]*$/.test(segment) && segment.length % 4 !== 1 ? Buffer.from(segment, 'base64url').toString('hex') : `!${segment}`))
     .join('.');
+}
+
+/**
+ * What a server reads from a Cookie header (RFC 6265 §4.2.1, §5.4): pairs separated by ';', each
+ * split at its first '=', the name and value without their surrounding whitespace (§5.2 step 5) and
+ * a DQUOTE-wrapped value unwrapped (§4.1.1). So ' <genuine value>' is the genuine value, not a
+ * tampered one, and a space or ';' that lands on a chunk's edge changes that chunk, not the joined
+ * value. Every value of a name is kept, so a duplicate is visible.
+ */
+function readCookies(header: string): Map<string, string[]> {
+  const read = new Map<string, string[]>();
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) continue;
+    let value = pair.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    const name = pair.slice(0, eq).trim();
+    read.set(name, [...(read.get(name) ?? []), value]);
+  }
+  return read;
+}
+
+/**
+ * The bytes the session cookies in `header` denote (each chunk read once, in order), or undefined
+ * when a chunk is missing or sent twice, or a session cookie name we did not set is present.
+ */
+function sessionBytes(header: string): string | undefined {
+  const read = readCookies(header);
+  if ([...read.keys()].some((name) => SESSION_NAME.test(name) && !sessionCookies.has(name))) return undefined;
+  const chunks = [...sessionCookies.keys()].map((name) => read.get(name));
+  if (chunks.some((values) => values?.length !== 1)) return undefined;
+  return canonical(chunks.map((values) => values![0]!).join(''));
+}
+
+/** The bytes of the one cookie `name` in `header`, or undefined when absent or sent twice. */
+function cookieBytes(header: string, name: string): string | undefined {
+  const values = readCookies(header).get(name);
+  return values?.length === 1 ? canonical(values[0]!) : undefined;
 }
 
 const JWE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
@@ -174,7 +218,7 @@ describe('session cookie', () => {
           const read = await withTimeout(auth.getSession(req(cookieHeader(rechunk(mutated)))));
           // A different spelling of the same bytes (non-zero unused bits in a final base64url
           // character) may open or not; different bytes must never open, the original always.
-          const same = canonical(mutated) === canonical(sealedSession);
+          const same = sessionBytes(cookieHeader(rechunk(mutated))) === canonical(sealedSession);
           tally(seen, read.session ? 'opened' : 'refused');
           if (read.session) {
             expect(same, 'a tampered cookie opened').toBe(true);
@@ -215,13 +259,10 @@ describe('session cookie', () => {
         } catch {
           return; // not sendable as a header
         }
-        const read = await withTimeout(auth.getSession(req(h.get('cookie') ?? undefined)));
-        const names = pairs.map(([n]) => n);
+        const sent = h.get('cookie') ?? undefined;
+        const read = await withTimeout(auth.getSession(req(sent)));
         // The only way to open is the genuine, complete, single-copy chunk set.
-        const genuine =
-          raw === undefined &&
-          [...sessionCookies].every(([n, v]) => pairs.filter(([pn]) => pn === n).length === 1 && pairs.some(([pn, pv]) => pn === n && canonical(pv) === canonical(v))) &&
-          names.filter((n) => SESSION_NAME.test(n)).every((n) => sessionCookies.has(n));
+        const genuine = raw === undefined && sent !== undefined && sessionBytes(sent) === canonical(sealedSession);
         if (read.session) expect(genuine, 'opened from a forged header').toBe(true);
         expect(onlyDeletions(read.setCookies) || read.session !== null).toBe(true);
       }),
@@ -237,7 +278,7 @@ describe('session cookie', () => {
         offsetMs = offset;
         try {
           const read = await withTimeout(auth.getSession(req(cookieHeader(sessionCookies))));
-          const at = Date.now() + offset;
+          const at = now();
           // Within a few seconds of the boundary either answer is fine (the sealed exp has 1 s resolution).
           if (Math.abs(at - issued.expiresAt) < 5_000) return;
           if (at < issued.expiresAt) {
@@ -267,8 +308,8 @@ describe('session cookie', () => {
     clientId: fc.oneof({ weight: 12, arbitrary: fc.constant({ v: 'app-acme' as unknown }) }, { weight: 1, arbitrary: fc.constantFrom({ v: 'app-other' }, { v: undefined }, { v: null }) }),
     sub: field(fc.string({ minLength: 1, maxLength: 10 })),
     claims: field(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 })),
-    issuedAt: field(fc.integer({ min: -10 * 24 * HOUR, max: HOUR }).map((d) => Date.now() + d)),
-    expiresAt: field(fc.integer({ min: -HOUR, max: 30 * HOUR }).map((d) => Date.now() + d)),
+    issuedAt: field(fc.integer({ min: -10 * 24 * HOUR, max: HOUR }).map((d) => now() + d)),
+    expiresAt: field(fc.integer({ min: -HOUR, max: 30 * HOUR }).map((d) => now() + d)),
     idToken: fc.oneof(fc.constant({ v: undefined }), field(fc.constant('a.b.c'))),
   });
 
@@ -285,15 +326,15 @@ describe('session cookie', () => {
         const payload = { k: near.k, s };
         const sealed = purpose === 'foreign' ? await foreignSealer.seal(payload, 'session', ttl) : await sealer.seal(payload, purpose, ttl);
         const read = await withTimeout(auth.getSession(req(`__Host-oin_session=${sealed}`)));
-        const now = Date.now();
+        const at = now();
         const wellTyped =
           typeof s['id'] === 'string' && s['tenant'] === 'acme' && typeof s['sub'] === 'string' &&
           s['issuer'] === org.issuer && s['clientId'] === 'app-acme' &&
           typeof s['claims'] === 'object' && s['claims'] !== null && !Array.isArray(s['claims']) &&
           typeof s['issuedAt'] === 'number' && typeof s['expiresAt'] === 'number' && (s['idToken'] === undefined || typeof s['idToken'] === 'string');
-        const live = wellTyped && (s['expiresAt'] as number) > now + 2_000 && now - (s['issuedAt'] as number) < 7 * 24 * HOUR - 2_000;
+        const live = wellTyped && (s['expiresAt'] as number) > at + 2_000 && at - (s['issuedAt'] as number) < 7 * 24 * HOUR - 2_000;
         const expected = purpose === 'session' && near.k === 'session' && live;
-        const borderline = wellTyped && (Math.abs((s['expiresAt'] as number) - now) < 2_000 || Math.abs(now - (s['issuedAt'] as number) - 7 * 24 * HOUR) < 2_000);
+        const borderline = wellTyped && (Math.abs((s['expiresAt'] as number) - at) < 2_000 || Math.abs(at - (s['issuedAt'] as number) - 7 * 24 * HOUR) < 2_000);
         tally(seen, read.session ? 'opened' : 'refused');
         if (!borderline) expect(read.session !== null, JSON.stringify(payload)).toBe(expected);
         if (read.session) expect(read.session.sub).toBe(s['sub']);
@@ -313,7 +354,7 @@ describe('transaction cookie', () => {
       fc.asyncProperty(fc.constant(null).chain(() => mutate(txValue)), async (mutated) => {
         const result = await callbackWith(`${txName}=${mutated}`);
         const body = JSON.parse(result.response.body ?? 'null') as { error: string };
-        if (canonical(mutated) === canonical(txValue) && (mutated === txValue || body.error !== 'ERR_OIDC_TRANSACTION_INVALID')) {
+        if (cookieBytes(`${txName}=${mutated}`, txName) === canonical(txValue) && (mutated === txValue || body.error !== 'ERR_OIDC_TRANSACTION_INVALID')) {
           // Genuine: the callback goes on to redeem the (fake) code, which Okta refuses.
           tally(seen, 'genuine');
           expect(result.response.status).toBe(400);
@@ -395,14 +436,14 @@ describe('transaction cookie', () => {
       redirectUri: fc.oneof({ weight: 5, arbitrary: fc.constant(`${APP}/auth/callback`) }, { weight: 1, arbitrary: fc.constantFrom('https://evil.com/cb', '') }),
       returnTo: fc.oneof({ weight: 5, arbitrary: fc.constant('/home') }, { weight: 1, arbitrary: fc.constantFrom('//evil.com', 'https://evil.com') }),
       responseMode: fc.constantFrom(undefined, 'query', 'form_post', 'fragment'),
-      createdAt: fc.oneof({ weight: 5, arbitrary: fc.constant(Date.now()) }, { weight: 1, arbitrary: fc.constantFrom(Date.now() - 3_600_000, -1, 1.5) }),
+      createdAt: fc.oneof({ weight: 5, arbitrary: fc.constant(now()) }, { weight: 1, arbitrary: fc.constantFrom(now() - 3_600_000, -1, 1.5) }),
       extra: fc.constantFrom(undefined, 'x'),
     });
     const seen = new Map<string, number>();
     await check(
       'transaction cookie: random sealed transactions',
       fc.asyncProperty(near, async ({ k, extra, ...t }) => {
-        const transaction: Record<string, unknown> = { ...t, createdAt: t.createdAt === Date.now() ? Date.now() : t.createdAt };
+        const transaction: Record<string, unknown> = { ...t };
         if (transaction['responseMode'] === undefined) delete transaction['responseMode'];
         if (extra !== undefined) transaction['extra'] = extra;
         const sealed = await sealer.seal({ k, t: transaction }, 'transaction', 600);
@@ -412,7 +453,7 @@ describe('transaction cookie', () => {
           t.tenantId === 'acme' && t.redirectUri === `${APP}/auth/callback` && t.returnTo.startsWith('/') && // the redirect re-sanitises it
           
           (t.responseMode === undefined || t.responseMode === 'query') && Number.isInteger(t.createdAt) && t.createdAt >= 0 &&
-          Date.now() - t.createdAt < 600_000 && extra === undefined;
+          now() - t.createdAt < 600_000 && extra === undefined;
         const body = JSON.parse(result.response.body ?? 'null') as { error: string };
         tally(seen, valid ? 'valid' : 'invalid');
         if (valid) {
