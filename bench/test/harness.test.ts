@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CookieJar } from '../src/lib/browser.mjs';
 import { interleave, median, timeBox } from '../src/lib/measure.mjs';
 import { Results, markdownTable, ratioOf, writeResults } from '../src/lib/report.mjs';
+import { bootstrapInterval, t95, tInterval } from '../src/lib/stats.mjs';
 import { checkTargets } from '../src/lib/targets.mjs';
 
 describe('ratioOf', () => {
@@ -104,5 +105,42 @@ describe('CookieJar', () => {
     later.append('set-cookie', 'b=; Max-Age=0; Path=/');
     jar.store({ headers: later } as Response);
     expect(jar.header()).toBe('a=1');
+  });
+});
+
+describe('intervals of per-round ratios', () => {
+  it('computes the Student-t 95 % interval of the mean', () => {
+    // mean 1, sd 0.1, n 4: half-width = 3.182 * 0.1 / 2
+    const ci = tInterval([0.9, 1.1, 0.9, 1.1]);
+    expect(ci.mean).toBeCloseTo(1);
+    expect(ci.halfWidth).toBeCloseTo((t95(3) * Math.sqrt(0.04 / 3)) / 2, 6);
+    expect(ci.lo).toBeCloseTo(1 - ci.halfWidth);
+  });
+
+  it('gives one round an unbounded interval, so the stopping rule can never stop on it', () => {
+    expect(tInterval([0.95]).halfWidth).toBe(Number.POSITIVE_INFINITY);
+    expect(bootstrapInterval([0.95]).halfWidth).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('brackets the mean with a reproducible bootstrap interval inside the sample range', () => {
+    const values = [0.91, 0.94, 0.88, 0.97, 0.93, 0.9, 0.95, 0.92];
+    const a = bootstrapInterval(values);
+    expect(a.lo).toBeLessThan(a.mean);
+    expect(a.hi).toBeGreaterThan(a.mean);
+    expect(a.lo).toBeGreaterThanOrEqual(0.88);
+    expect(a.hi).toBeLessThanOrEqual(0.97);
+    expect(bootstrapInterval(values)).toEqual(a);
+  });
+});
+
+describe('Results with an interval', () => {
+  it('keeps the given ratio and writes interval and cost only when given', () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const results = new Results();
+    const e = results.add({ id: 'p.rps', subject: 's', baseline: 'b', subjectValue: 90, baselineValue: 100, unit: 'req/s', ratio: 0.91234, interval: { lo: 0.9, hi: 0.92, halfWidth: 0.01, rounds: 12, method: 't', capHit: false }, costUs: { throughput: 1.234, cpu: 0.5 } });
+    expect(e.ratio).toBe(0.912);
+    expect(e.interval).toEqual({ lo: 0.9, hi: 0.92, halfWidth: 0.01, rounds: 12, method: 't', capHit: false });
+    expect(e.costUs).toEqual({ throughput: 1.23, cpu: 0.5 });
+    expect(markdownTable([e])).toContain('| 0.912x | 0.9-0.92 (12 rounds) | +1.23, +0.5 |');
   });
 });

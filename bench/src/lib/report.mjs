@@ -23,16 +23,24 @@ export class Results {
     this.notes = [];
   }
 
-  add({ id, subject, baseline, subjectValue, baselineValue, unit, note }) {
+  /**
+   * `ratio`: given when the point estimate is not subject/baseline of the two values (the HTTP
+   * suites pass the mean of their per-round ratios, which `interval` brackets). `interval`
+   * ({ lo, hi, halfWidth, rounds, method, capHit }) and `costUs` ({ throughput, cpu, ...HalfWidth }:
+   * what the subject costs per request more than the baseline) are written only when given.
+   */
+  add({ id, subject, baseline, subjectValue, baselineValue, unit, note, ratio, interval, costUs }) {
     const entry = {
       id,
       subject,
       baseline,
-      ratio: round(ratioOf(unit, subjectValue, baselineValue), 3),
+      ratio: round(ratio ?? ratioOf(unit, subjectValue, baselineValue), 3),
       subjectValue: round(subjectValue, 3),
       baselineValue: round(baselineValue, 3),
       unit,
     };
+    if (interval) entry.interval = Object.fromEntries(Object.entries(interval).map(([k, v]) => [k, typeof v === 'number' ? round(v, 3) : v]));
+    if (costUs) entry.costUs = Object.fromEntries(Object.entries(costUs).map(([k, v]) => [k, Math.round(v * 100) / 100]));
     this.results.push(entry);
     if (note) this.notes.push(`${id}: ${note}`);
     printRow(entry);
@@ -60,7 +68,7 @@ function fmt(n) {
   return n.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 0 : abs >= 1 || abs === 0 ? 2 : 3 });
 }
 
-const COLS = [34, 30, 42, 12, 12, 9, 8];
+const COLS = [34, 30, 42, 12, 12, 9, 16];
 function pad(s, n) {
   s = String(s);
   return s.length >= n ? s.slice(0, n - 1) + '…' : s + ' '.repeat(n - s.length);
@@ -70,7 +78,7 @@ export function printHeader() {
 }
 function printRow(e) {
   console.log(
-    [e.id, e.subject, e.baseline, fmt(e.subjectValue), fmt(e.baselineValue), e.unit, `${fmt(e.ratio)}x`]
+    [e.id, e.subject, e.baseline, fmt(e.subjectValue), fmt(e.baselineValue), e.unit, `${fmt(e.ratio)}x${e.interval ? ` ±${fmt(e.interval.halfWidth)}` : ''}`]
       .map((c, i) => pad(c, COLS[i]))
       .join(' '),
   );
@@ -78,9 +86,11 @@ function printRow(e) {
 
 /** A Markdown table of the results (used by docs/benchmarks.md). */
 export function markdownTable(results) {
-  const lines = ['| id | subject | baseline | subject value | baseline value | unit | ratio |', '| --- | --- | --- | ---: | ---: | --- | ---: |'];
+  const lines = ['| id | subject | baseline | subject value | baseline value | unit | ratio | 95 % interval | cost µs/req (1/throughput, CPU) |', '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |'];
   for (const e of results) {
-    lines.push(`| ${e.id} | ${e.subject} | ${e.baseline} | ${fmt(e.subjectValue)} | ${fmt(e.baselineValue)} | ${e.unit} | ${fmt(e.ratio)}x |`);
+    const ci = e.interval ? `${fmt(e.interval.lo)}-${fmt(e.interval.hi)} (${e.interval.rounds} rounds${e.interval.capHit ? ', cap hit' : ''})` : '';
+    const cost = e.costUs ? `${e.costUs.throughput >= 0 ? '+' : ''}${fmt(e.costUs.throughput)}, ${e.costUs.cpu >= 0 ? '+' : ''}${fmt(e.costUs.cpu)}` : '';
+    lines.push(`| ${e.id} | ${e.subject} | ${e.baseline} | ${fmt(e.subjectValue)} | ${fmt(e.baselineValue)} | ${e.unit} | ${fmt(e.ratio)}x | ${ci} | ${cost} |`);
   }
   return lines.join('\n');
 }

@@ -28,17 +28,22 @@ function once(child, type) {
   });
 }
 
-/** Start a server process; resolves once it listens (before it has an app). */
-export async function spawnServer(framework, variant) {
+/**
+ * Start a server process; resolves once it listens (before it has an app). `app`: the server
+ * script to run instead of this tree's (--compare runs a copy inside another commit's worktree, so
+ * its imports resolve to that tree's packages); `id`: the side's key when two sides share a variant.
+ */
+export async function spawnServer(framework, variant, { app = APP, id } = {}) {
   // BENCH_PROFILE_DIR=/tmp/prof: each server writes a V8 CPU profile there when it stops
   // (summarise with src/tools/profile-summary.mjs).
   const execArgv = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = fork(APP, [framework, variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const child = fork(app ?? APP, [framework, variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const { port } = await once(child, 'listening');
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     framework,
     variant,
+    id: id ?? variant,
     port,
     baseUrl,
     child,

@@ -2,10 +2,12 @@
  * §2.2 authenticated request (session cookie) and §2.3 bearer request with a warm introspection
  * cache, through each adapter vs the same route on the bare framework, plus the peers
  * express-openid-connect (Express) and @hono/oidc-auth (Hono). Each side is its own server
- * process; autocannon loads one side at a time from this process, sides alternating per round
- * (order rotated), after a warm-up; medians of requests/s and p99 latency are reported.
- * Every side receives the same request headers (the bare framework gets the oin-oidc session
- * cookie too), so the request bytes are identical.
+ * process, pinned to one core while autocannon loads it from this process pinned to the other
+ * (lib/pin.mjs). A round loads every side once for a short time (order rotated each round), so
+ * each round gives one paired ratio per pair of sides; rounds are added until the 95 % interval
+ * of every gating ratio (ours vs bare, and REF vs HEAD in --compare) is narrower than ±0.05, or a
+ * cap is reached (lib/stats.mjs). Every side receives the same request headers (the bare
+ * framework gets the oin-oidc session cookie too), so the request bytes are identical.
  */
 import { sign } from 'hono/jwt';
 import * as oauth from 'openid-client';
@@ -13,7 +15,9 @@ import { signInThrough } from '../lib/browser.mjs';
 import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, loadTesting, startOrg, tenantRecord } from '../lib/emulator.mjs';
 import { load } from '../lib/load.mjs';
 import { median } from '../lib/measure.mjs';
+import { pinForLoad } from '../lib/pin.mjs';
 import { spawnServer } from '../lib/servers.mjs';
+import { interval } from '../lib/stats.mjs';
 
 const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'];
 const PEERS = { express: 'eoc', hono: 'hono-oidc' };
@@ -25,11 +29,25 @@ const LABEL = {
   'hono-oidc': () => '@hono/oidc-auth',
 };
 
-export function timing(quick) {
-  // autocannon stops on whole seconds (a 0.4 s run takes 1 s), so rounds are whole seconds;
-  // quick = one 1 s round per side, no warm-up (a smoke test, not a measurement to quote).
-  return quick ? { warmupSec: 0, rounds: 1, roundSec: 1, connections: 32 } : { warmupSec: 1, rounds: 6, roundSec: 1, connections: 50 };
+/**
+ * The HTTP method. Rounds are short (0.5 s per side: lib/load.mjs samples autocannon every 100 ms so
+ * it can stop between whole seconds) and many, rather than few and long: the interval narrows with
+ * the number of paired rounds, and a burst from another process spoils one short round instead of
+ * a whole median. `overrides` (from run.mjs flags): roundSec, minRounds, maxRounds, halfWidth, ci.
+ * quick = two rounds per side after a short warm-up: an interval is printed, but it is a smoke
+ * test, not a measurement to quote.
+ */
+export function timing(quick, overrides = {}) {
+  const base = quick
+    ? { warmupSec: 0.3, roundSec: 0.5, minRounds: 2, maxRounds: 2, halfWidth: 0.05, ci: 't', connections: 32 }
+    : { warmupSec: 1, roundSec: 0.5, minRounds: 8, maxRounds: 40, halfWidth: 0.05, ci: 't', connections: 50 };
+  const t = { ...base, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  if (t.maxRounds < t.minRounds) t.maxRounds = t.minRounds;
+  return t;
 }
+
+/** The key a side's samples and credentials are filed under: its variant, or e.g. `oin@ref` in --compare. */
+const idOf = (side) => side.id ?? side.variant;
 
 function callbackUri(side) {
   return side.variant === 'eoc' ? `${side.baseUrl}/callback` : `${side.baseUrl}/auth/callback`;
@@ -43,7 +61,9 @@ export async function startGroup(results, framework, variants, testing, extra = 
   const sides = [];
   try {
     // Spawned together: node start-up dominates set-up time on a busy machine.
-    const spawned = await Promise.allSettled(variants.map((variant) => spawnServer(framework, variant)));
+    // A variant is a name, or { variant, id, app, label } for a side served by another tree (--compare).
+    const specs = variants.map((v) => (typeof v === 'string' ? { variant: v } : v));
+    const spawned = await Promise.allSettled(specs.map((v) => spawnServer(framework, v.variant, v)));
     for (const s of spawned) if (s.status === 'fulfilled') sides.push(s.value);
     const failed = spawned.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
@@ -61,7 +81,7 @@ export async function startGroup(results, framework, variants, testing, extra = 
         });
         ready.push(side);
       } catch (error) {
-        results.note(`${framework}:${side.variant} could not start (${String(error.message).split('\n')[0]}); left out`);
+        results.note(`${framework}:${idOf(side)} could not start (${String(error.message).split('\n')[0]}); left out`);
         await side.close();
       }
     }
@@ -100,7 +120,7 @@ export async function credentials(side, org, testing) {
 export function requestHeaders(creds, subjectVariant) {
   const shared = creds.get(subjectVariant) ?? {};
   return (side) => {
-    const c = side.variant === 'bare' ? shared : (creds.get(side.variant) ?? {});
+    const c = side.variant === 'bare' ? shared : (creds.get(idOf(side)) ?? {});
     return { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.authorization ? { authorization: c.authorization } : {}), accept: 'application/json' };
   };
 }
@@ -111,38 +131,135 @@ async function check(url, headers) {
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${text.slice(0, 200)}`);
 }
 
-/** Interleaved autocannon rounds over the sides; returns Map variant -> { rps, p99 } medians. */
-export async function measureSides(sides, headersFor, t) {
-  if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec });
-  const samples = new Map(sides.map((s) => [s.variant, { rps: [], p99: [] }]));
-  for (let r = 0; r < t.rounds; r++) {
-    for (let k = 0; k < sides.length; k++) {
-      const side = sides[(r + k) % sides.length];
-      const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec });
-      samples.get(side.variant).rps.push(m.rps);
-      samples.get(side.variant).p99.push(m.p99);
+/**
+ * Interleaved autocannon rounds over the sides. Returns Map id -> { rps, p99 (medians), min, max,
+ * samples: { rps[], p99[], cpuUs[] } } with one sample per round, plus `rounds` and `capHit` on
+ * the map. `gating`: [[a, b], ...] pairs whose per-round ratio a/b must reach the interval
+ * half-width `t.halfWidth`; rounds are added (between t.minRounds and t.maxRounds) until it does.
+ */
+export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
+  const minRounds = t.minRounds ?? t.rounds;
+  const maxRounds = t.maxRounds ?? t.rounds;
+  const restore = pinForLoad(sides.map((s) => s.child.pid));
+  const samples = new Map(sides.map((s) => [idOf(s), { rps: [], p99: [], cpuUs: [] }]));
+  let rounds = 0;
+  let capHit = false;
+  let widest = [];
+  try {
+    if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec, warmup: true });
+    for (;;) {
+      for (let k = 0; k < sides.length; k++) {
+        const side = sides[(rounds + k) % sides.length];
+        const before = await side.cpu();
+        const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec });
+        const s = samples.get(idOf(side));
+        s.cpuUs.push(((await side.cpu()) - before) / m.total);
+        s.rps.push(m.rps);
+        s.p99.push(m.p99);
+      }
+      rounds++;
+      if (rounds < minRounds) continue;
+      widest = gating
+        .filter(([a, b]) => samples.has(a) && samples.has(b))
+        .map(([a, b]) => ({ pair: `${a}/${b}`, halfWidth: interval(perRound(samples.get(a).rps, samples.get(b).rps, (x, y) => x / y), t.ci).halfWidth }))
+        .filter((w) => !(w.halfWidth < t.halfWidth));
+      if (widest.length === 0) break;
+      if (rounds >= maxRounds) {
+        capHit = true;
+        break;
+      }
     }
+  } finally {
+    restore();
   }
-  return new Map([...samples].map(([v, s]) => [v, { rps: median(s.rps), p99: median(s.p99), min: Math.min(...s.rps), max: Math.max(...s.rps) }]));
+  const out = new Map([...samples].map(([v, s]) => [v, { rps: median(s.rps), p99: median(s.p99), min: Math.min(...s.rps), max: Math.max(...s.rps), samples: s }]));
+  out.rounds = rounds;
+  out.capHit = capHit;
+  const stop = capHit
+    ? `cap of ${maxRounds} rounds hit before every gating interval was within ±${t.halfWidth} (still wider: ${widest.map((w) => `${w.pair} ±${w.halfWidth.toFixed(3)}`).join(', ')})`
+    : gating.length > 0
+      ? `every gating interval within ±${t.halfWidth} after ${rounds} rounds`
+      : `${rounds} rounds`;
+  out.stop = stop;
+  console.log(`    ${rounds} rounds of ${t.roundSec} s per side (${t.ci} interval): ${stop}`);
+  return out;
 }
 
-function addPair(results, id, framework, subject, baseline, m) {
+function perRound(a, b, f) {
+  const n = Math.min(a.length, b.length);
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(f(a[i], b[i]));
+  return out;
+}
+
+/**
+ * The paired statistics of a over b: the per-round requests/s ratio, and what a costs per request
+ * more than b, in µs: from throughput (1e6/rps: with every connection busy the server's core is
+ * the bottleneck, so this is the server's wall time per request) and from the server process's own
+ * CPU time per request (user + system).
+ */
+export function pairStats(m, a, b, method = 't') {
+  const sa = m.get(a)?.samples;
+  const sb = m.get(b)?.samples;
+  if (!sa || !sb) return undefined;
+  return {
+    ratio: interval(perRound(sa.rps, sb.rps, (x, y) => x / y), method),
+    usThroughput: interval(perRound(sa.rps, sb.rps, (x, y) => 1e6 / x - 1e6 / y), method),
+    usCpu: interval(perRound(sa.cpuUs, sb.cpuUs, (x, y) => x - y), method),
+    rounds: Math.min(sa.rps.length, sb.rps.length),
+  };
+}
+
+const us = (i) => `${i.mean >= 0 ? '+' : ''}${i.mean.toFixed(2)} µs/req (±${i.halfWidth.toFixed(2)})`;
+
+/** One printed line per pair: ratio, its interval, and the cost per request beside it. */
+export function printPair(id, st, target) {
+  const r = st.ratio;
+  const flag = target !== undefined && !(r.halfWidth < target) ? `  [wider than ±${target}]` : '';
+  console.log(
+    `    ${id}: ${r.mean.toFixed(3)}x, 95% CI ${r.lo.toFixed(3)}-${r.hi.toFixed(3)} (±${r.halfWidth.toFixed(3)}, ${r.method}, ${st.rounds} rounds)${flag}; cost ${us(st.usThroughput)} by 1/throughput, ${us(st.usCpu)} server CPU`,
+  );
+}
+
+function addPair(results, id, framework, subject, baseline, m, t, labels = {}) {
   const s = m.get(subject);
   const b = m.get(baseline);
   if (!s || !b) return;
-  results.add({ id: `${id}.rps`, subject: LABEL[subject](framework), baseline: LABEL[baseline](framework), subjectValue: s.rps, baselineValue: b.rps, unit: 'req/s' });
-  results.add({ id: `${id}.p99`, subject: LABEL[subject](framework), baseline: LABEL[baseline](framework), subjectValue: s.p99, baselineValue: b.p99, unit: 'ms' });
+  const st = pairStats(m, subject, baseline, t.ci);
+  const subjectLabel = labels[subject] ?? LABEL[subject](framework);
+  const baselineLabel = labels[baseline] ?? LABEL[baseline](framework);
+  printPair(id, st, t.halfWidth);
+  results.add({
+    id: `${id}.rps`,
+    subject: subjectLabel,
+    baseline: baselineLabel,
+    subjectValue: s.rps,
+    baselineValue: b.rps,
+    unit: 'req/s',
+    // The ratio is the mean of the per-round ratios, so the interval brackets it.
+    ratio: st.ratio.mean,
+    interval: { lo: st.ratio.lo, hi: st.ratio.hi, halfWidth: st.ratio.halfWidth, rounds: st.rounds, method: st.ratio.method, capHit: m.capHit && !(st.ratio.halfWidth < t.halfWidth) },
+    costUs: { throughput: st.usThroughput.mean, throughputHalfWidth: st.usThroughput.halfWidth, cpu: st.usCpu.mean, cpuHalfWidth: st.usCpu.halfWidth },
+  });
+  results.add({ id: `${id}.p99`, subject: subjectLabel, baseline: baselineLabel, subjectValue: s.p99, baselineValue: b.p99, unit: 'ms' });
 }
 
-async function runMode(results, { quick }, mode) {
+async function runMode(results, { quick, method, compare }, mode) {
   const testing = await loadTesting();
   if (!testing) {
     results.note(`${mode}: @oin-oidc/testing exports no startOktaOrg yet; nothing measured`);
     return;
   }
-  const t = timing(quick);
+  const t = timing(quick, method);
+  const subjectVariant = mode === 'session' ? 'oin' : 'oin-bearer';
+  // --compare: the subject as served by two trees (base: this tree or a worktree; ref: a worktree), no peers.
+  const refId = `${subjectVariant}@ref`;
   for (const framework of FRAMEWORKS) {
-    const variants = mode === 'session' ? ['bare', 'oin', ...(PEERS[framework] ? [PEERS[framework]] : [])] : ['bare', 'oin-bearer'];
+    const variants = compare
+      ? ['bare', { variant: subjectVariant, app: compare.base.app }, { variant: subjectVariant, id: refId, app: compare.ref.app }]
+      : mode === 'session'
+        ? ['bare', 'oin', ...(PEERS[framework] ? [PEERS[framework]] : [])]
+        : ['bare', 'oin-bearer'];
     const t0 = Date.now();
     const group = await startGroup(results, framework, variants, testing);
     const tStarted = Date.now();
@@ -150,30 +267,44 @@ async function runMode(results, { quick }, mode) {
       const creds = new Map();
       for (const side of group.sides) {
         try {
-          creds.set(side.variant, await credentials(side, group.org, testing));
+          creds.set(idOf(side), await credentials(side, group.org, testing));
         } catch (error) {
-          results.note(`${framework}:${side.variant}: sign-in failed (${error.message}); left out`);
+          results.note(`${framework}:${idOf(side)}: sign-in failed (${error.message}); left out`);
         }
       }
-      const subjectVariant = mode === 'session' ? 'oin' : 'oin-bearer';
       const headersFor = requestHeaders(creds, subjectVariant);
       const sides = [];
       for (const side of group.sides) {
-        if (side.variant !== 'bare' && !creds.has(side.variant)) continue;
+        if (side.variant !== 'bare' && !creds.has(idOf(side))) continue;
         try {
           await check(`${side.baseUrl}/api/me`, headersFor(side));
           sides.push(side);
         } catch (error) {
-          results.note(`${framework}:${side.variant}: authenticated request failed (${error.message}); left out`);
+          results.note(`${framework}:${idOf(side)}: authenticated request failed (${error.message}); left out`);
         }
       }
       if (sides.length < 2) continue;
       const tReady = Date.now();
-      const m = await measureSides(sides, headersFor, t);
+      const gating = compare ? [[subjectVariant, 'bare'], [refId, subjectVariant]] : [[subjectVariant, 'bare']];
+      console.log(`    [${framework}]`);
+      const m = await measureSides(sides, headersFor, t, { gating });
       if (process.env.BENCH_DEBUG) console.log(`    [${framework}] start ${tStarted - t0} ms, sign-in ${tReady - tStarted} ms, load ${Date.now() - tReady} ms`);
-      for (const [v, x] of m) console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s (rounds ${Math.round(x.min)}-${Math.round(x.max)}), p99 ${x.p99} ms`);
-      addPair(results, `${mode}.${framework}.vs-bare`, framework, subjectVariant, 'bare', m);
-      if (mode === 'session' && PEERS[framework]) addPair(results, `session.${framework}.vs-${PEERS[framework]}`, framework, 'oin', PEERS[framework], m);
+      for (const [v, x] of m) {
+        const cpu = median(x.samples.cpuUs);
+        console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s (rounds ${Math.round(x.min)}-${Math.round(x.max)}), ${(1e6 / x.rps).toFixed(1)} µs/req by 1/throughput, ${cpu.toFixed(1)} µs server CPU/req, p99 ${x.p99} ms`);
+      }
+      if (compare) {
+        const labels = {
+          [subjectVariant]: `${LABEL[subjectVariant](framework)} @ ${compare.base.label}`,
+          [refId]: `${LABEL[subjectVariant](framework)} @ ${compare.ref.label}`,
+        };
+        addPair(results, `${mode}.${framework}.vs-bare`, framework, subjectVariant, 'bare', m, t, labels);
+        addPair(results, `compare.${mode}.${framework}.ref-vs-bare`, framework, refId, 'bare', m, t, labels);
+        addPair(results, `compare.${mode}.${framework}.ref-vs-base`, framework, refId, subjectVariant, m, t, labels);
+        continue;
+      }
+      addPair(results, `${mode}.${framework}.vs-bare`, framework, subjectVariant, 'bare', m, t);
+      if (mode === 'session' && PEERS[framework]) addPair(results, `session.${framework}.vs-${PEERS[framework]}`, framework, 'oin', PEERS[framework], m, t);
       // --quick: the burst once (first adapter), to stay a short smoke run; the full run does all four.
       if (mode === 'bearer' && sides.some((s) => s.variant === 'oin-bearer') && (!quick || baselineBurst === undefined)) {
         await coalescing(results, framework, group, sides.find((s) => s.variant === 'oin-bearer'));
