@@ -13,7 +13,7 @@ import { safeEventListener } from './events';
 import { createTransport } from './http/transport';
 import { type LogoutJwtClaims, type LogoutJwtKind, validateLogoutJwt } from './tokens/validate-logout-jwt';
 import { resolveInitiateLogin } from './initiate/initiate-login';
-import { type ActiveToken, createIntrospector, type IntrospectOptions, type Introspector } from './introspection/introspect';
+import { type ActiveToken, createIntrospector, type IntrospectOptions } from './introspection/introspect';
 import { createJwksRegistry } from './jwks/jwks-registry';
 import { buildLogoutUrl, type LogoutUrlOptions } from './logout/build-logout-url';
 import { type OidcClientOptions, resolveOptions } from './options';
@@ -53,6 +53,21 @@ export interface OidcClient {
    * `options.caller` (the client's address) keys the per-caller throttle bucket.
    */
   introspect(tenant: Tenant, token: string, options?: IntrospectOptions): Promise<ActiveToken>;
+  /**
+   * Whether this exact access token is warm: in this client's in-process cache of active
+   * introspection answers, so `introspect` will answer it from memory, and it passed the bearer
+   * token syntax check (RFC 6750 §2.1) when it was first introspected. Synchronous; no network
+   * call, no store read. It does not make the token acceptable: the cached answer is bound to the
+   * tenant it was given for, and only `introspect` checks that (and expiry). Always `false` with
+   * `introspectionCache: false`, and for any value that is not a string.
+   *
+   * @example
+   * ```ts
+   * const warm = client.isAccessTokenWarm(token); // true: no Okta call, no throttle for this request
+   * const active = await client.introspect(tenant, token); // still the only way to accept it
+   * ```
+   */
+  isAccessTokenWarm(token: string): boolean;
   /** UserInfo claims; their `sub` must equal `expectedSub` (the ID token's). */
   userinfo(tenant: Tenant, accessToken: string, expectedSub: string): Promise<Record<string, unknown>>;
   /** Revoke a token (RFC 7009) and forget any cached introspection result for it. */
@@ -74,6 +89,16 @@ export interface OidcClient {
 const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
 
 /**
+ * Whether `token` is in this client's in-process cache of active introspection answers.
+ *
+ * @deprecated Internal to core and kept only until the flow layer's bearer guard calls
+ * {@link OidcClient.isAccessTokenWarm} itself; not exported from the package.
+ */
+export function isWarmAccessToken(client: OidcClient, token: string): boolean {
+  return client.isAccessTokenWarm(token);
+}
+
+/**
  * Create the client. Options are validated once (ERR_OIDC_INVALID_OPTIONS names the field), then
  * frozen; the returned object holds the per-issuer JWKS and discovery caches, the per-org
  * concurrency limits and the DPoP key, so create one per app and share it.
@@ -87,14 +112,6 @@ const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
  * const result = await client.handleCallback(parseCallbackParams(request), transaction);
  * ```
  */
-/** Each client's introspector, for the flow layer's warm-token check (internal to core, not exported). */
-const introspectors = new WeakMap<OidcClient, Introspector>();
-
-/** Whether `token` is in this client's in-process cache of active introspection answers. */
-export function isWarmAccessToken(client: OidcClient, token: string): boolean {
-  return introspectors.get(client)?.isWarm(token) === true;
-}
-
 export function createOidcClient(options: OidcClientOptions): OidcClient {
   const resolved = resolveOptions(options);
   const { store, now, clockToleranceSec } = resolved;
@@ -272,6 +289,8 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       return introspector.introspect(tenant, token, introspectOptions);
     },
 
+    isAccessTokenWarm: (token: string): boolean => introspector.isWarm(token),
+
     async userinfo(tenant: Tenant, accessToken: string, expectedSub: string) {
       checkTenant(tenant);
       return fetchUserInfo({ transport }, tenant, accessToken, expectedSub);
@@ -301,6 +320,5 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
       return { tenant, claims, idToken: token };
     },
   });
-  introspectors.set(client, introspector);
   return client;
 }

@@ -134,7 +134,7 @@ export function isOidcError(value: unknown): value is OidcError {
   );
 }
 
-/** Wrap any thrown value as an OidcError, keeping it as `cause`. */
+/** Wrap any thrown value as an OidcError, keeping it as `cause` (the tenant doctor's checks; not exported from the package). */
 export function toOidcError(
   value: unknown,
   fallback: OidcErrorCode = 'ERR_OIDC_INVALID_REQUEST',

@@ -2,7 +2,7 @@
 // (src/internal/*, helpers) never become API by accident.
 
 // Errors
-export { OidcError, isOidcError, toOidcError, OIDC_ERROR_STATUS } from './errors';
+export { OidcError, isOidcError, OIDC_ERROR_STATUS } from './errors';
 export type { OidcErrorCode, OidcErrorOptions } from './errors';
 
 // Tenants and the credential store
@@ -54,7 +54,7 @@ export type { AuthenticatedPostDeps, AuthenticatedPostKind } from './client-auth
 export { createDpopKeyPair, createDpopProof } from './dpop/dpop';
 export type { DpopKeyPair } from './dpop/dpop';
 export { createSealer } from './crypto/seal';
-export type { Sealer, SealerOptions, SealErrorCodes } from './crypto/seal';
+export type { Sealer, SealerOptions } from './crypto/seal';
 
 // HTTP, JWKS, ID tokens, discovery
 export { createTransport } from './http/transport';

@@ -279,6 +279,25 @@ describe('OidcClient methods against the emulator', () => {
     expect((await failure(client.introspect(tenant, accessToken))).code).toBe('ERR_OIDC_ACCESS_TOKEN_INACTIVE');
   });
 
+  it('isAccessTokenWarm: true only for the exact token after an active answer, false again after revoke, never without a cache', async () => {
+    const tenant = await client.getTenant('acme');
+    const accessToken = (await signIn(tenant)).accessToken!;
+    expect(client.isAccessTokenWarm(accessToken)).toBe(false);
+    await client.introspect(tenant, accessToken);
+    expect(client.isAccessTokenWarm(accessToken)).toBe(true);
+    expect(client.isAccessTokenWarm(`${accessToken}x`)).toBe(false);
+    expect(client.isAccessTokenWarm(accessToken.slice(1))).toBe(false);
+    expect(client.isAccessTokenWarm(42 as unknown as string)).toBe(false);
+    await client.revoke(tenant, accessToken, 'access_token');
+    expect(client.isAccessTokenWarm(accessToken)).toBe(false);
+    expect((await failure(client.introspect(tenant, accessToken))).code).toBe('ERR_OIDC_ACCESS_TOKEN_INACTIVE');
+
+    const uncached = createOidcClient({ store: client.store, allowLoopbackIssuers: true, introspectionCache: false, onWarning: () => undefined });
+    const fresh = (await signIn(tenant)).accessToken!;
+    await uncached.introspect(tenant, fresh);
+    expect(uncached.isAccessTokenWarm(fresh)).toBe(false);
+  });
+
   it('validates an ID token with the shared JWKS cache', async () => {
     const tenant = await client.getTenant('acme');
     const idToken = await org.control.issueIdToken('0oa-app', { claims: { nonce: 'n-123' } });

@@ -30,16 +30,13 @@ const PURPOSE = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 /** HKDF salt: fixed and public (RFC 5869 §3.1 allows a non-secret salt); it versions the derivation. */
 const HKDF_SALT = new TextEncoder().encode('oin-oidc/seal/v1');
 
-export interface SealErrorCodes {
-  /** Code for tampered, foreign, wrong-purpose, garbage or oversized values. */
-  invalidCode?: OidcErrorCode;
-  /** Code for values past their expiry. */
-  expiredCode?: OidcErrorCode;
-}
-
-export interface SealerOptions extends SealErrorCodes {
+export interface SealerOptions {
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Code for tampered, foreign, wrong-purpose, garbage or oversized values. Default `ERR_OIDC_TRANSACTION_INVALID`. */
+  invalidCode?: OidcErrorCode;
+  /** Code for values past their expiry. Default `ERR_OIDC_TRANSACTION_EXPIRED`. */
+  expiredCode?: OidcErrorCode;
 }
 
 export interface Sealer {
@@ -47,9 +44,9 @@ export interface Sealer {
   seal(payload: object, purpose: string, ttlSec: number): Promise<string>;
   /**
    * Open a value sealed for `purpose` by any of the sealer's secrets. Throws an `OidcError` with
-   * the invalid or expired code (see the module documentation).
+   * the sealer's invalid or expired code ({@link SealerOptions}).
    */
-  unseal<T>(sealed: string, purpose: string, codes?: SealErrorCodes): Promise<T>;
+  unseal<T>(sealed: string, purpose: string): Promise<T>;
 }
 
 interface DerivedKey {
@@ -101,10 +98,8 @@ export function createSealer(secrets: readonly string[], options: SealerOptions 
     }
   });
   const now = options.now ?? Date.now;
-  const defaults = {
-    invalidCode: options.invalidCode ?? 'ERR_OIDC_TRANSACTION_INVALID',
-    expiredCode: options.expiredCode ?? 'ERR_OIDC_TRANSACTION_EXPIRED',
-  } satisfies Required<SealErrorCodes>;
+  const invalidCode: OidcErrorCode = options.invalidCode ?? 'ERR_OIDC_TRANSACTION_INVALID';
+  const expiredCode: OidcErrorCode = options.expiredCode ?? 'ERR_OIDC_TRANSACTION_EXPIRED';
 
   // Secrets are imported once; the raw strings are not kept beyond this point.
   const secretKeys = Promise.all(
@@ -141,10 +136,8 @@ export function createSealer(secrets: readonly string[], options: SealerOptions 
       return sealed;
     },
 
-    async unseal<T>(sealed: string, purpose: string, codes: SealErrorCodes = {}): Promise<T> {
+    async unseal<T>(sealed: string, purpose: string): Promise<T> {
       checkPurpose(purpose);
-      const invalidCode = codes.invalidCode ?? defaults.invalidCode;
-      const expiredCode = codes.expiredCode ?? defaults.expiredCode;
       const invalid = (cause?: unknown) => new OidcError(invalidCode, 'The sealed value is invalid.', cause === undefined ? {} : { cause });
       if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > MAX_SEALED_LENGTH) throw invalid();
       const keys = await keysFor(purpose);
