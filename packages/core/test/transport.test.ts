@@ -4,6 +4,7 @@ import type { HttpRequestInit } from '../src/http/http-client';
 import { createTransport } from '../src/http/transport';
 import type { EndpointKind, RateLimitEvent } from '../src/http/types';
 import { json, startTestServer, type TestServer } from './http-test-server';
+import { createSignal } from './support/signals';
 
 async function failure(promise: Promise<unknown>): Promise<OidcError> {
   try {
@@ -396,12 +397,16 @@ describe('transport: Okta rate limits', () => {
 });
 
 describe('transport: per-org concurrency for token and introspection', () => {
-  /** Holds every request until released; records the peak number in flight. */
-  function holdingServer(): { release: () => void; peak: () => number; arrived: string[] } {
+  /**
+   * Holds every request until released; records the peak number in flight. `until` waits for the
+   * arrivals it names (signalled by the server, not polled); `answerOldest` frees one slot.
+   */
+  function holdingServer() {
     let inFlight = 0;
     let peak = 0;
     const waiting: Array<() => void> = [];
     const arrived: string[] = [];
+    const arrivals = createSignal();
     let released = false;
     server.handle((_req, res, body) => {
       inFlight += 1;
@@ -413,26 +418,32 @@ describe('transport: per-org concurrency for token and introspection', () => {
       };
       if (released) answer();
       else waiting.push(answer);
+      arrivals.notify();
     });
     return {
       release() {
         released = true;
         for (const answer of waiting.splice(0)) answer();
       },
+      answerOldest() {
+        waiting.shift()?.();
+      },
+      until: (condition: () => boolean) => arrivals.until(condition),
       peak: () => peak,
       arrived,
     };
-  }
-
-  async function until(condition: () => boolean): Promise<void> {
-    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   it('keeps at most maxConcurrentPerOrg calls in flight and serves the queue FIFO', async () => {
     const hold = holdingServer();
     const transport = createTransport({ maxConcurrentPerOrg: 2 });
     const calls = ['1', '2', '3', '4', '5', '6'].map((id) => transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: id }));
-    await until(() => hold.arrived.length === 2);
+    await hold.until(() => hold.arrived.length === 2);
+    // One slot at a time, so the order of arrival is the queue's order, not the race of two sockets.
+    for (const next of ['3', '4', '5', '6']) {
+      hold.answerOldest();
+      await hold.until(() => hold.arrived.includes(next));
+    }
     hold.release();
     const results = await Promise.all(calls);
     expect(results.map((r) => (r.json as { body: string }).body)).toEqual(['1', '2', '3', '4', '5', '6']);
@@ -444,10 +455,10 @@ describe('transport: per-org concurrency for token and introspection', () => {
     const hold = holdingServer();
     const transport = createTransport({ maxConcurrentPerOrg: 10, maxQueuedPerOrg: 100 });
     const flood = Array.from({ length: 30 }, (_, i) => transport.request('introspection', target(), `${issuer}/introspect`, { method: 'POST', body: `i${i}` }));
-    await until(() => hold.arrived.length === 8);
+    await hold.until(() => hold.arrived.length === 8);
     const token = transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'sign-in' });
     // The token call reaches Okta while 22 introspections still wait for their share.
-    await until(() => hold.arrived.includes('sign-in'));
+    await hold.until(() => hold.arrived.includes('sign-in'));
     expect(hold.arrived.filter((body) => body.startsWith('i'))).toHaveLength(8);
     hold.release();
     await Promise.all([token, ...flood]);
@@ -462,7 +473,7 @@ describe('transport: per-org concurrency for token and introspection', () => {
     const third = await failure(transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'c' }));
     expect(third.code).toBe('ERR_OIDC_RATE_LIMITED');
     expect(third.retryAfter).toBe(1);
-    await until(() => hold.arrived.length === 1);
+    await hold.until(() => hold.arrived.length === 1);
     hold.release();
     await Promise.all([first, second]);
     expect(hold.arrived).toEqual(['a', 'b']);
@@ -472,7 +483,7 @@ describe('transport: per-org concurrency for token and introspection', () => {
     const hold = holdingServer();
     const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 5, timeoutMs: 10_000, maxQueueWaitMs: 100 });
     const first = transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'held' });
-    await until(() => hold.arrived.length === 1);
+    await hold.until(() => hold.arrived.length === 1);
     const queued = await failure(transport.request('token', target(), `${issuer}/token`, { method: 'POST', body: 'queued' }));
     expect(queued.code).toBe('ERR_OIDC_RATE_LIMITED');
     expect(queued.details?.reason).toBe('concurrency-wait-timeout');
@@ -494,7 +505,7 @@ describe('transport: per-org concurrency for token and introspection', () => {
     const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 0 });
     const calls = ['k1', 'k2', 'k3'].map((id) => transport.request('jwks', target(), `${issuer}/keys?${id}`, { method: 'GET' }));
     const discovery = transport.request('discovery', target(), `${issuer}/d`, { method: 'GET' });
-    await until(() => hold.arrived.length === 4);
+    await hold.until(() => hold.arrived.length === 4);
     hold.release();
     await Promise.all([...calls, discovery]);
     expect(hold.peak()).toBe(4);
@@ -505,7 +516,7 @@ describe('transport: per-org concurrency for token and introspection', () => {
     const transport = createTransport({ maxConcurrentPerOrg: 1, maxQueuedPerOrg: 0 });
     const a = transport.request('token', { issuer: 'https://a.okta.example' }, `${issuer}/token`, { method: 'POST', body: 'a' });
     const b = transport.request('token', { issuer: 'https://b.okta.example' }, `${issuer}/token`, { method: 'POST', body: 'b' });
-    await until(() => hold.arrived.length === 2);
+    await hold.until(() => hold.arrived.length === 2);
     hold.release();
     await Promise.all([a, b]);
     expect(hold.peak()).toBe(2);
