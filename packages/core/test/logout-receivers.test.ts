@@ -25,6 +25,12 @@ let server: Server;
 let app = '';
 /** The auth instance the server answers with (tests swap it). */
 let current: OidcAuth;
+/**
+ * The flow's clock runs `aheadMs` ahead of the real one (which the emulator signs with): a test that
+ * needs a sign-in strictly later than a revocation mark moves it on, instead of sleeping past the
+ * millisecond and hoping the machine keeps up.
+ */
+let aheadMs = 0;
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
@@ -60,7 +66,9 @@ afterAll(async () => {
 function setup(extra: Partial<OidcAuthOptions> = {}) {
   const record = (id: string) => ({ id, issuer: org.issuer, clientId: `app-${id}`, clientSecret: `${id}-secret-0123456789`, redirectUris: [`${app}/auth/callback`] });
   const store = new MemoryCredentialStore([record('acme'), record('beta'), { ...record('simple'), allowSimplifiedFlow: true }]);
-  current = createOidcAuth({ store, session: { secret: SECRET }, baseUrl: app, client: { allowLoopbackIssuers: true, httpTimeoutMs: 2_000 }, ...extra });
+  aheadMs = 0;
+  const client = { allowLoopbackIssuers: true, httpTimeoutMs: 2_000, now: () => Date.now() + aheadMs };
+  current = createOidcAuth({ store, session: { secret: SECRET }, baseUrl: app, client, ...extra });
   return current;
 }
 
@@ -194,7 +202,7 @@ describe('Universal Logout (issue 12 §1)', () => {
         expect(first.status).toBe(204);
         fresh = new Browser(auth);
         // Signed in after the first request, so its issuedAt is later than the revocation mark.
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        aheadMs += 1_000;
         await fresh.signInAs('acme', ALICE);
       },
     });
@@ -277,7 +285,8 @@ describe('Back-Channel Logout 1.0 (issue 12 §3)', () => {
       variant: 'replayed',
       beforeReplay: async (first) => {
         expect(first.status).toBe(200);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Signed in after the first request, so its issuedAt is later than the revocation mark.
+        aheadMs += 1_000;
         fresh = new Browser(auth);
         await fresh.signInAs('acme', ALICE);
       },
