@@ -1,6 +1,6 @@
 /**
  * The sealed cookie session: encrypted and authenticated (JWE via the sealer), rolling and absolute
- * expiry, chunked when large, optionally backed by a server-side {@link SessionStore}.
+ * expiry, chunked when large (cookie-chunks.ts), optionally backed by a server-side {@link SessionStore}.
  *
  * Reading is cheap by construction: the options are resolved once in the constructor, the sealer's
  * keys are derived once, and a read is one cookie-header scan plus one unseal. Nothing touches the
@@ -8,9 +8,10 @@
  */
 import { decodeProtectedHeader } from 'jose';
 import { deepFreeze } from '../internal/deep-freeze';
-import { cookieValue, deleteCookie, INVALID_COOKIE, parseCookies, serializeCookie, type CookieMap } from '../cookies';
+import { deleteCookie, parseCookies, serializeCookie, type CookieMap } from '../cookies';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
+import { chunkCount, chunkIndex, chunkName, joinChunks, MAX_CHUNKS, splitChunks } from './cookie-chunks';
 import type { CookieContext, CookieSealer, Session, SessionStore } from './types';
 
 export const DEFAULT_SESSION_COOKIE_NAME = 'oin_session';
@@ -26,20 +27,6 @@ export function companionCookieName(cookieName: string | undefined, part: string
 export const DEFAULT_ROLLING_SEC = 24 * 60 * 60;
 export const DEFAULT_ABSOLUTE_SEC = 7 * 24 * 60 * 60;
 export const DEFAULT_SESSION_CLAIMS: readonly string[] = Object.freeze(['name', 'email', 'preferred_username', 'given_name', 'family_name']);
-
-/**
- * Browsers keep at most 4,096 bytes of name + value per cookie (RFC 6265 §6.1 minimum); 3,800
- * leaves room for the attributes some user agents count too.
- */
-export const MAX_CHUNK_BYTES = 3800;
-/**
- * At most this many chunks. The sealer refuses values over 8 KiB (`MAX_SEALED_LENGTH`), and 8 KiB
- * in chunks of ~3.77 KB is three: a fourth chunk could never be written (the audit's note on dead
- * code for four-chunk sessions). Three (~11 KB) also stays well inside Node's 16 KiB header limit.
- * A session that big drops its ID token first (logout then skips the Okta redirect, catalogue
- * LO-02) and fails only if it is still too big.
- */
-export const MAX_CHUNKS = 3;
 
 export interface SessionManagerOptions {
   sealer: CookieSealer;
@@ -518,63 +505,6 @@ export class SessionManager {
       throw new OidcError('ERR_OIDC_STORE_FAILURE', 'The session store failed.', { cause });
     }
   }
-}
-
-function chunkName(name: string, index: number): string {
-  return index === 0 ? name : `${name}.${index}`;
-}
-
-function chunkIndex(name: string, candidate: string): number | undefined {
-  if (candidate === name) return 0;
-  const suffix = candidate.slice(name.length + 1);
-  return /^[1-9][0-9]?$/.test(suffix) ? Number(suffix) : undefined;
-}
-
-/** Chunk payload size so that `name.N=value` stays within {@link MAX_CHUNK_BYTES} (all ASCII). */
-function chunkSize(name: string): number {
-  return MAX_CHUNK_BYTES - (name.length + 3) - 1;
-}
-
-function chunkCount(name: string, sealed: string): number {
-  return Math.max(1, Math.ceil(sealed.length / chunkSize(name)));
-}
-
-function splitChunks(name: string, sealed: string): string[] {
-  const size = chunkSize(name);
-  const chunks: string[] = [];
-  for (let offset = 0; offset < sealed.length; offset += size) chunks.push(sealed.slice(offset, offset + size));
-  return chunks.length > 0 ? chunks : [''];
-}
-
-/**
- * Reassemble `name`, `name.1`, `name.2`… in order. `undefined` when the first chunk is missing,
- * any chunk is duplicated or malformed, a gap precedes a later chunk, or there are too many.
- * A swapped or missing middle chunk simply fails to unseal.
- */
-function joinChunks(cookies: CookieMap, name: string): string | undefined {
-  const first = cookies.get(name);
-  if (first === undefined || first === INVALID_COOKIE) return undefined;
-  // Chunks are cut at a fixed size (splitChunks): every chunk but the last is full and none is
-  // empty. Any other layout of the same bytes (`a=; a.1=<value>`) is not one we wrote, so a value
-  // has exactly one accepted spelling across chunks.
-  const size = chunkSize(name);
-  let sealed = first;
-  let last = first;
-  let count = 1;
-  for (; count < MAX_CHUNKS; count++) {
-    const next = cookies.get(chunkName(name, count));
-    if (next === undefined) break;
-    if (next === INVALID_COOKIE || last.length !== size) return undefined;
-    sealed += next;
-    last = next;
-  }
-  if (last.length === 0 || last.length > size) return undefined;
-  // Anything beyond the chunks we read (a gap, or more than MAX_CHUNKS) is not a session we wrote.
-  for (const key of cookies.keys()) {
-    const index = chunkIndex(name, key);
-    if (index === undefined || index >= count) return undefined;
-  }
-  return cookieValue(cookies, name) === undefined ? undefined : sealed;
 }
 
 /**
