@@ -1,7 +1,9 @@
 /**
  * docs/security.md stays true: every catalogue id marked covered is named by a test title, no test
- * names an unknown id, and the generated table has a row for every id
- * (scripts/security-catalogue.mjs --check; test results are not read here, the suite itself runs them).
+ * names an unknown id, the generated table has a row for every id, and the ids in the hostile-input
+ * catalogue (docs/catalogue.md) are exactly those in scripts/security-catalogue.json, audit entries
+ * (SA-NN) aside (scripts/security-catalogue.mjs --check; test results are not read here, the suite
+ * itself runs them).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,12 +14,13 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const script = fileURLToPath(new URL('../../../scripts/security-catalogue.mjs', import.meta.url));
-const catalogue = '/work/shared/security-catalogue.md';
+// The catalogue ships with the repository, so the check always runs against it.
+const catalogue = fileURLToPath(new URL('../../../docs/catalogue.md', import.meta.url));
 
 describe('catalogue index (docs/security.md)', () => {
   it('every id marked covered has a test, and the table in docs/security.md is current', () => {
-    const args = [script, '--check', '--results', 'no-report'];
-    if (existsSync(catalogue)) args.push('--catalogue', catalogue);
+    expect(existsSync(catalogue)).toBe(true);
+    const args = [script, '--check', '--results', 'no-report', '--catalogue', catalogue];
     const run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     expect(run.stderr.replace(/^docs\/security\.md: \d+ row\(s\) out of date.*\n?/m, '')).toBe('');
     expect(run.status).toBe(0);
@@ -44,5 +47,17 @@ describe('catalogue index (docs/security.md)', () => {
     const run = spawnSync(process.execPath, [script, '--check', '--results', 'no-report', '--status', file], { cwd: root, encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('LO-08 is marked covered but no test title names it');
+  });
+
+  it('fails when the catalogue and scripts/security-catalogue.json list different ids', () => {
+    const text = readFileSync(catalogue, 'utf8');
+    // One id the status file does not know, and one catalogue id (IT-03) dropped from the page.
+    const edited = `${text.replace(/^\*\*IT-03\b/m, '**XX-03')}\n**ZZ-99 An entry nobody has classified.**\n`;
+    const file = join(mkdtempSync(join(tmpdir(), 'catalogue-')), 'catalogue.md');
+    writeFileSync(file, edited);
+    const run = spawnSync(process.execPath, [script, '--check', '--results', 'no-report', '--catalogue', file], { cwd: root, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('ZZ-99 is in the catalogue but not in scripts/security-catalogue.json');
+    expect(run.stderr).toContain('IT-03 is in scripts/security-catalogue.json but not in the catalogue');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Launches Debian's Chromium through playwright-core (never `npx playwright install`: browser
- * downloads are blocked here, see /work/shared/toolchain.md pitfall 11).
+ * Launches Debian's Chromium through playwright-core. Never `npx playwright install`: browser
+ * downloads are blocked on the machines these tests run on, so they use Debian's `chromium`
+ * package at /usr/bin/chromium (see examples/e2e/README.md).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,10 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-/** The flags from toolchain.md pitfall 11; `--headless` is also implied by `headless: true`. */
+/**
+ * A headless Chromium with no sandbox, GPU, QUIC or background network traffic (updates, sync),
+ * so a run depends only on the local servers; `--headless` is also implied by `headless: true`.
+ */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

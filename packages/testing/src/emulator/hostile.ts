@@ -7,7 +7,7 @@
  * test is wrong. `/keys` is served by the emulator itself, so its artefacts replace the set.
  *
  * Each artefact is named after what it breaks; the test that uses it names the catalogue entry
- * (`/work/shared/security-catalogue.md`) it exercises.
+ * (docs/catalogue.md, the hostile-input catalogue) it exercises.
  */
 import {
   constants,
