@@ -7,6 +7,7 @@
  * tokens is refused before any shared budget is spent (triage.ts, issue 17 item 1).
  */
 import { z } from 'zod';
+import { BoundedCache } from '../internal/bounded-cache';
 import { deepFreeze } from '../internal/deep-freeze';
 import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
 import { OidcError, type OidcErrorCode } from '../errors';
@@ -174,18 +175,19 @@ const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 const MAX_HOT_TOKENS = 10_000;
 const MAX_HOT_CHARS = 16 * 1024 * 1024;
 
-/** A positive answer Okta gave this process, keyed in memory by the raw token. */
+/**
+ * A positive answer Okta gave this process, keyed in memory by the raw token. The cache entry's
+ * `until` is the Okta call's start + maxTtlSec, never past the token's `exp`.
+ */
 interface HotEntry {
-  /** The whole token: a hit requires equality with it (the map index is only its tail). */
-  raw: string;
   /** The tenant the answer was given for (issue 17 item 17: never shared by records with the same issuer + client id). */
   tenantId: string;
   issuer: string;
   clientId: string;
   token: ActiveToken;
-  /** ms: the Okta call's start + maxTtlSec, never past the token's `exp`. */
-  until: number;
 }
+/** How many trailing characters of a token index the hot cache (cheap to hash; a hit still needs the whole token). */
+const HOT_INDEX_CHARS = 32;
 
 /**
  * RFC 7662 §2.2. Only the members the SDK checks are typed; others pass through. `active` must be
@@ -694,47 +696,26 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   /**
    * Hot path of the positive cache (issue 6 §3): active answers this process got from Okta, found
    * by the raw token in memory only (never written anywhere, never a store key), so a warm request
-   * costs a Map lookup instead of a SHA-256 and a store read. Indexed by the token's last 32
+   * costs a Map lookup instead of a SHA-256 and a store read. A {@link BoundedCache}: indexed by the last 32
    * characters (cheap to hash) and matched on the whole token (`===`): a token that only shares the
    * tail is a miss. Only tokens that passed the syntax check are stored, so a hit skips it. An entry lives no longer than the
    * positive cache allows, counted from the start of the Okta call (min(maxTtlSec, exp), IN-06),
    * answers only for the tenant, issuer and client it was asked for (MT-06, SA-17), and `forget`
    * drops it. Only with a cache configured: without one, every request still goes to Okta.
    */
-  const hot = cache ? new Map<string, HotEntry>() : undefined;
-  let hotChars = 0;
-  const hotIndex = (token: string) => token.slice(-32);
-  const dropHot = (token: string) => {
-    const index = hotIndex(token);
-    if (hot?.get(index)?.raw === token) {
-      hot.delete(index);
-      hotChars -= token.length;
-    }
-  };
+  const hot = cache ? new BoundedCache<HotEntry>({ maxEntries: MAX_HOT_TOKENS, maxChars: MAX_HOT_CHARS, indexChars: HOT_INDEX_CHARS }) : undefined;
   function rememberHot(tenant: Tenant, token: string, active: ActiveToken, askedAt: number): void {
     if (!hot || !cache) return;
     const until = Math.min(askedAt + cache.maxTtlSec * 1000, active.exp === undefined ? Number.POSITIVE_INFINITY : active.exp * 1000);
-    if (until <= deps.now()) return;
-    const index = hotIndex(token);
-    const previous = hot.get(index);
-    if (previous !== undefined) dropHot(previous.raw);
-    hot.set(index, { raw: token, tenantId: tenant.id, issuer: tenant.issuer, clientId: tenant.clientId, token: deepFreeze(active), until });
-    hotChars += token.length;
-    for (const entry of hot.values()) {
-      if (hot.size <= MAX_HOT_TOKENS && hotChars <= MAX_HOT_CHARS) break;
-      dropHot(entry.raw);
-    }
+    hot.set(token, { tenantId: tenant.id, issuer: tenant.issuer, clientId: tenant.clientId, token: deepFreeze(active) }, until, deps.now());
   }
 
   return {
     async introspect(tenant, token, options) {
-      const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
-      if (warm !== undefined && warm.raw === token) {
-        if (deps.now() >= warm.until) dropHot(token);
-        else if (warm.tenantId === tenant.id && warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) {
-          if (onEvent !== undefined) reportAnswer(tenant, 'hot-hit', true);
-          return warm.token;
-        }
+      const warm = hot !== undefined && typeof token === 'string' ? hot.get(token, deps.now())?.value : undefined;
+      if (warm !== undefined && warm.tenantId === tenant.id && warm.issuer === tenant.issuer && warm.clientId === tenant.clientId) {
+        if (onEvent !== undefined) reportAnswer(tenant, 'hot-hit', true);
+        return warm.token;
       }
       if (!isBearerTokenSyntax(token)) {
         if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally', false);
@@ -765,11 +746,10 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
       return deepFreeze(verdict.token);
     },
     isWarm(token) {
-      const warm = typeof token === 'string' ? hot?.get(hotIndex(token)) : undefined;
-      return warm !== undefined && warm.raw === token;
+      return hot !== undefined && typeof token === 'string' && hot.find(token) !== undefined;
     },
     async forget(tenant, token) {
-      dropHot(token);
+      if (typeof token === 'string') hot?.delete(token);
       if (!cache || !isBearerTokenSyntax(token)) return;
       try {
         await cache.store.delete(await cacheKey(tenant, token));

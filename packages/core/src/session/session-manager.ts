@@ -10,6 +10,7 @@ import { decodeProtectedHeader } from 'jose';
 import { deepFreeze } from '../internal/deep-freeze';
 import { deleteCookie, parseCookies, serializeCookie, type CookieMap } from '../cookies';
 import { isOidcError, OidcError } from '../errors';
+import { BoundedCache, type BoundedCacheEntry } from '../internal/bounded-cache';
 import { randomToken } from '../internal/random';
 import { chunkCount, chunkIndex, chunkName, joinChunks, MAX_CHUNKS, splitChunks } from './cookie-chunks';
 import type { CookieContext, CookieSealer, Session, SessionStore } from './types';
@@ -81,6 +82,13 @@ const SESSION_ID_OCTETS = 24; // 192 bits
 export const MAX_OPENED_SESSIONS = 10_000;
 const MAX_OPENED_CHARS = 16 * 1024 * 1024;
 /**
+ * Where {@link SessionManager}'s cache indexes a sealed value: its last 22 characters, which in a
+ * JWE we sealed are the whole last segment, the 128-bit GCM tag. A fixed-length tail rather than
+ * `lastIndexOf('.')`: a backward scan over the ~370-character ciphertext segment of a fresh header
+ * string cost ~0.2 µs per request. Only a shortcut: a hit still needs the whole value to be equal.
+ */
+const INDEX_CHARS = 22;
+/**
  * A cached value is trusted only until this long before the expiry it carries. The sealed JWE's own
  * `exp` (whole seconds, `iat + ceil(ttl)`) can fall up to one second before the session's
  * `expiresAt`; inside that last second every read goes through the sealer again, so the cache never
@@ -88,17 +96,15 @@ const MAX_OPENED_CHARS = 16 * 1024 * 1024;
  */
 const SEAL_EXP_SLACK_MS = 1000;
 
-/** What an unseal of one exact cookie value produced, after the payload type checks. */
+/**
+ * What an unseal of one exact cookie value produced, after the payload type checks. In the cache,
+ * the entry's `until` is when the sealer is no longer certain to accept the value again (see
+ * {@link SEAL_EXP_SLACK_MS}).
+ */
 interface Opened {
-  /** The whole sealed value: a hit requires equality with it, character for character. */
-  sealed: string;
   payload: CookieSessionPayload | StoreReferencePayload;
-  /** Until when (ms) the sealer is certain to accept the value again (see {@link SEAL_EXP_SLACK_MS}). */
-  until: number;
   /** Sealed with the current (first) secret; `undefined` until learned. */
   current: boolean | undefined;
-  /** When it was (re-)inserted into the cache, counted in insertions ({@link SessionManager.#touch}). */
-  seq: number;
 }
 
 export class SessionManager {
@@ -116,8 +122,8 @@ export class SessionManager {
   #currentKid: Promise<string | undefined> | undefined;
   /**
    * Unsealed session cookies, found by the exact sealed value (all chunks joined), in use order
-   * (approximately: see {@link #touch}). The map is indexed by the value's last JWE segment (the 128-bit AES-GCM tag: hashing
-   * 22 characters instead of ~1.5 KB is most of the saving), and a hit requires the whole stored
+   * (approximately: {@link BoundedCache.touch}). The cache is indexed by the value's last JWE
+   * segment (the 128-bit AES-GCM tag, {@link INDEX_CHARS}), and a hit requires the whole stored
    * value to equal the presented one (`===`), so the index is only a shortcut. Why this is safe:
    * - the value is a JWE with AES-256-GCM (authenticated encryption): one ciphertext opens to one
    *   plaintext or to nothing, so a hit returns exactly what unsealing would, and no forged,
@@ -132,12 +138,9 @@ export class SessionManager {
    * - logout ({@link SessionManager.destroy}) drops the entry of the value it signed out;
    * - cached payloads are deep-frozen: a handler cannot change what the next request reads.
    */
-  readonly #opened = new Map<string, Opened>();
-  #openedChars = 0;
-  /** Insertions into {@link #opened} so far. */
-  #seq = 0;
+  readonly #opened = new BoundedCache<Opened>({ maxEntries: MAX_OPENED_SESSIONS, maxChars: MAX_OPENED_CHARS, indexChars: INDEX_CHARS });
   /** The entry {@link #isOpened} matched last: the session read that follows the cookie parse reuses it. */
-  #lastOpened: Opened | undefined;
+  #lastOpened: BoundedCacheEntry<Opened> | undefined;
   /** Which cookie names are session cookies or chunks, for http (index 0) and https (index 1). */
   readonly #accepts: readonly [(name: string) => boolean, (name: string) => boolean];
 
@@ -205,7 +208,7 @@ export class SessionManager {
   /** A session {@link SessionManagerOptions.accept} refused: dropped from the cache, its cookies deleted. */
   #refuse(cookies: CookieMap, context: CookieContext): SessionRead {
     const sealed = joinChunks(cookies, this.cookieName(context.secure));
-    if (sealed !== undefined) this.#forget(sealed);
+    if (sealed !== undefined) this.#opened.delete(sealed);
     return { session: null, setCookies: this.#deleteAll(cookies, context.secure) };
   }
 
@@ -252,13 +255,13 @@ export class SessionManager {
     // session cookie (no chunks) that joins to a value, that value is the one #isOpened matched
     // character for character, so the entry needs no second comparison.
     const hit = this.#lastOpened;
-    if (hit === undefined || hit.current !== true || hit.payload.k !== 'session' || cookies.size !== 1) return undefined;
+    if (hit === undefined || hit.value.current !== true || hit.value.payload.k !== 'session' || cookies.size !== 1) return undefined;
     const sealed = joinChunks(cookies, this.cookieName(context.secure));
     const now = this.#now();
     if (sealed === undefined || now >= hit.until) return undefined;
-    const session = this.#live(hit.payload.s, now);
+    const session = this.#live(hit.value.payload.s, now);
     if (session === null || session.expiresAt - now < this.#rollingMs / 2) return undefined;
-    this.#touch(sealed, hit);
+    this.#opened.touch(hit);
     return { session, setCookies: [] };
   }
 
@@ -306,7 +309,7 @@ export class SessionManager {
     const sealed = joinChunks(cookies, this.cookieName(context.secure));
     const session = sealed === undefined ? null : await this.#open(sealed, this.#now());
     // This value is signed out: the next read of it (a stale tab) unseals it again rather than hitting the cache.
-    if (sealed !== undefined) this.#forget(sealed);
+    if (sealed !== undefined) this.#opened.delete(sealed);
     if (session && this.#store) await this.#storeCall(() => this.#store!.delete(session.id));
     return { session, setCookies: this.#deleteAll(cookies, context.secure) };
   }
@@ -371,68 +374,30 @@ export class SessionManager {
 
   /**
    * {@link #unsealChecked} through the per-process cache (see {@link #opened} for why this is safe).
-   * A hit costs one Map lookup instead of an AES-GCM decryption and a JSON parse.
+   * A hit costs one Map lookup instead of an AES-GCM decryption and a JSON parse; an entry past its
+   * `until` is dropped and the value unsealed again.
    */
   async #openCached(sealed: string, now: number): Promise<Opened | null> {
-    const index = indexOf(sealed);
-    const hit = this.#opened.get(index);
-    if (hit !== undefined && hit.sealed === sealed) {
-      if (now < hit.until) {
-        this.#touch(sealed, hit);
-        return hit;
-      }
-      this.#forget(sealed);
+    const hit = this.#opened.get(sealed, now);
+    if (hit !== undefined) {
+      this.#opened.touch(hit);
+      return hit.value;
     }
     const payload = await this.#unsealChecked(sealed);
     if (payload === null) return null;
     const expiry = payload.k === 'ref' ? payload.exp : payload.s.expiresAt;
-    const opened: Opened = { sealed, payload: deepFreeze(payload), until: expiry - SEAL_EXP_SLACK_MS, current: undefined, seq: 0 };
-    if (now < opened.until) this.#remember(sealed, opened);
+    const opened: Opened = { payload: deepFreeze(payload), current: undefined };
+    this.#opened.set(sealed, opened, expiry - SEAL_EXP_SLACK_MS, now);
     return opened;
-  }
-
-  #remember(sealed: string, opened: Opened): void {
-    const index = indexOf(sealed);
-    const previous = this.#opened.get(index);
-    if (previous !== undefined) this.#forget(previous.sealed);
-    opened.seq = ++this.#seq;
-    this.#opened.set(index, opened);
-    this.#openedChars += sealed.length;
-    for (const entry of this.#opened.values()) {
-      if (this.#opened.size <= MAX_OPENED_SESSIONS && this.#openedChars <= MAX_OPENED_CHARS) break;
-      this.#forget(entry.sealed);
-    }
-  }
-
-  #forget(sealed: string): void {
-    const index = indexOf(sealed);
-    const entry = this.#opened.get(index);
-    if (entry !== undefined && entry.sealed === sealed) {
-      this.#opened.delete(index);
-      this.#openedChars -= sealed.length;
-    }
   }
 
   /** True when `value` is, character for character, a value already opened and cached (so already validated). */
   #isOpened = (value: string): boolean => {
-    const entry = this.#opened.get(indexOf(value));
-    if (entry === undefined || entry.sealed !== value) return false;
+    const entry = this.#opened.find(value);
+    if (entry === undefined) return false;
     this.#lastOpened = entry;
     return true;
   };
-
-  /**
-   * Keep a used entry from eviction. Eviction drops the oldest insertions first; an entry is
-   * re-inserted only once it has fallen into the older half, so a hot session costs no Map writes
-   * on most reads (an approximate LRU: a used entry always outlives half a cache of new ones).
-   */
-  #touch(sealed: string, entry: Opened): void {
-    if (this.#seq - entry.seq < this.#opened.size / 2) return;
-    const index = indexOf(sealed);
-    this.#opened.delete(index);
-    entry.seq = ++this.#seq;
-    this.#opened.set(index, entry);
-  }
 
   /** Expiry is checked here even though the sealed token has its own `exp`: the session clock is authoritative. */
   #live(session: Session, now: number): Session | null {
@@ -507,16 +472,6 @@ export class SessionManager {
   }
 }
 
-/**
- * Where {@link SessionManager}'s cache indexes a sealed value: its last 22 characters, which in a
- * JWE we sealed are the whole last segment, the 128-bit GCM tag. A fixed-length tail rather than
- * `lastIndexOf('.')`: a backward scan over the ~370-character ciphertext segment of a fresh header
- * string cost ~0.2 µs per request. Only a shortcut: a hit still needs the whole value to be equal.
- */
-function indexOf(sealed: string): string {
-  return sealed.slice(-INDEX_CHARS);
-}
-const INDEX_CHARS = 22;
 
 
 function isSession(value: unknown): value is Session {
