@@ -7,7 +7,7 @@
  * Full runs write bench/results/latest.json; quick runs write bench/results/quick.tmp.json
  * (git-ignored) unless --out is given, so a smoke run never replaces the published numbers.
  * HTTP method (session, bearer, fleet): --round-sec=0.5 --min-rounds=8 --max-rounds=40
- * --halfwidth=0.05 --ci=t|bootstrap. --compare=REF (or --compare REF, or A..B): the session and
+ * --halfwidth=0.05 --ci=t|bootstrap --pairing=sequential|concurrent, --frameworks=express,fastify,hono,koa. --compare=REF (or --compare REF, or A..B): the session and
  * bearer suites against REF's packages and this tree's in one run (lib/compare.mjs); writes
  * bench/results/compare.tmp.json unless --out is given.
  */
@@ -31,7 +31,10 @@ const compareRef = flag('compare');
 let only = flag('only')?.split(',');
 if (compareRef) only = (only ?? ['session', 'bearer']).filter((s) => s === 'session' || s === 'bearer');
 const outArg = flag('out');
-const method = { roundSec: num('round-sec'), minRounds: num('min-rounds'), maxRounds: num('max-rounds'), halfWidth: num('halfwidth'), ci: flag('ci') };
+// --frameworks=fastify,hono: the HTTP suites for those frameworks only (a development shortcut).
+const frameworks = flag('frameworks')?.split(',');
+const method = { roundSec: num('round-sec'), minRounds: num('min-rounds'), maxRounds: num('max-rounds'), halfWidth: num('halfwidth'), ci: flag('ci'), pairing: flag('pairing') };
+if (method.pairing !== undefined && method.pairing !== 'sequential' && method.pairing !== 'concurrent') throw new Error(`--pairing must be sequential or concurrent, not ${method.pairing}`);
 if (method.ci !== undefined && method.ci !== 't' && method.ci !== 'bootstrap') throw new Error(`--ci must be t or bootstrap, not ${method.ci}`);
 const resultsDir = new URL('../results/', import.meta.url);
 const out = outArg ? pathToFileURL(resolve(process.env.INIT_CWD ?? process.cwd(), outArg)) : new URL(compareRef ? 'compare.tmp.json' : quick ? 'quick.tmp.json' : 'latest.json', resultsDir);
@@ -80,7 +83,7 @@ try {
     console.log(`\n# ${name}`);
     try {
       const run = await load();
-      await run(results, { quick, method, compare });
+      await run(results, { quick, method, compare, frameworks });
     } catch (error) {
       // A broken suite is a harness failure (exit 1), never a slow number.
       failed = true;

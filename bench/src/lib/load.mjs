@@ -15,5 +15,5 @@ export async function load(url, { headers = {}, connections = 50, durationSec = 
     throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total}`);
   }
   // total / elapsed rather than requests.average: the per-second buckets are empty for sub-second quick runs.
-  return { rps: result.requests.total / result.duration, p99: result.latency.p99, p50: result.latency.p50, total: result.requests.total };
+  return { durationSec: result.duration, rps: result.requests.total / result.duration, p99: result.latency.p99, p50: result.latency.p50, total: result.requests.total };
 }

@@ -41,6 +41,7 @@ export function timing(quick, overrides = {}) {
   const base = quick
     ? { warmupSec: 0.3, roundSec: 0.5, minRounds: 2, maxRounds: 2, halfWidth: 0.05, ci: 't', connections: 32 }
     : { warmupSec: 1, roundSec: 0.5, minRounds: 8, maxRounds: 40, halfWidth: 0.05, ci: 't', connections: 50 };
+  base.pairing = 'sequential';
   const t = { ...base, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   if (t.maxRounds < t.minRounds) t.maxRounds = t.minRounds;
   return t;
@@ -141,21 +142,30 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
   const minRounds = t.minRounds ?? t.rounds;
   const maxRounds = t.maxRounds ?? t.rounds;
   const restore = pinForLoad(sides.map((s) => s.child.pid));
-  const samples = new Map(sides.map((s) => [idOf(s), { rps: [], p99: [], cpuUs: [] }]));
+  const samples = new Map(sides.map((s) => [idOf(s), { rps: [], p99: [], cpuUs: [], busy: [] }]));
   let rounds = 0;
   let capHit = false;
   let widest = [];
   try {
     if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec, warmup: true });
+    const loadOne = async (side) => {
+      const before = await side.cpu();
+      const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec });
+      const used = (await side.cpu()) - before;
+      const s = samples.get(idOf(side));
+      s.cpuUs.push(used / m.total);
+      s.busy.push(used / (m.durationSec * 1e6));
+      s.rps.push(m.rps);
+      s.p99.push(m.p99);
+    };
     for (;;) {
-      for (let k = 0; k < sides.length; k++) {
-        const side = sides[(rounds + k) % sides.length];
-        const before = await side.cpu();
-        const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec });
-        const s = samples.get(idOf(side));
-        s.cpuUs.push(((await side.cpu()) - before) / m.total);
-        s.rps.push(m.rps);
-        s.p99.push(m.p99);
+      if (t.pairing === 'concurrent') {
+        // Every side at once on the shared server core: the kernel splits that core between the
+        // server processes, and whatever else runs there takes from all of them alike, so the
+        // ratio of their throughputs is the ratio of their costs per request.
+        await Promise.all(sides.map(loadOne));
+      } else {
+        for (let k = 0; k < sides.length; k++) await loadOne(sides[(rounds + k) % sides.length]);
       }
       rounds++;
       if (rounds < minRounds) continue;
@@ -175,13 +185,19 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
   const out = new Map([...samples].map(([v, s]) => [v, { rps: median(s.rps), p99: median(s.p99), min: Math.min(...s.rps), max: Math.max(...s.rps), samples: s }]));
   out.rounds = rounds;
   out.capHit = capHit;
+  // Concurrent sides each get 1/n of the server core, so a request's core time is share / (req/s).
+  out.share = t.pairing === 'concurrent' ? 1 / sides.length : 1;
   const stop = capHit
     ? `cap of ${maxRounds} rounds hit before every gating interval was within ±${t.halfWidth} (still wider: ${widest.map((w) => `${w.pair} ±${w.halfWidth.toFixed(3)}`).join(', ')})`
     : gating.length > 0
       ? `every gating interval within ±${t.halfWidth} after ${rounds} rounds`
       : `${rounds} rounds`;
   out.stop = stop;
-  console.log(`    ${rounds} rounds of ${t.roundSec} s per side (${t.ci} interval): ${stop}`);
+  // How busy the servers kept their core: far below 100 % (sequential) or below 100 % summed
+  // (concurrent) means the load generator, not the server, limited the throughput.
+  const busy = [...samples.values()].map((s) => median(s.busy));
+  const busyText = t.pairing === 'concurrent' ? `server core busy ${Math.round(100 * busy.reduce((a, b) => a + b, 0))} % (all sides together)` : `server core busy ${busy.map((b) => `${Math.round(100 * b)} %`).join(' / ')}`;
+  console.log(`    ${rounds} rounds of ${t.roundSec} s per side, ${t.pairing ?? 'sequential'} (${t.ci} interval), ${busyText}: ${stop}`);
   return out;
 }
 
@@ -204,7 +220,7 @@ export function pairStats(m, a, b, method = 't') {
   if (!sa || !sb) return undefined;
   return {
     ratio: interval(perRound(sa.rps, sb.rps, (x, y) => x / y), method),
-    usThroughput: interval(perRound(sa.rps, sb.rps, (x, y) => 1e6 / x - 1e6 / y), method),
+    usThroughput: interval(perRound(sa.rps, sb.rps, (x, y) => (m.share ?? 1) * (1e6 / x - 1e6 / y)), method),
     usCpu: interval(perRound(sa.cpuUs, sb.cpuUs, (x, y) => x - y), method),
     rounds: Math.min(sa.rps.length, sb.rps.length),
   };
@@ -244,7 +260,7 @@ function addPair(results, id, framework, subject, baseline, m, t, labels = {}) {
   results.add({ id: `${id}.p99`, subject: subjectLabel, baseline: baselineLabel, subjectValue: s.p99, baselineValue: b.p99, unit: 'ms' });
 }
 
-async function runMode(results, { quick, method, compare }, mode) {
+async function runMode(results, { quick, method, compare, frameworks }, mode) {
   const testing = await loadTesting();
   if (!testing) {
     results.note(`${mode}: @oin-oidc/testing exports no startOktaOrg yet; nothing measured`);
@@ -255,6 +271,7 @@ async function runMode(results, { quick, method, compare }, mode) {
   // --compare: the subject as served by two trees (base: this tree or a worktree; ref: a worktree), no peers.
   const refId = `${subjectVariant}@ref`;
   for (const framework of FRAMEWORKS) {
+    if (frameworks && !frameworks.includes(framework)) continue;
     const variants = compare
       ? ['bare', { variant: subjectVariant, app: compare.base.app }, { variant: subjectVariant, id: refId, app: compare.ref.app }]
       : mode === 'session'
@@ -291,7 +308,7 @@ async function runMode(results, { quick, method, compare }, mode) {
       if (process.env.BENCH_DEBUG) console.log(`    [${framework}] start ${tStarted - t0} ms, sign-in ${tReady - tStarted} ms, load ${Date.now() - tReady} ms`);
       for (const [v, x] of m) {
         const cpu = median(x.samples.cpuUs);
-        console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s (rounds ${Math.round(x.min)}-${Math.round(x.max)}), ${(1e6 / x.rps).toFixed(1)} µs/req by 1/throughput, ${cpu.toFixed(1)} µs server CPU/req, p99 ${x.p99} ms`);
+        console.log(`    ${framework} ${v}: ${Math.round(x.rps)} req/s (rounds ${Math.round(x.min)}-${Math.round(x.max)}), ${((1e6 * m.share) / x.rps).toFixed(1)} µs/req by 1/throughput, ${cpu.toFixed(1)} µs server CPU/req, p99 ${x.p99} ms`);
       }
       if (compare) {
         const labels = {

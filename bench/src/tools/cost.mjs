@@ -23,10 +23,10 @@ const testing = await loadTesting();
 // The same start-up, configuration and sign-in as the http suites (a side that fails is left out).
 const group = await startGroup({ note: (text) => console.warn(text) }, framework, variants, testing);
 const { sides, org } = group;
+// PIN=1: every thread of this process on one core, the servers on another (lib/pin.mjs, as the http suites do).
 if (process.env.PIN) {
-  const { execFileSync } = await import('node:child_process');
-  execFileSync('taskset', ['-p', '-c', '0', String(process.pid)]);
-  for (const s of sides) execFileSync('taskset', ['-p', '-c', '1', String(s.child.pid)]);
+  const { pinForLoad } = await import('../lib/pin.mjs');
+  pinForLoad(sides.map((s) => s.child.pid));
 }
 try {
   const creds = new Map();

@@ -3,6 +3,8 @@
  * Summarise a V8 .cpuprofile (from `node --cpu-prof`): self time by function and by package, so a
  * missed target can be traced to where the time goes.
  * Usage: node profile-summary.mjs file.cpuprofile [top] [function name: print the call paths into it]
+ * REQUESTS=<n> (the request count tools/cost.mjs prints for that server) adds µs per request beside
+ * each share, so two sides' profiles can be subtracted.
  */
 import { readFileSync } from 'node:fs';
 
@@ -37,7 +39,10 @@ for (const [id, t] of self) {
   const pkg = cf.url ? pkgOf(cf.url) : cf.functionName;
   pkgTotals.set(pkg, (pkgTotals.get(pkg) ?? 0) + t);
 }
-const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
+const requests = Number(process.env.REQUESTS ?? 0);
+// Sample deltas are in µs; busy = every sample but the idle bucket.
+const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%${requests > 0 ? ` ${(t / requests).toFixed(2).padStart(7)} µs/req` : ''}`;
+if (requests > 0) console.log(`${(total / 1000).toFixed(0)} ms sampled, ${requests} requests: ${(total / requests).toFixed(1)} µs/req in all (idle included)`);
 console.log('self time by package / native bucket:');
 for (const [k, t] of [...pkgTotals].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(t)}  ${k}`);
 console.log('\nself time by function:');
