@@ -23,7 +23,7 @@ import type { CredentialStore } from './tenant/credential-store';
 import { compileIssuerPolicy } from './tenant/issuer-policy';
 import type { Tenant } from './tenant/tenant';
 import { webCryptoVerifier } from './tokens/signature-verifier';
-import { type IdTokenClaims, type IdTokenExpectations, validateIdToken } from './tokens/validate-id-token';
+import { type IdTokenClaims, type IdTokenExpectations, validateIdToken, validateWellFormedIdToken } from './tokens/validate-id-token';
 import { PartitionedMemoryTtlStore, type TtlStore } from './ttl-store';
 import { fetchUserInfo } from './userinfo';
 import { emitWarning } from './warnings';
@@ -132,6 +132,10 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const idTokenDeps = Object.freeze({ jwks, now, clockToleranceSec, verifySignature: resolved.verifySignature });
   const validate = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
     validateIdToken(idTokenDeps, tenant, idToken, expected);
+  // The simplified flow checks a posted token's compact-JWS syntax before anything else (it reads the
+  // unverified iss/aud to pick the tenant): validation then skips that one check, so it runs once.
+  const validateWellFormed = (tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> =>
+    validateWellFormedIdToken(idTokenDeps, tenant, idToken, expected);
   const introspector = createIntrospector({
     transport,
     now,
@@ -211,7 +215,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   const logoutJwtDeps = { jwks, now, clockToleranceSec, replay: typeof replay === 'function' ? replay : () => replay as TtlStore };
   const simplified = createSimplifiedFlow({
     store,
-    validate,
+    validate: validateWellFormed,
     replay,
     checkTenant,
     now,

@@ -214,18 +214,47 @@ function parseClaims(encodedPayload: string): Record<string, unknown> {
  * ERR_OIDC_JWKS_NO_MATCHING_KEY, ERR_OIDC_JWKS_UNAVAILABLE (keys cannot be fetched), and
  * ERR_OIDC_ID_TOKEN_INVALID for everything else, with `details.check` naming the failed check.
  */
-export async function validateIdToken(
-  deps: ValidateIdTokenDeps,
-  tenant: Tenant,
-  idToken: string,
-  expected: IdTokenExpectations,
-): Promise<IdTokenClaims> {
+export function validateIdToken(deps: ValidateIdTokenDeps, tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+  try {
+    checkNonceExpectation(expected);
+    return validateStructured(deps, tenant, idToken, checkStructure(idToken), expected);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * {@link validateIdToken} for a token whose compact-JWS syntax its caller has just checked: a string
+ * of at most {@link MAX_ID_TOKEN_LENGTH} characters matching `COMPACT_JWS` (internal/jwt-shape.ts).
+ * The simplified flow checks that before it reads the unverified `iss`/`aud` to pick the tenant, so
+ * the token's syntax is checked once on that path. Every other check is the same. Internal: never
+ * exported from the package.
+ */
+export function validateWellFormedIdToken(deps: ValidateIdTokenDeps, tenant: Tenant, idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+  try {
+    checkNonceExpectation(expected);
+    return validateStructured(deps, tenant, idToken, idToken.lastIndexOf('.'), expected);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function checkNonceExpectation(expected: IdTokenExpectations): void {
   if (expected.nonce === undefined && expected.allowNoNonce !== true) {
     throw new OidcError('ERR_OIDC_NONCE_MISMATCH', 'ID token rejected: no nonce is expected for it and allowNoNonce is not set', {
       details: { check: 'nonce' },
     });
   }
-  const signatureDot = checkStructure(idToken);
+}
+
+/** The validation after the syntax check; `signatureDot` is the index of the dot before the signature. */
+async function validateStructured(
+  deps: ValidateIdTokenDeps,
+  tenant: Tenant,
+  idToken: string,
+  signatureDot: number,
+  expected: IdTokenExpectations,
+): Promise<IdTokenClaims> {
   const headerDot = idToken.indexOf('.');
   const { alg, kid } = checkHeader(idToken.slice(0, headerDot));
   const tolerance = deps.clockToleranceSec;
