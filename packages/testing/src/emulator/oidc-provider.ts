@@ -18,7 +18,7 @@ let loaded: Promise<Loaded> | undefined;
 
 /** Warnings that are expected here and only add noise to test output. */
 const EXPECTED_WARNINGS = [
-  // Node 20 is "unsupported" by oidc-provider 9, yet every emulator check passes (toolchain.md).
+  // Node 20 is "unsupported" by oidc-provider 9, yet the emulator's whole test suite passes on Node 20.
   'Unsupported runtime',
   // The emulator keeps its own in-memory state per org on purpose (memory only, like a test bed).
   'in-memory adapter is used',
