@@ -10,7 +10,9 @@ export default defineConfig({
   resolve: { alias: { '@oin-oidc/testing': testingBuild } },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    // Deadlines for a hang, not for speed: a property test runs thousands of cases against the
+    // emulator and took 20 s on a loaded 2-core machine (the old limit). Each run has its own hang check.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
