@@ -12,7 +12,8 @@
 // followed by the command to run (default `node scripts/test.mjs`, the README's test command).
 // The burner is `stress-ng --cpu N --cpu-load PERCENT` when /usr/bin/stress-ng exists, otherwise one
 // node child process per core that busy-loops for PERCENT of every 100 ms. It is stopped by its
-// PID when the runs end (or on Ctrl-C). Exit status 1 when any run failed.
+// PID when the runs end (on Ctrl-C or SIGTERM the run in progress is stopped too). Exit status 1
+// when any run failed.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -107,13 +108,18 @@ async function stopBurner(burner) {
   clearTimeout(timer);
 }
 
+/** The run in progress, if any. */
+let current;
+
 /** Run the command once, its output to `logPath`; resolves with the exit code and duration. */
 function runOnce(options, logPath) {
   return new Promise((done) => {
     const log = createWriteStream(logPath);
     const started = process.hrtime.bigint();
     const [file, ...args] = options.command;
-    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so an interrupted run is stopped whole (vitest's workers, servers).
+    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    current = child;
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     const finish = (code) => {
@@ -124,7 +130,10 @@ function runOnce(options, logPath) {
       log.write(`\ntest-loaded: could not start ${file}: ${error.message}\n`);
       finish(127);
     });
-    child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => {
+      current = undefined;
+      finish(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
@@ -142,6 +151,13 @@ rmSync(options.logs, { recursive: true, force: true });
 mkdirSync(options.logs, { recursive: true });
 const burner = startBurner(options);
 const onSignal = () => {
+  if (current?.pid !== undefined) {
+    try {
+      process.kill(-current.pid, 'SIGTERM');
+    } catch {
+      current.kill('SIGTERM');
+    }
+  }
   stopBurner(burner).then(() => process.exit(130));
 };
 process.on('SIGINT', onSignal);
