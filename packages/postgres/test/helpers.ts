@@ -71,8 +71,13 @@ export function dumpSchema(server: RunningPostgres, schema: string): Promise<str
   });
 }
 
-/** Polls until `check` holds or the deadline passes; resolves whether it held (tests assert that, never a duration). */
-export async function eventually(check: () => boolean | Promise<boolean>, deadlineMs = 5_000): Promise<boolean> {
+/**
+ * Polls until `check` holds or the deadline passes; resolves whether it held (tests assert that, never
+ * a duration). For what only a read can observe (another pool's cache after NOTIFY, a reconnect).
+ * The deadline is for a change that never comes: 30 s, far beyond what a loaded 2-core machine
+ * needs, so a slow machine only makes a test slower.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, deadlineMs = 30_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     if (await check()) return true;

@@ -79,8 +79,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls until `check` is true or the deadline passes; resolves whether it became true. */
-export async function eventually(check: () => Promise<boolean> | boolean, deadlineMs = 10_000): Promise<boolean> {
+/**
+ * Polls until `check` is true or the deadline passes; resolves whether it became true. For what only
+ * a read can observe (Redis's own expiry, a client's reconnect). The deadline is for a change that
+ * never comes: 30 s, far beyond what a loaded 2-core machine needs.
+ */
+export async function eventually(check: () => Promise<boolean> | boolean, deadlineMs = 30_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     if (await check()) return true;
