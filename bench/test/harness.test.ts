@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CookieJar } from '../src/lib/browser.mjs';
 import { interleave, median, timeBox } from '../src/lib/measure.mjs';
 import { Results, markdownTable, ratioOf, writeResults } from '../src/lib/report.mjs';
-import { bootstrapInterval, t95, tInterval } from '../src/lib/stats.mjs';
+import { bootstrapInterval, ratioInterval, t95, tInterval } from '../src/lib/stats.mjs';
 import { checkTargets } from '../src/lib/targets.mjs';
 
 describe('ratioOf', () => {
@@ -130,6 +130,20 @@ describe('intervals of per-round ratios', () => {
     expect(a.lo).toBeGreaterThanOrEqual(0.88);
     expect(a.hi).toBeLessThanOrEqual(0.97);
     expect(bootstrapInterval(values)).toEqual(a);
+  });
+});
+
+describe('ratio intervals', () => {
+  it('use the geometric mean, so a/b is the reciprocal of b/a', () => {
+    const ab = ratioInterval([0.5, 2, 1, 1]);
+    expect(ab.mean).toBeCloseTo(1);
+    const ratios = [0.9, 0.95, 0.92, 0.97];
+    const fwd = ratioInterval(ratios);
+    const back = ratioInterval(ratios.map((r) => 1 / r));
+    expect(fwd.mean * back.mean).toBeCloseTo(1);
+    expect(fwd.lo * back.hi).toBeCloseTo(1);
+    expect(fwd.lo).toBeLessThan(fwd.mean);
+    expect(fwd.hi).toBeGreaterThan(fwd.mean);
   });
 });
 

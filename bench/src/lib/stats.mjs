@@ -70,3 +70,19 @@ export function bootstrapInterval(values, resamples = 2000) {
 export function interval(values, method = 't') {
   return method === 'bootstrap' ? bootstrapInterval(values) : tInterval(values);
 }
+
+/**
+ * The interval of a ratio, from per-round ratios: taken on their logarithms and mapped back, so
+ * the point estimate is the geometric mean. A plain mean of ratios is biased upwards when rounds
+ * vary (0.5x and 2x average to 1.25x), and a/b would then not be the reciprocal of b/a.
+ * `halfWidth` is half the width of the mapped-back interval.
+ */
+export function ratioInterval(ratios, method = 't') {
+  const i = interval(
+    ratios.map((r) => Math.log(r)),
+    method,
+  );
+  const lo = Math.exp(i.lo);
+  const hi = Math.exp(i.hi);
+  return { mean: Math.exp(i.mean), lo, hi, halfWidth: (hi - lo) / 2, n: i.n, method: i.method };
+}

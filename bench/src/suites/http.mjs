@@ -17,7 +17,7 @@ import { load } from '../lib/load.mjs';
 import { median } from '../lib/measure.mjs';
 import { pinForLoad } from '../lib/pin.mjs';
 import { spawnServer } from '../lib/servers.mjs';
-import { interval } from '../lib/stats.mjs';
+import { interval, ratioInterval } from '../lib/stats.mjs';
 
 const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'];
 const PEERS = { express: 'eoc', hono: 'hono-oidc' };
@@ -171,7 +171,7 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
       if (rounds < minRounds) continue;
       widest = gating
         .filter(([a, b]) => samples.has(a) && samples.has(b))
-        .map(([a, b]) => ({ pair: `${a}/${b}`, halfWidth: interval(perRound(samples.get(a).rps, samples.get(b).rps, (x, y) => x / y), t.ci).halfWidth }))
+        .map(([a, b]) => ({ pair: `${a}/${b}`, halfWidth: ratioInterval(perRound(samples.get(a).rps, samples.get(b).rps, (x, y) => x / y), t.ci).halfWidth }))
         .filter((w) => !(w.halfWidth < t.halfWidth));
       if (widest.length === 0) break;
       if (rounds >= maxRounds) {
@@ -219,7 +219,7 @@ export function pairStats(m, a, b, method = 't') {
   const sb = m.get(b)?.samples;
   if (!sa || !sb) return undefined;
   return {
-    ratio: interval(perRound(sa.rps, sb.rps, (x, y) => x / y), method),
+    ratio: ratioInterval(perRound(sa.rps, sb.rps, (x, y) => x / y), method),
     usThroughput: interval(perRound(sa.rps, sb.rps, (x, y) => (m.share ?? 1) * (1e6 / x - 1e6 / y)), method),
     usCpu: interval(perRound(sa.cpuUs, sb.cpuUs, (x, y) => x - y), method),
     rounds: Math.min(sa.rps.length, sb.rps.length),
@@ -252,7 +252,7 @@ function addPair(results, id, framework, subject, baseline, m, t, labels = {}) {
     subjectValue: s.rps,
     baselineValue: b.rps,
     unit: 'req/s',
-    // The ratio is the mean of the per-round ratios, so the interval brackets it.
+    // The ratio is the geometric mean of the per-round ratios, so the interval brackets it.
     ratio: st.ratio.mean,
     interval: { lo: st.ratio.lo, hi: st.ratio.hi, halfWidth: st.ratio.halfWidth, rounds: st.rounds, method: st.ratio.method, capHit: m.capHit && !(st.ratio.halfWidth < t.halfWidth) },
     costUs: { throughput: st.usThroughput.mean, throughputHalfWidth: st.usThroughput.halfWidth, cpu: st.usCpu.mean, cpuHalfWidth: st.usCpu.halfWidth },
