@@ -18,6 +18,7 @@ export type {
 } from './emulator/types';
 export type { OktaOrg, OrgControl } from './emulator/types-org';
 export { EMULATOR_ENDPOINTS } from './emulator/types';
+export { OPEN_REDIRECT_PAYLOADS } from './open-redirect';
 export {
   BACKCHANNEL_LOGOUT_EVENT,
   BACKCHANNEL_LOGOUT_VARIANTS,

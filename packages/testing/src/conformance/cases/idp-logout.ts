@@ -13,9 +13,9 @@
  */
 import type { OidcAuthOptions } from '@oin-oidc/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackchannelLogoutVariant, driveAuthorization, type OktaOrg, startOktaOrg, type UniversalLogoutVariant } from '../index';
-import type { App, SecurityContext } from './harness-types';
-import type { Browser } from './http';
+import { type BackchannelLogoutVariant, driveAuthorization, type OktaOrg, startOktaOrg, type UniversalLogoutVariant } from '../../index';
+import type { App, Harness } from '../harness';
+import type { Browser } from '../http';
 
 type Hook = NonNullable<OidcAuthOptions['onLogoutRequest']>;
 type HookResult = Awaited<ReturnType<Hook>>;
@@ -62,10 +62,11 @@ const BACKCHANNEL_REFUSALS: Exclude<BackchannelLogoutVariant, 'valid' | 'replaye
   'no-sub-or-sid',
 ];
 
-export function describeLogoutConformance(ctx: SecurityContext): void {
-  const { t } = ctx;
+/** Registers the logout-request cases in the suite's `describe` (see `describeAdapterConformance`). */
+export function describeLogoutRequestCases(h: Harness): void {
+  const { t } = h;
 
-  describe('Universal Logout and back-channel logout (issue 12)', () => {
+  describe('Universal Logout and back-channel logout', () => {
     let app: App;
     let subApp: App;
     let acmeOrg: OktaOrg;
@@ -79,11 +80,11 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
     };
 
     beforeAll(async () => {
-      app = await ctx.start('', false, { onLogoutRequest: hook });
-      subApp = await ctx.start('/app', false, { onLogoutRequest: hook });
+      app = await h.start('', false, { onLogoutRequest: hook });
+      subApp = await h.start('/app', false, { onLogoutRequest: hook });
       const apps = [app, subApp];
       const client = (id: 'acme' | 'acme-2' | 'globex') => ({
-        ...ctx.clients[id],
+        ...h.clients[id],
         tokenEndpointAuthMethod: 'client_secret_basic' as const,
         redirectUris: apps.map((a) => a.url('/auth/callback')),
         postLogoutRedirectUris: apps.map((a) => a.url('/')),
@@ -91,9 +92,9 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       acmeOrg = await startOktaOrg({ name: 'acme-logout', clients: [client('acme'), client('acme-2')], users: [ADA, BOB] });
       globexOrg = await startOktaOrg({ name: 'globex-logout', clients: [client('globex')], users: [GRACE] });
       for (const a of apps) {
-        await a.store.put(ctx.record(a, 'acme', acmeOrg.issuer));
-        await a.store.put(ctx.record(a, 'acme-2', acmeOrg.issuer, { tokenEndpointAuthMethod: 'client_secret_basic' }));
-        await a.store.put(ctx.record(a, 'globex', globexOrg.issuer));
+        await a.store.put(h.record(a, 'acme', acmeOrg.issuer));
+        await a.store.put(h.record(a, 'acme-2', acmeOrg.issuer, { tokenEndpointAuthMethod: 'client_secret_basic' }));
+        await a.store.put(h.record(a, 'globex', globexOrg.issuer));
       }
     });
 
@@ -104,8 +105,8 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
     /** A browser signed in as `user` at `tenant` through the org's authorize endpoint. */
     async function signInAs(target: App, tenant: 'acme' | 'acme-2' | 'globex', user: User): Promise<Browser> {
       const b = target.browser();
-      const { authorize } = await ctx.login(target, b, { tenant, login_hint: user.login });
-      const response = await ctx.callback(b, await driveAuthorization(authorize, { login: user.login, password: user.password }));
+      const { authorize } = await h.login(target, b, { tenant, login_hint: user.login });
+      const response = await h.callback(b, await driveAuthorization(authorize, { login: user.login, password: user.password }));
       expect(response.status, `sign-in as ${user.login} at ${tenant}`).toBe(302);
       return b;
     }
@@ -147,7 +148,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       expect(await me(device1)).toBe(`acme:${ADA.claims.email}`);
       hookSeen.length = 0;
 
-      const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login });
+      const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login });
       expect(result.status).toBe(204);
       expectNoStore(result.headers);
       expect(hookSeen).toHaveLength(1);
@@ -166,7 +167,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
     it(t("Universal Logout ends the user's sessions only at the instance the JWT names, not at another instance of the same org"), async () => {
       const atAcme = await signInAs(app, 'acme', ADA);
       const atAcme2 = await signInAs(app, 'acme-2', ADA);
-      const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, format: 'iss_sub' });
+      const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, format: 'iss_sub' });
       expect(result.status).toBe(204);
       expect(await me(atAcme)).toBe(401);
       expect(await me(atAcme2)).toBe(`acme-2:${ADA.claims.email}`);
@@ -176,7 +177,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       const ada = await signInAs(app, 'acme', ADA);
       const bob = await signInAs(app, 'acme', BOB);
       hookSeen.length = 0;
-      const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, format: 'iss_sub' });
+      const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, format: 'iss_sub' });
       expect(result.status).toBe(204);
       expectNoStore(result.headers);
       expect(hookSeen[0]).toMatchObject({ format: 'iss_sub', sub: adaSub(), tenant: { id: 'acme' } });
@@ -186,23 +187,23 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
 
     it(t('Universal Logout: the older member name `subject`, and an e-mail in another case, name the same user'), async () => {
       const first = await signInAs(app, 'acme', ADA);
-      const bySubject = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, member: 'subject' });
+      const bySubject = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, member: 'subject' });
       expect(bySubject.status).toBe(204);
       expect(await me(first)).toBe(401);
       const second = await signInAs(app, 'acme', ADA);
-      const upper = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), subId: { format: 'email', email: ADA.claims.email.toUpperCase() } });
+      const upper = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), subId: { format: 'email', email: ADA.claims.email.toUpperCase() } });
       expect(upper.status).toBe(204);
       expect(await me(second)).toBe(401);
     });
 
     it(t('Universal Logout under a sub-path: aud is the endpoint under the mount point'), async () => {
       const ada = await signInAs(subApp, 'acme', ADA);
-      const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(subApp), login: ADA.login });
+      const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(subApp), login: ADA.login });
       expect(result.status).toBe(204);
       expect(await me(ada, subApp)).toBe(401);
       // The root app's URL is not this endpoint's aud.
       const again = await signInAs(subApp, 'acme', ADA);
-      const elsewhere = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(subApp), login: ADA.login, variant: 'wrong-aud' });
+      const elsewhere = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(subApp), login: ADA.login, variant: 'wrong-aud' });
       expect(elsewhere.status).toBe(401);
       expect(await me(again, subApp)).toBe(`acme:${ADA.claims.email}`);
     });
@@ -211,7 +212,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       it(t(`Universal Logout refused (${variant}): ${status}, nothing revoked, the app keeps serving`), async () => {
         const ada = await signInAs(app, 'acme', ADA);
         hookSeen.length = 0;
-        const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, variant });
+        const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login, variant });
         expect(result.status).toBe(status);
         expectNoStore(result.headers);
         expect(hookSeen).toEqual([]);
@@ -225,7 +226,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       let after: Browser | undefined;
       try {
         const result = await acmeOrg.control.universalLogout({
-          clientId: ctx.clients.acme.clientId,
+          clientId: h.clients.acme.clientId,
           endpoint: ulEndpoint(),
           login: ADA.login,
           variant: 'replayed',
@@ -233,14 +234,14 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
             expect(first.status).toBe(204);
             expect(await me(before)).toBe(401);
             // A session newer than the first request: only an accepted replay could end it.
-            ctx.setClockOffset(REPLAY_SHIFT_MS);
+            h.setClockOffset(REPLAY_SHIFT_MS);
             after = await signInAs(app, 'acme', ADA);
           },
         });
         expect(result.status).toBe(401);
         expect(await me(after!)).toBe(`acme:${ADA.claims.email}`);
       } finally {
-        ctx.setClockOffset(0);
+        h.setClockOffset(0);
       }
     });
 
@@ -249,7 +250,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       const unknown = await acmeOrg.control.universalLogout({ clientId: '0oa-not-registered-here', endpoint: ulEndpoint(), login: ADA.login });
       expect(unknown.status).toBe(401);
       // globex's own key and issuer, naming acme's client and Ada: another org can never end acme's sessions.
-      const foreign = await globexOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), subId: { format: 'email', email: ADA.claims.email } });
+      const foreign = await globexOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), subId: { format: 'email', email: ADA.claims.email } });
       expect(foreign.status).toBe(401);
       expect(await me(ada)).toBe(`acme:${ADA.claims.email}`);
     });
@@ -257,7 +258,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
     it(t('Universal Logout with a malformed sub_id: 400, nothing revoked'), async () => {
       const ada = await signInAs(app, 'acme', ADA);
       for (const subId of [{ format: 'opaque', id: adaSub() }, { format: 'email', email: 'not an address' }, { format: 'iss_sub', iss: acmeOrg.issuer }, 'ada@acme.example', [ADA.claims.email]]) {
-        const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), subId });
+        const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), subId });
         expect(result.status, JSON.stringify(subId)).toBe(400);
       }
       expect(await me(ada)).toBe(`acme:${ADA.claims.email}`);
@@ -268,7 +269,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       try {
         for (const [answer, status] of [['unknown-user', 404], ['failed', 422]] as const) {
           hookAnswer = answer;
-          const result = await acmeOrg.control.universalLogout({ clientId: ctx.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login });
+          const result = await acmeOrg.control.universalLogout({ clientId: h.clients.acme.clientId, endpoint: ulEndpoint(), login: ADA.login });
           expect(result.status).toBe(status);
           expectNoStore(result.headers);
         }
@@ -296,7 +297,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       const bob = await signInAs(app, 'acme', BOB);
       const grace = await signInAs(app, 'globex', GRACE);
       hookSeen.length = 0;
-      const result = await acmeOrg.control.backchannelLogout({ clientId: ctx.clients.acme.clientId, endpoint: bclEndpoint(), login: ADA.login });
+      const result = await acmeOrg.control.backchannelLogout({ clientId: h.clients.acme.clientId, endpoint: bclEndpoint(), login: ADA.login });
       expect(result.status, result.body).toBe(200);
       expectNoStore(result.headers);
       expect(hookSeen[0]).toMatchObject({ format: 'backchannel', sub: adaSub(), tenant: { id: 'acme' } });
@@ -311,7 +312,7 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       it(t(`back-channel logout refused (${variant}): 400 invalid_request, nothing revoked, the app keeps serving`), async () => {
         const ada = await signInAs(app, 'acme', ADA);
         hookSeen.length = 0;
-        const result = await acmeOrg.control.backchannelLogout({ clientId: ctx.clients.acme.clientId, endpoint: bclEndpoint(), login: ADA.login, variant });
+        const result = await acmeOrg.control.backchannelLogout({ clientId: h.clients.acme.clientId, endpoint: bclEndpoint(), login: ADA.login, variant });
         expect(result.status).toBe(400);
         expect(JSON.parse(result.body)).toMatchObject({ error: 'invalid_request' });
         expectNoStore(result.headers);
@@ -326,14 +327,14 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
       let after: Browser | undefined;
       try {
         const result = await acmeOrg.control.backchannelLogout({
-          clientId: ctx.clients.acme.clientId,
+          clientId: h.clients.acme.clientId,
           endpoint: bclEndpoint(),
           login: ADA.login,
           variant: 'replayed',
           beforeReplay: async (first) => {
             expect(first.status).toBe(200);
             expect(await me(before)).toBe(401);
-            ctx.setClockOffset(REPLAY_SHIFT_MS);
+            h.setClockOffset(REPLAY_SHIFT_MS);
             after = await signInAs(app, 'acme', ADA);
           },
         });
@@ -341,13 +342,13 @@ export function describeLogoutConformance(ctx: SecurityContext): void {
         expect(JSON.parse(result.body)).toMatchObject({ error: 'invalid_request' });
         expect(await me(after!)).toBe(`acme:${ADA.claims.email}`);
       } finally {
-        ctx.setClockOffset(0);
+        h.setClockOffset(0);
       }
     });
 
     it(t('back-channel logout from another org for this client: 400, nothing revoked'), async () => {
       const ada = await signInAs(app, 'acme', ADA);
-      const foreign = await globexOrg.control.backchannelLogout({ clientId: ctx.clients.acme.clientId, endpoint: bclEndpoint() });
+      const foreign = await globexOrg.control.backchannelLogout({ clientId: h.clients.acme.clientId, endpoint: bclEndpoint() });
       expect(foreign.status).toBe(400);
       expect(await me(ada)).toBe(`acme:${ADA.claims.email}`);
     });

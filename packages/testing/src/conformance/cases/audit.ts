@@ -10,32 +10,14 @@
  */
 import type { OidcAuthOptions, TenantRecord } from '@oin-oidc/core';
 import { describe, expect, it } from 'vitest';
-import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
-import type { App, SecurityContext } from './harness-types';
-import { answerSwitch, type Browser, CookieJar, form, hostRequest, type RawResponse, sameOriginHeaders, type SetCookie, setCookiesOf, switchDecision, switchFormOf } from './http';
-import { junkTokens, plausibleForgery } from './tokens';
+import { driveAuthorization, type OktaOrg, startOktaOrg } from '../../index';
+import { type App, cookiesSet, type Harness, HTML_ACCEPT, JSON_ACCEPT, SESSION_COOKIE, sessionDeleted, sessionSet, TX_COOKIE } from '../harness';
+import { answerSwitch, type Browser, CookieJar, form, hostRequest, type RawResponse, sameOriginHeaders, setCookiesOf, switchDecision, switchFormOf } from '../http';
+import { junkTokens, plausibleForgery } from '../tokens';
 
-type Counters = Record<EmulatorEndpoint, number>;
-
-const JSON_ACCEPT = { accept: 'application/json' };
-const HTML_ACCEPT = { accept: 'text/html' };
-const SESSION_COOKIE = /^(__Host-)?oin_session/;
-const TX_COOKIE = /^(__Host-)?oin_tx_/;
 /** What a browser sends on a request another site started (W3C Fetch Metadata §2.1). */
 const CROSS_SITE = { 'sec-fetch-site': 'cross-site' };
 const EVIL_ORIGIN = 'https://evil.example';
-
-function cookiesSet(response: Response): SetCookie[] {
-  return setCookiesOf(response).filter((c) => !c.deletes);
-}
-
-function sessionSet(response: Response): SetCookie[] {
-  return cookiesSet(response).filter((c) => SESSION_COOKIE.test(c.name));
-}
-
-function sessionDeleted(response: Response): boolean {
-  return setCookiesOf(response).some((c) => c.deletes && SESSION_COOKIE.test(c.name));
-}
 
 /** A urlencoded form POST with extra request headers (what a page's form, or Okta's auto-submitting page, sends). */
 function post(params: Record<string, string>, headers: Record<string, string>): RequestInit & { headers: Record<string, string> } {
@@ -50,25 +32,11 @@ interface WhoAmI {
   host?: string;
 }
 
-export function describeAuditConformance(ctx: SecurityContext): void {
-  const { t } = ctx;
-  const apps = () => ctx.apps();
-  const orgs = () => ctx.orgs();
-
-  function counters(): { acme: Counters; globex: Counters } {
-    return { acme: orgs().acme.control.counters(), globex: orgs().globex.control.counters() };
-  }
-
-  /** No call of any kind reached either org since `before`, except the endpoints in `except`. */
-  function expectNoOktaCall(before: { acme: Counters; globex: Counters }, except: Partial<Record<EmulatorEndpoint, boolean>> = {}) {
-    const after = counters();
-    for (const org of ['acme', 'globex'] as const) {
-      for (const [endpoint, count] of Object.entries(after[org]) as [EmulatorEndpoint, number][]) {
-        if (except[endpoint]) continue;
-        expect(`${org} ${endpoint}: ${count}`).toBe(`${org} ${endpoint}: ${before[org][endpoint]}`);
-      }
-    }
-  }
+/** Registers the audit's cases in the suite's `describe` (see `describeAdapterConformance`). */
+export function describeAuditCases(h: Harness): void {
+  const { t, counters, expectNoOktaCall } = h;
+  const apps = () => h.apps();
+  const orgs = () => h.orgs();
 
   async function whoami(b: Browser, app: App, query = ''): Promise<WhoAmI> {
     const response = await b.fetch(`${app.url('/whoami')}${query}`, { headers: JSON_ACCEPT });
@@ -102,14 +70,14 @@ export function describeAuditConformance(ctx: SecurityContext): void {
    * counters of one case touch no other. `client` adds to the app's client options.
    */
   async function ownOrgApp(client: OidcAuthOptions['client'] = {}, accessTokenSigning: 'published' | 'private' = 'published') {
-    const app = await ctx.start('', true, { client });
+    const app = await h.start('', true, { client });
     const org = await startOktaOrg({
       name: 'audit',
-      clients: [{ ...ctx.clients.acme, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [app.url('/auth/callback')], postLogoutRedirectUris: [app.url('/')] }],
-      users: [ctx.users.acme],
+      clients: [{ ...h.clients.acme, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [app.url('/auth/callback')], postLogoutRedirectUris: [app.url('/')] }],
+      users: [h.users.acme],
       accessTokenSigning,
     });
-    await app.store.put(ctx.record(app, 'acme', org.issuer));
+    await app.store.put(h.record(app, 'acme', org.issuer));
     /** GET acme's bearer API with `token`, from the client address `caller`. */
     const api = async (token: string, caller: string) => {
       const response = await fetch(`${app.url('/api/me')}?tenant=acme`, {
@@ -122,18 +90,18 @@ export function describeAuditConformance(ctx: SecurityContext): void {
   }
 
   /** A new app with the suite's acme/globex records (same issuers and clients, so the suite's session cookies open on it). */
-  async function sideApp(extra: Parameters<SecurityContext['start']>[2] = {}, trustProxy = false): Promise<App> {
-    const app = await ctx.start('', trustProxy, extra);
-    await app.store.put(ctx.record(app, 'acme', orgs().acme.issuer));
-    await app.store.put(ctx.record(app, 'globex', orgs().globex.issuer, { allowSimplifiedFlow: true }));
+  async function sideApp(extra: Parameters<Harness['start']>[2] = {}, trustProxy = false): Promise<App> {
+    const app = await h.start('', trustProxy, extra);
+    await app.store.put(h.record(app, 'acme', orgs().acme.issuer));
+    await app.store.put(h.record(app, 'globex', orgs().globex.issuer, { allowSimplifiedFlow: true }));
     return app;
   }
 
   // =====================================================================================
-  describe('audit (issue 17): sessions and cookies', () => {
+  describe('independent audit: sessions and cookies', () => {
     it(t('SA-02: a session cookie re-issued on a Cache-Control: public answer makes it private, no-store; a no-store answer keeps its header'), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'acme');
+      const { b } = await h.signIn(plain, 'acme');
       // Without a cookie of ours the app's own header is left alone.
       const anonymous = await plain.browser().fetch(plain.url('/cached'));
       expect(anonymous.status).toBe(200);
@@ -141,7 +109,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       expect(setCookiesOf(anonymous)).toEqual([]);
       await anonymous.text();
       try {
-        ctx.setClockOffset((ctx.rollingSec * 1000 * 2) / 3); // less than half of the idle lifetime left: rolled on the next request
+        h.setClockOffset((h.rollingSec * 1000 * 2) / 3); // less than half of the idle lifetime left: rolled on the next request
         const cached = await plain.browser(b.jar.clone()).fetch(plain.url('/cached'));
         expect(cached.status).toBe(200);
         expect(await cached.text()).toBe('cacheable');
@@ -156,10 +124,10 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         expect(sessionSet(fresh).length).toBeGreaterThan(0);
         expect(fresh.headers.get('cache-control')).toBe('no-store, max-age=0');
       } finally {
-        ctx.setClockOffset(0);
+        h.setClockOffset(0);
       }
       // A secret rotation re-seals every user's cookie at once, on whatever page they open first.
-      const rotated = await sideApp({ session: { secret: ['conformance-rotated-secret-0123456789abcdef', 'conformance-session-secret-0123456789abcdef'], rollingSec: ctx.rollingSec } });
+      const rotated = await sideApp({ session: { secret: ['conformance-rotated-secret-0123456789abcdef', 'conformance-session-secret-0123456789abcdef'], rollingSec: h.rollingSec } });
       try {
         const resealed = await rotated.browser(b.jar.clone()).fetch(rotated.url('/cached'));
         expect(resealed.status).toBe(200);
@@ -174,7 +142,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
 
     it(t("SA-03: the request context reads a session of another tenant than the route's as signed out; a bearer token's tenant has its own field"), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'globex');
+      const { b } = await h.signIn(plain, 'globex');
       // No guard on /whoami: only the request context the middleware built decides.
       expect(await whoami(b, plain, '?tenant=acme')).toEqual({ isAuthenticated: false, host: expect.any(String) });
       const own = await whoami(b, plain, '?tenant=globex');
@@ -186,13 +154,13 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       // The cookie stays valid on its own tenant's routes: nothing was deleted.
       expect((await whoami(b, plain, '?tenant=globex')).isAuthenticated).toBe(true);
 
-      const token = await orgs().acme.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+      const token = await orgs().acme.control.issueAccessToken(h.clients.acme.clientId, { login: h.users.acme.login });
       // acme's API named by the URL: the globex session is not acme's, so it is not on the context at all.
       const named = await b.fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { ...JSON_ACCEPT, authorization: `Bearer ${token}` } });
       expect(named.status).toBe(200);
       const namedBody = (await named.json()) as { tenant?: string; sessionTenant?: string; client_id?: string };
       expect(namedBody.tenant).toBe('acme');
-      expect(namedBody.client_id).toBe(ctx.clients.acme.clientId);
+      expect(namedBody.client_id).toBe(h.clients.acme.clientId);
       expect(namedBody.sessionTenant).toBeUndefined();
       // An API of one tenant whose URL names none: the globex session and the acme token side by side,
       // each under its own name (the token's tenant never overwrites the session's).
@@ -205,7 +173,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
 
     it(t('SA-05: a session cookie copied before logout no longer opens the session afterwards'), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'acme');
+      const { b } = await h.signIn(plain, 'acme');
       const copy = b.jar.clone();
       // The copy works while the session lives (and its value is now warm in the process).
       expect(await meTenant(plain.browser(copy.clone()), plain)).toBe('acme');
@@ -222,13 +190,13 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       expect((await whoami(plain.browser(copy.clone()), plain)).isAuthenticated).toBe(false);
       // … and it does not roll either: aged past half its window it is still refused, not re-issued.
       try {
-        ctx.setClockOffset((ctx.rollingSec * 1000 * 2) / 3);
+        h.setClockOffset((h.rollingSec * 1000 * 2) / 3);
         const aged = await plain.browser(copy.clone()).fetch(plain.url('/me'), { headers: JSON_ACCEPT });
         expect(aged.status).toBe(401);
         expect(sessionSet(aged)).toEqual([]);
         await aged.text();
       } finally {
-        ctx.setClockOffset(0);
+        h.setClockOffset(0);
       }
     });
 
@@ -243,7 +211,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         { label: 'POST from another origin without Fetch Metadata', init: post({}, { origin: EVIL_ORIGIN }) },
       ];
       for (const { label, init } of local) {
-        const { b } = await ctx.signIn(plain, 'acme');
+        const { b } = await h.signIn(plain, 'acme');
         const before = counters();
         const response = await b.fetch(plain.url('/auth/logout'), init);
         expect(response.status, label).toBe(302);
@@ -264,7 +232,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         ['a typed address (none)', { headers: { 'sec-fetch-site': 'none' } }],
         ['POST with the app origin, no Fetch Metadata', post({}, { origin: plain.origin })],
       ] as const) {
-        const { b } = await ctx.signIn(plain, 'acme');
+        const { b } = await h.signIn(plain, 'acme');
         const response = await b.fetch(plain.url('/auth/logout'), init);
         expect(response.status, label).toBe(302);
         await response.text();
@@ -278,8 +246,8 @@ export function describeAuditConformance(ctx: SecurityContext): void {
     it(t('SA-08: a forged callback leaves the logins in flight; both complete afterwards'), async () => {
       const { plain } = apps();
       const b = plain.browser();
-      const first = await ctx.login(plain, b, { tenant: 'acme' });
-      const second = await ctx.login(plain, b, { tenant: 'acme' });
+      const first = await h.login(plain, b, { tenant: 'acme' });
+      const second = await h.login(plain, b, { tenant: 'acme' });
       const requestFirst = await driveAuthorization(first.authorize);
       const requestSecond = await driveAuthorization(second.authorize);
       const inFlight = [...b.jar.cookies.keys()].filter((name) => TX_COOKIE.test(name));
@@ -291,8 +259,8 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       expect(setCookiesOf(response).filter((c) => TX_COOKIE.test(c.name))).toEqual([]);
       expectNoOktaCall(before);
       expect([...b.jar.cookies.keys()].filter((name) => TX_COOKIE.test(name))).toEqual(inFlight);
-      expect((await ctx.callback(b, requestFirst)).status).toBe(302);
-      expect((await ctx.callback(b, requestSecond)).status).toBe(302);
+      expect((await h.callback(b, requestFirst)).status).toBe(302);
+      expect((await h.callback(b, requestSecond)).status).toBe(302);
       expect(await meTenant(b, plain)).toBe('acme');
     });
 
@@ -310,7 +278,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         // Bounded: the Cookie header cannot grow without limit.
         expect([...b.jar.cookies.keys()].filter((name) => TX_COOKIE.test(name)).length).toBeLessThanOrEqual(5);
       }
-      const done = await ctx.callback(b, ownRequest);
+      const done = await h.callback(b, ownRequest);
       expect(done.status).toBe(302);
       expect(await meTenant(b, plain)).toBe('acme');
     });
@@ -318,12 +286,12 @@ export function describeAuditConformance(ctx: SecurityContext): void {
     it(t("SA-08: another app's transaction cookies on the same host (one it cannot open) are never pruned"), async () => {
       const { plain } = apps();
       // Cookies ignore the port: two apps on one host share the browser's cookies (RFC 6265 §8.5).
-      const other = await ctx.start('', false, { session: { secret: 'conformance-other-app-secret-0123456789abcdef' } });
+      const other = await h.start('', false, { session: { secret: 'conformance-other-app-secret-0123456789abcdef' } });
       try {
-        await other.store.put(ctx.record(other, 'acme', orgs().acme.issuer));
+        await other.store.put(h.record(other, 'acme', orgs().acme.issuer));
         const jar = new CookieJar();
         const b = plain.browser(jar);
-        const mine = await ctx.login(plain, b, { tenant: 'acme' });
+        const mine = await h.login(plain, b, { tenant: 'acme' });
         const request = await driveAuthorization(mine.authorize);
         const name = [...jar.cookies.keys()].find((n) => TX_COOKIE.test(n));
         expect(name).toBeDefined();
@@ -334,7 +302,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
           expect(setCookiesOf(started).some((c) => c.name === name), `login ${i}`).toBe(false);
         }
         expect(jar.cookies.has(name ?? '')).toBe(true);
-        expect((await ctx.callback(b, request)).status).toBe(302);
+        expect((await h.callback(b, request)).status).toBe(302);
         expect(await meTenant(b, plain)).toBe('acme');
       } finally {
         await other.mounted.close();
@@ -345,14 +313,14 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       const { plain } = apps();
       const original = await plain.store.get('acme-2');
       expect(original).toBeDefined();
-      const record = ctx.record(plain, 'acme-2', orgs().acme.issuer, { tokenEndpointAuthMethod: 'client_secret_post' });
+      const record = h.record(plain, 'acme-2', orgs().acme.issuer, { tokenEndpointAuthMethod: 'client_secret_post' });
       try {
         for (const change of ['removed', 're-used'] as const) {
-          const { b } = await ctx.signIn(plain, 'acme-2');
+          const { b } = await h.signIn(plain, 'acme-2');
           expect(await meTenant(b, plain)).toBe('acme-2');
           if (change === 'removed') await plain.store.delete('acme-2');
           else await plain.store.put({ ...record, clientId: '0oa-another-app-instance', clientSecret: 'another-secret-0123456789' });
-          ctx.setClockOffset(6_000); // past the 5 s the record is remembered for
+          h.setClockOffset(6_000); // past the 5 s the record is remembered for
           const json = await b.fetch(plain.url('/me'), { headers: JSON_ACCEPT });
           expect(json.status, change).toBe(401);
           expect(((await json.json()) as { error: string }).error, change).toMatch(/^ERR_OIDC_SESSION_/);
@@ -362,20 +330,20 @@ export function describeAuditConformance(ctx: SecurityContext): void {
           await plain.store.put(record);
           // Restored, and remembered again past the last look-up (a sign-in remembers its record), so
           // that the other cases' acme-2 sessions hold once the clock goes back.
-          ctx.setClockOffset(12_000);
-          const fresh = await ctx.signIn(plain, 'acme-2');
+          h.setClockOffset(12_000);
+          const fresh = await h.signIn(plain, 'acme-2');
           expect(await meTenant(fresh.b, plain), change).toBe('acme-2');
-          ctx.setClockOffset(0);
+          h.setClockOffset(0);
         }
       } finally {
-        ctx.setClockOffset(0);
+        h.setClockOffset(0);
         await plain.store.put(record);
       }
     });
 
     it(t('SA-15: an unresolvable route tenant (duplicated, empty, outside the syntax, a throwing resolver) is refused by requiresAuth and reads as signed out'), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'globex');
+      const { b } = await h.signIn(plain, 'globex');
       for (const [query, status, code] of [
         ['?tenant=acme&tenant=acme', 400, 'ERR_OIDC_DUPLICATE_PARAMETER'],
         ['?tenant=globex&tenant=globex', 400, 'ERR_OIDC_DUPLICATE_PARAMETER'],
@@ -386,7 +354,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         const body = await expectRefused(json, status, code);
         expect(json.headers.get('content-type') ?? '', query).toMatch(/application\/json/);
         expect((JSON.parse(body) as { error: string }).error, query).toBe(code);
-        expect(body, query).not.toContain(ctx.users.globex.claims['email'] as string);
+        expect(body, query).not.toContain(h.users.globex.claims['email'] as string);
         // A page too: never the page, never a redirect to sign in somewhere.
         const page = await b.fetch(`${plain.url('/me')}${query}`, { headers: HTML_ACCEPT });
         await expectRefused(page, status, code);
@@ -437,7 +405,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
   });
 
   // =====================================================================================
-  describe('audit (issue 17): posts from Okta, initiation and account switches', () => {
+  describe('independent audit: posts from Okta, initiation and account switches', () => {
     it(t('SA-18: /auth/initiate answers an unknown issuer, an unknown instance and an ambiguous org alike, naming no client id'), async () => {
       const { plain } = apps();
       const before = counters();
@@ -455,7 +423,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
               ? await plain.browser().fetch(plain.url('/auth/initiate'), post(params, JSON_ACCEPT))
               : await plain.browser().fetch(`${plain.url('/auth/initiate')}?${new URLSearchParams(params)}`, { headers: JSON_ACCEPT });
           const body = await expectRefused(response, 404, 'ERR_OIDC_TENANT_UNKNOWN');
-          for (const id of Object.values(ctx.clients).map((c) => c.clientId)) expect(body).not.toContain(id);
+          for (const id of Object.values(h.clients).map((c) => c.clientId)) expect(body).not.toContain(id);
           const { error, message } = JSON.parse(body) as { error: string; message: string };
           answers.push({ status: response.status, error, message });
         }
@@ -468,7 +436,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       // A new app: its key cache is cold, so a refused post that fetched keys would show at /keys.
       const app = await sideApp();
       try {
-        const { fields } = await orgs().globex.control.simplifiedSignIn(ctx.clients.globex.clientId);
+        const { fields } = await orgs().globex.control.simplifiedSignIn(h.clients.globex.clientId);
         const refused: [string, Record<string, string>][] = [
           ['foreign', { origin: EVIL_ORIGIN }],
           ['another org', { origin: new URL(orgs().acme.issuer).origin }],
@@ -502,19 +470,19 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       const { formPost, plain } = apps();
       for (const origin of [EVIL_ORIGIN, 'null']) {
         const b = formPost.browser();
-        const { authorize } = await ctx.login(formPost, b, { tenant: 'acme' });
+        const { authorize } = await h.login(formPost, b, { tenant: 'acme' });
         const request = await driveAuthorization(authorize);
         expect(request.method).toBe('POST');
         const before = counters();
-        const response = await ctx.callback(b, request, { headers: { origin, ...CROSS_SITE } });
+        const response = await h.callback(b, request, { headers: { origin, ...CROSS_SITE } });
         await expectRefused(response, 403, 'ERR_OIDC_ORIGIN_NOT_ALLOWED');
         expectNoOktaCall(before);
         expect(counters().acme.token).toBe(before.acme.token);
         expect(await meTenant(b, formPost)).toBe(401);
       }
       const b = formPost.browser();
-      const { authorize } = await ctx.login(formPost, b, { tenant: 'acme' });
-      const accepted = await ctx.callback(b, await driveAuthorization(authorize), { headers: { origin: new URL(orgs().acme.issuer).origin, ...CROSS_SITE } });
+      const { authorize } = await h.login(formPost, b, { tenant: 'acme' });
+      const accepted = await h.callback(b, await driveAuthorization(authorize), { headers: { origin: new URL(orgs().acme.issuer).origin, ...CROSS_SITE } });
       expect(accepted.status).toBe(302);
       expect(await meTenant(b, formPost)).toBe('acme');
 
@@ -538,10 +506,10 @@ export function describeAuditConformance(ctx: SecurityContext): void {
 
     it(t("SA-13: a sign-in over another tenant's session shows the switch page; only a same-origin POST switches"), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'acme');
+      const { b } = await h.signIn(plain, 'acme');
       const attempt = async () => {
-        const { authorize } = await ctx.login(plain, b, { tenant: 'globex' });
-        return ctx.callback(b, await driveAuthorization(authorize));
+        const { authorize } = await h.login(plain, b, { tenant: 'globex' });
+        return h.callback(b, await driveAuthorization(authorize));
       };
       const held = await attempt();
       expect(held.status).toBe(409);
@@ -584,15 +552,15 @@ export function describeAuditConformance(ctx: SecurityContext): void {
 
     it(t('SA-13: an API client gets 409 ERR_OIDC_SESSION_CONFLICT; a simplified-flow post over a live session asks too; the same user signs in again without a page'), async () => {
       const { plain } = apps();
-      const { b } = await ctx.signIn(plain, 'acme');
-      const { authorize } = await ctx.login(plain, b, { tenant: 'globex' });
+      const { b } = await h.signIn(plain, 'acme');
+      const { authorize } = await h.login(plain, b, { tenant: 'globex' });
       const request = await driveAuthorization(authorize);
       const json = await b.fetch(request.url, { headers: JSON_ACCEPT });
       const body = await expectRefused(json, 409, 'ERR_OIDC_SESSION_CONFLICT');
       expect((JSON.parse(body) as { error: string }).error).toBe('ERR_OIDC_SESSION_CONFLICT');
       expect(await meTenant(b, plain)).toBe('acme');
       // Okta's simplified flow posts an ID token for another tenant into the signed-in browser.
-      const { fields } = await orgs().globex.control.simplifiedSignIn(ctx.clients.globex.clientId);
+      const { fields } = await orgs().globex.control.simplifiedSignIn(h.clients.globex.clientId);
       const posted = await b.fetch(plain.url('/auth/callback'), post({ id_token: fields.id_token }, { origin: new URL(orgs().globex.issuer).origin, ...CROSS_SITE }));
       expect(posted.status).toBe(409);
       expect(sessionSet(posted)).toEqual([]);
@@ -600,15 +568,15 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       expect((await answerSwitch(b, plain.origin, posted, 'continue')).status).toBe(302);
       expect(await meTenant(b, plain)).toBe('globex');
       // The same user at the same tenant: a plain re-login.
-      const { authorize: sameAuthorize } = await ctx.login(plain, b, { tenant: 'globex' });
-      const same = await ctx.callback(b, await driveAuthorization(sameAuthorize));
+      const { authorize: sameAuthorize } = await h.login(plain, b, { tenant: 'globex' });
+      const same = await h.callback(b, await driveAuthorization(sameAuthorize));
       expect(same.status).toBe(302);
       expect(sessionSet(same).length).toBeGreaterThan(0);
     });
   });
 
   // =====================================================================================
-  describe('audit (issue 17): the bearer API', () => {
+  describe('independent audit: the bearer API', () => {
     const CALLER_A = '203.0.113.7';
     const CALLER_B = '198.51.100.23';
 
@@ -618,14 +586,14 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       try {
         // A sign-in caches the org's published keys (what a real app has after its first user).
         const b = app.browser();
-        const { authorize } = await ctx.login(app, b, { tenant: 'acme' });
-        expect((await ctx.callback(b, await driveAuthorization(authorize))).status).toBe(302);
-        const real = await org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+        const { authorize } = await h.login(app, b, { tenant: 'acme' });
+        expect((await h.callback(b, await driveAuthorization(authorize))).status).toBe(302);
+        const real = await org.control.issueAccessToken(h.clients.acme.clientId, { login: h.users.acme.login });
         const first = await api(real, CALLER_A);
         expect(first.response.status, first.body).toBe(200);
         const before = org.control.counters();
         const outer = counters();
-        const junk = junkTokens(org.issuer, ctx.clients.acme.clientId, real);
+        const junk = junkTokens(org.issuer, h.clients.acme.clientId, real);
         for (let round = 0; round < 3; round += 1) {
           for (const token of junk) {
             const { response, body } = await api(token, CALLER_A);
@@ -639,7 +607,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         expectNoOktaCall(outer);
         // … so the same caller's real tokens still work: the cached one and a new one.
         expect((await api(real, CALLER_A)).response.status).toBe(200);
-        const fresh = await org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+        const fresh = await org.control.issueAccessToken(h.clients.acme.clientId, { login: h.users.acme.login });
         const second = await api(fresh, CALLER_A);
         expect(second.response.status, second.body).toBe(200);
         expect((JSON.parse(second.body) as { tenant: string }).tenant).toBe('acme');
@@ -656,7 +624,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         const statuses: number[] = [];
         for (let i = 0; i < 8; i += 1) {
           const before = org.control.counters().introspect;
-          const { response, body } = await api(plausibleForgery(org.issuer, ctx.clients.acme.clientId), CALLER_A);
+          const { response, body } = await api(plausibleForgery(org.issuer, h.clients.acme.clientId), CALLER_A);
           statuses.push(response.status);
           const { error } = JSON.parse(body) as { error: string };
           if (response.status === 401) {
@@ -670,11 +638,11 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         }
         expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
         // The tenant's bucket was not drained by that caller: another caller's real token is answered.
-        const real = await org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+        const real = await org.control.issueAccessToken(h.clients.acme.clientId, { login: h.users.acme.login });
         const other = await api(real, CALLER_B);
         expect(other.response.status, other.body).toBe(200);
         // … and that caller's own budget is its own.
-        const probe = await api(plausibleForgery(org.issuer, ctx.clients.acme.clientId), CALLER_B);
+        const probe = await api(plausibleForgery(org.issuer, h.clients.acme.clientId), CALLER_B);
         expect(probe.response.status, probe.body).toBe(401);
       } finally {
         await close();
@@ -683,7 +651,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
 
     it(t("SA-11: an ID token presented as a bearer access token → 401 invalid_token, whether triage refuses it or Okta's /introspect answer does"), async () => {
       const { plain } = apps();
-      const idToken = await orgs().acme.control.issueIdToken(ctx.clients.acme.clientId);
+      const idToken = await orgs().acme.control.issueIdToken(h.clients.acme.clientId);
       const before = counters();
       const refused = await fetch(`${plain.url('/api/me')}?tenant=acme`, { headers: { ...JSON_ACCEPT, authorization: `Bearer ${idToken}` } });
       const body = await expectRefused(refused, 401, 'ERR_OIDC_ACCESS_TOKEN_INVALID');
@@ -694,7 +662,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
       // audience (Okta's documented answer); core still refuses it as not an access token.
       const { api, org, close } = await ownOrgApp({ introspectionTriage: false });
       try {
-        const own = await org.control.issueIdToken(ctx.clients.acme.clientId);
+        const own = await org.control.issueIdToken(h.clients.acme.clientId);
         const calls = org.control.counters().introspect;
         const { response, body: answer } = await api(own, CALLER_A);
         expect(response.status, answer).toBe(401);
@@ -702,7 +670,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
         expect((JSON.parse(answer) as { error: string }).error).toBe('ERR_OIDC_ACCESS_TOKEN_INVALID');
         expect(org.control.counters().introspect).toBe(calls + 1);
         // A real access token of the same org works on the same app.
-        const token = await org.control.issueAccessToken(ctx.clients.acme.clientId, { login: ctx.users.acme.login });
+        const token = await org.control.issueAccessToken(h.clients.acme.clientId, { login: h.users.acme.login });
         expect((await api(token, CALLER_A)).response.status).toBe(200);
       } finally {
         await close();
@@ -711,19 +679,19 @@ export function describeAuditConformance(ctx: SecurityContext): void {
   });
 
   // =====================================================================================
-  describe("audit (issue 17): host-based tenants behind a proxy", () => {
+  describe("independent audit: host-based tenants behind a proxy", () => {
     const HOSTS = { acme: 'acme.example.test', globex: 'globex.example.test' } as const;
 
     it(t("SA-16: in host tenant mode the app and core see one host, trusted proxy or not: a forged X-Forwarded-Host never shows a tenant another tenant's session"), async () => {
-      const trusted = await ctx.start('', true, { tenant: 'host' });
-      const direct = await ctx.start('', false, { tenant: 'host' });
+      const trusted = await h.start('', true, { tenant: 'host' });
+      const direct = await h.start('', false, { tenant: 'host' });
       // Two orgs whose app instances are registered at the host names: https (the proxy's external
       // origin, no port); records refuse http redirect URIs off loopback.
       const org = (name: keyof typeof HOSTS) =>
         startOktaOrg({
           name: `host-${name}`,
-          clients: [{ ...ctx.clients[name], tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`https://${HOSTS[name]}/auth/callback`], postLogoutRedirectUris: [`https://${HOSTS[name]}/`] }],
-          users: [ctx.users[name]],
+          clients: [{ ...h.clients[name], tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`https://${HOSTS[name]}/auth/callback`], postLogoutRedirectUris: [`https://${HOSTS[name]}/`] }],
+          users: [h.users[name]],
         });
       const hostOrgs: Partial<Record<keyof typeof HOSTS, OktaOrg>> = {};
       try {
@@ -733,7 +701,7 @@ export function describeAuditConformance(ctx: SecurityContext): void {
           (name): TenantRecord => ({
             id: HOSTS[name],
             issuer: hostOrgs[name]?.issuer ?? '',
-            ...ctx.clients[name],
+            ...h.clients[name],
             redirectUris: [`https://${HOSTS[name]}/auth/callback`],
             postLogoutRedirectUris: [`https://${HOSTS[name]}/`],
           }),
