@@ -128,11 +128,11 @@ function describeServerSideSessions(kind: 'redis' | 'postgres'): void {
       } catch (error) {
         setupError = error;
       }
-    }, 90_000);
+    });
 
     afterAll(async () => {
       for (const close of closers.reverse()) await close().catch(() => {});
-    }, 60_000);
+    });
 
     beforeEach(() => {
       if (setupError) throw setupError;
@@ -223,11 +223,11 @@ describe('every example answers a typed 503 while its server-side session store 
     } catch (error) {
       setupError = error;
     }
-  }, 90_000);
+  });
 
   afterAll(async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
-  }, 60_000);
+  });
 
   beforeEach(() => {
     if (setupError) throw setupError;

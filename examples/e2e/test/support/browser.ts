@@ -56,8 +56,10 @@ export async function launchBrowser(name: string): Promise<Browser> {
     args: CHROMIUM_ARGS,
     viewport: { width: 1000, height: 720 },
   });
-  context.setDefaultTimeout(15_000);
-  context.setDefaultNavigationTimeout(15_000);
+  // Deadlines for an action that never completes, not for speed: a loaded 2-core machine runs
+  // Chromium, the example and the emulator at once (Playwright's own default is 30 s).
+  context.setDefaultTimeout(30_000);
+  context.setDefaultNavigationTimeout(30_000);
   const page = context.pages()[0] ?? (await context.newPage());
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   return {

@@ -47,6 +47,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** How long an example may take to print "listening" (or to exit): a deadline for a start that hangs, sized for a loaded machine. */
+const STARTUP_TIMEOUT_MS = 60_000;
+
 /** Spawn the example and resolve once it prints `listening`; reject with its output if it exits or times out. */
 export async function startExample(framework: Framework, env: ExampleEnv, options: { timeoutMs?: number } = {}): Promise<RunningExample> {
   const path = serverPath(framework);
@@ -67,8 +70,8 @@ export async function startExample(framework: Framework, env: ExampleEnv, option
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${framework} example printed no "listening" line within ${options.timeoutMs ?? 15_000} ms. Output:\n${output}`));
-    }, options.timeoutMs ?? 15_000);
+      reject(new Error(`${framework} example printed no "listening" line within ${options.timeoutMs ?? STARTUP_TIMEOUT_MS} ms. Output:\n${output}`));
+    }, options.timeoutMs ?? STARTUP_TIMEOUT_MS);
     const onData = () => {
       if (/listening/i.test(output)) {
         clearTimeout(timer);
@@ -102,7 +105,7 @@ export async function runExampleExpectingExit(framework: Framework, env: Record<
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STARTUP_TIMEOUT_MS);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, output };
