@@ -93,7 +93,9 @@ describe('onboarding a customer through the admin page (Express)', () => {
     const form = await page.goto(`${baseUrl}/admin/tenants/new`);
     expect(form?.status()).toBe(200);
     expect(form?.headers()['cache-control']).toBe('no-store');
-    await expect.poll(() => page.locator('#onboard').count()).toBe(1);
+    // Waits for the form to be attached (Playwright's action deadline), not expect.poll's 1 s.
+    await page.locator('#onboard').waitFor({ state: 'attached' });
+    expect(await page.locator('#onboard').count()).toBe(1);
     expect(await submit(WRONG_SECRET)).toBe(422);
     await browser.screenshot('wrong-secret-report');
     expect(await page.locator('#verdict').getAttribute('data-ok')).toBe('false');
