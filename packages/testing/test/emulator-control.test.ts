@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeOrg, driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
-import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 let org: OktaOrg;
 const basic: EmulatorClient = {

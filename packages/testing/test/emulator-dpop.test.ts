@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
-import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 let org: OktaOrg;
 const client: EmulatorClient = {

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
-import { authorizeUrl, type ClientCredentials, clientKeys, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, type ClientCredentials, clientKeys, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 let org: OktaOrg;
 const creds: Record<string, ClientCredentials> = {};

@@ -16,7 +16,7 @@ import {
   type OktaOrg,
   startOktaOrg,
 } from '../src/index';
-import { authorizeUrl, type ClientCredentials, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, type ClientCredentials, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 let org: OktaOrg;
 let creds: ClientCredentials;

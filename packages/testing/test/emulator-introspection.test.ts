@@ -8,7 +8,7 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
-import { authorizeUrl, type ClientCredentials, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, type ClientCredentials, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 const CLIENTS: EmulatorClient[] = [
   { clientId: 'app-a', clientSecret: 'secret-a', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [REDIRECT] },

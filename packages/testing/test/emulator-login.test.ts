@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '../src/index';
-import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './emulator-helpers';
+import { authorizeUrl, clientPost, pkce, REDIRECT, USERS } from './_support/emulator';
 
 let org: OktaOrg;
 const client = { clientId: 'form-app', name: 'Form Portal', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_basic' as const, redirectUris: [REDIRECT] };

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorClient, type OktaOrg, startOktaOrg } from '../src/index';
-import { clientPost, REDIRECT } from './emulator-helpers';
+import { clientPost, REDIRECT } from './_support/emulator';
 
 const basic: EmulatorClient = { clientId: 'basic-app', clientSecret: 'basic-secret', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [REDIRECT] };
 const post: EmulatorClient = { clientId: 'post-app', clientSecret: 'post-secret', tokenEndpointAuthMethod: 'client_secret_post', redirectUris: [REDIRECT] };

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import type { EmulatorClient, OktaOrg } from '../src/index';
+import type { EmulatorClient, OktaOrg } from '../../src/index';
 
 export const REDIRECT = 'http://127.0.0.1:9/callback';
 
