@@ -26,6 +26,11 @@ let triaging: OidcAuth;
 let calls = 0;
 const CLIENT_ID = '0oa-api';
 const TOLERANCE_SEC = 30;
+/**
+ * Triage's clock, and the model's, stands still: a token generated with exp at the tolerance's edge
+ * is judged at the same instant it was made, not a (loaded machine's) second later.
+ */
+const NOW_MS = Date.now();
 
 beforeAll(async () => {
   server = await startLocalServer();
@@ -60,7 +65,10 @@ beforeAll(async () => {
   });
   // Triage on (the default); the throttle and cache off so that the only thing deciding whether a
   // call is made is triage.
-  triaging = createOidcAuth({ ...common, client: { allowLoopbackIssuers: true, httpTimeoutMs: 5_000, introspectionThrottle: false, introspectionCache: false, clockToleranceSec: TOLERANCE_SEC, http } });
+  triaging = createOidcAuth({
+    ...common,
+    client: { allowLoopbackIssuers: true, httpTimeoutMs: 5_000, introspectionThrottle: false, introspectionCache: false, clockToleranceSec: TOLERANCE_SEC, now: () => NOW_MS, http },
+  });
 });
 afterAll(async () => {
   printRunCounts('property-bearer.test.ts');
@@ -181,7 +189,7 @@ const jwtToken = fc
     shape: mostly('jwt', 'array-payload', 'header-not-object', 'two-parts', 'four-parts', 'padded'),
   })
   .map((t) => {
-    const nowSec = Math.floor(Date.now() / 1000);
+    const nowSec = Math.floor(NOW_MS / 1000);
     const iss = typeof t.iss === 'string' ? t.iss.replace('ORIGIN', server.origin) : Array.isArray(t.iss) ? [server.origin] : t.iss;
     // A fresh jti per token, so two runs never present the same token.
     const payload = { jti: `AT.${crypto.randomUUID()}`, iss, cid: t.cid, exp: typeof t.exp === 'number' && Math.abs(t.exp) <= 7200 ? nowSec + t.exp : t.exp };
