@@ -31,7 +31,9 @@ function factory<S>(kind: ClientKind, make: (port: RedisPort, options: RedisStor
     }
     const conns: Connection[] = await Promise.all([connect(kind, server.url), connect(kind, server.url), connect(kind, server.url)]);
     // One prefix per fixture: the instances share it (one fleet), other fixtures never see it.
-    const options: RedisStoreOptions = { prefix: `conformance-${uniq()}`, commandTimeoutMs: 500, onWarning: () => undefined };
+    // A 2 s command deadline: a call that must succeed never misses it on a loaded machine; after the
+    // fault (a killed server) calls still fail within it.
+    const options: RedisStoreOptions = { prefix: `conformance-${uniq()}`, commandTimeoutMs: 2_000, onWarning: () => undefined };
     const [store, ...peers] = conns.map((c) => make(c.port, options));
     return {
       store: store!,
