@@ -32,7 +32,13 @@ export function pinPlan() {
   } else if (!TASKSET) {
     plan = { pinned: false, line: 'cpu pinning: skipped, taskset not found; load generator and servers share every core' };
   } else {
-    const { list, cpus } = allowedCpus(process.pid);
+    let allowed;
+    try {
+      allowed = allowedCpus(process.pid);
+    } catch (error) {
+      allowed = { list: `taskset failed: ${String(error.message).split('\n')[0]}`, cpus: [] };
+    }
+    const { list, cpus } = allowed;
     if (cpus.length < 2 || os.availableParallelism() < 2) {
       plan = { pinned: false, line: `cpu pinning: skipped, only one core available (${list}); load generator and servers share it, so the ratios include that competition` };
     } else {
@@ -58,7 +64,18 @@ export function pinForLoad(pids) {
   }
   if (!p.pinned) return () => {};
   const set = (cpu, pid) => execFileSync(TASKSET, ['-a', '-c', '-p', String(cpu), String(pid)], { stdio: 'ignore' });
-  for (const pid of pids) set(p.serverCpu, pid);
-  set(p.loadCpu, process.pid);
-  return () => set(p.original, process.pid);
+  try {
+    for (const pid of pids) set(p.serverCpu, pid);
+    set(p.loadCpu, process.pid);
+  } catch (error) {
+    // A container may refuse sched_setaffinity: measure unpinned rather than not at all.
+    console.log(`    cpu pinning: failed (${String(error.message).split('\n')[0]}); this group runs unpinned`);
+  }
+  return () => {
+    try {
+      set(p.original, process.pid);
+    } catch {
+      // Nothing to restore if pinning never took.
+    }
+  };
 }
