@@ -9,6 +9,7 @@
  * any value outside it: a hostile `Cookie` header can never smuggle `;`, `,`, whitespace or control
  * characters into a header we emit or a value we unseal.
  */
+import { codedTypeError } from './internal/misuse';
 
 /** RFC 6265 §4.1.1 cookie-name token, narrowed to what we use (no `$`, no `!#%&'*+^`|~`). */
 const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -41,14 +42,14 @@ const PATH_VALUE = /^\/[\x21-\x3A\x3C-\x7E]*$/; // an absolute path with no `;`,
 
 /**
  * Serialise one `Set-Cookie` header value (RFC 6265 §4.1). Never sets `Domain`, so every cookie is
- * host-only (a sibling subdomain cannot read it). Throws a `TypeError` for a name or value outside
- * our alphabet: that is a programming error, not user input.
+ * host-only (a sibling subdomain cannot read it). Throws a `TypeError` with code `ERR_INVALID_ARG_VALUE`
+ * for a name or value outside our alphabet: that is a programming error, not user input.
  */
 export function serializeCookie(name: string, value: string, attributes: CookieAttributes = {}): string {
-  if (!COOKIE_NAME.test(name)) throw new TypeError('cookie name must be a token of A-Z a-z 0-9 _ . -');
-  if (!COOKIE_VALUE.test(value)) throw new TypeError('cookie value must be base64url or JWE compact');
+  if (!COOKIE_NAME.test(name)) throw codedTypeError('cookie name must be a token of A-Z a-z 0-9 _ . -', 'ERR_INVALID_ARG_VALUE');
+  if (!COOKIE_VALUE.test(value)) throw codedTypeError('cookie value must be base64url or JWE compact', 'ERR_INVALID_ARG_VALUE');
   const path = attributes.path ?? '/';
-  if (!PATH_VALUE.test(path)) throw new TypeError('cookie path must be an absolute path');
+  if (!PATH_VALUE.test(path)) throw codedTypeError('cookie path must be an absolute path', 'ERR_INVALID_ARG_VALUE');
   let header = `${name}=${value}; Path=${path}`;
   if (attributes.maxAge !== undefined) {
     const maxAge = Math.max(0, Math.floor(attributes.maxAge));

@@ -4,6 +4,9 @@
 // Errors
 export { OidcError, isOidcError, OIDC_ERROR_STATUS } from './errors';
 export type { OidcErrorCode, OidcErrorOptions } from './errors';
+// Misuse of a function argument: a TypeError with code ERR_INVALID_ARG_TYPE | ERR_INVALID_ARG_VALUE (store packages throw it too)
+export { codedTypeError } from './internal/misuse';
+export type { CodedTypeError, MisuseErrorCode } from './internal/misuse';
 
 // Tenants and the credential store
 export { parseTenant, tenantEndpoints, isLoopbackHost, isTenantIssuer, OIN_SCOPES } from './tenant/tenant';
@@ -101,8 +104,8 @@ export { TENANT_CHECK_IDS } from './doctor/types';
 export type { TenantCheckId, TenantCheck, TenantReport, CheckTenantOptions } from './doctor/types';
 
 // The framework-neutral flow layer adapters call (issue 4)
-export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, MAX_BODY_BYTES, DEFAULT_ROUTES } from './flow/index';
-export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext, LogoutRequestInfo, LogoutHookResult } from './flow/index';
+export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, parsedBodyText, MAX_BODY_BYTES, DEFAULT_ROUTES } from './flow/index';
+export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestStep, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext, LogoutRequestInfo, LogoutHookResult } from './flow/index';
 export { isSessionStore } from './session/types';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './session/memory-session-store';
 export { sessionUser } from './session/session-user';

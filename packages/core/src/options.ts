@@ -8,6 +8,7 @@ import { OidcError } from './errors';
 import type { OidcEventListener } from './events';
 import type { HttpClient } from './http/http-client';
 import { isRateLimitStore, type RateLimitStore } from './http/rate-limit-store';
+import { BOUNDS, LENGTH_BOUNDS, zodNumber } from './internal/bounds';
 import type { RateLimitEvent } from './http/types';
 import type { JwksEvent } from './jwks/jwks-registry';
 import { isCredentialStore, type CredentialStore } from './tenant/credential-store';
@@ -164,11 +165,11 @@ const ttlStore = z.custom<TtlStore>(isTtlStore, 'must be a TtlStore (get, set, d
 const schema = z.strictObject({
   store: z.custom<CredentialStore>(isCredentialStore, 'must be a CredentialStore (get, findByIssuer)'),
   http: fn<HttpClient>('must be a fetch-shaped function').optional(),
-  httpTimeoutMs: z.number().int().min(1).max(120_000).default(5000),
-  clockToleranceSec: z.number().int().min(0).max(300).default(30),
+  httpTimeoutMs: zodNumber(BOUNDS.httpTimeoutMs).default(5000),
+  clockToleranceSec: zodNumber(BOUNDS.clockToleranceSec).default(30),
   now: fn<() => number>('must be a function returning epoch milliseconds').optional(),
-  maxRateLimitWaitMs: z.number().int().min(0).max(600_000).default(0),
-  maxConcurrentPerOrg: z.number().int().min(1).max(1000).default(10),
+  maxRateLimitWaitMs: zodNumber(BOUNDS.maxRateLimitWaitMs).default(0),
+  maxConcurrentPerOrg: zodNumber(BOUNDS.maxConcurrentPerOrg).default(10),
   onRateLimit: fn<(event: RateLimitEvent) => void>('must be a function').optional(),
   onJwks: fn<(event: JwksEvent) => void>('must be a function').optional(),
   onEvent: fn<OidcEventListener>('must be a function').optional(),
@@ -176,10 +177,14 @@ const schema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        maxTtlSec: z.number().int().min(1).max(3600).optional(),
-        negativeTtlSec: z.number().int().min(1).max(3600).optional(),
+        maxTtlSec: zodNumber(BOUNDS.introspectionMaxTtlSec).optional(),
+        negativeTtlSec: zodNumber(BOUNDS.introspectionNegativeTtlSec).optional(),
         store: ttlStore.optional(),
-        keySecret: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
+        keySecret: z
+          .string()
+          .min(LENGTH_BOUNDS.introspectionKeySecret.min, `must be at least ${LENGTH_BOUNDS.introspectionKeySecret.min} characters`)
+          .max(LENGTH_BOUNDS.introspectionKeySecret.max)
+          .optional(),
         fleetSingleFlight: z.boolean().optional(),
       }),
     ])
@@ -189,14 +194,14 @@ const schema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        ratePerSec: z.number().gt(0).max(1_000_000).optional(),
-        burst: z.number().int().min(1).max(1_000_000).optional(),
+        ratePerSec: zodNumber(BOUNDS.introspectionRatePerSec).optional(),
+        burst: zodNumber(BOUNDS.introspectionBurst).optional(),
         perCaller: z
           .union([
             z.literal(false),
             z.strictObject({
-              ratePerSec: z.number().gt(0).max(1_000_000).optional(),
-              burst: z.number().int().min(1).max(1_000_000).optional(),
+              ratePerSec: zodNumber(BOUNDS.introspectionRatePerSec).optional(),
+              burst: zodNumber(BOUNDS.introspectionBurst).optional(),
             }),
           ])
           .optional(),
@@ -205,7 +210,7 @@ const schema = z.strictObject({
     .default({}),
   introspectionTriage: z.boolean().default(true),
   replayStore: ttlStore.optional(),
-  replayQuotaPerTenant: z.number().int().min(1).max(100_000).optional(),
+  replayQuotaPerTenant: zodNumber(BOUNDS.replayQuotaPerTenant).optional(),
   allowLoopbackIssuers: z.boolean().default(false),
   // Entries are checked one by one by compileIssuerPolicy (ERR_OIDC_INVALID_OPTIONS naming the index).
   allowedIssuerHosts: z.array(z.string()).max(1000).optional(),

@@ -3,6 +3,7 @@
  */
 import { authenticatedPost, type AuthenticatedPostDeps } from './client-auth/authenticated-post';
 import { OidcError } from './errors';
+import { codedTypeError } from './internal/misuse';
 import { isBearerTokenSyntax } from './introspection/token-syntax';
 import type { Tenant } from './tenant/tenant';
 
@@ -22,7 +23,7 @@ export type RevocationTokenTypeHint = 'access_token' | 'refresh_token';
  */
 export async function revokeToken(deps: AuthenticatedPostDeps, tenant: Tenant, token: string, hint?: RevocationTokenTypeHint): Promise<void> {
   if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
-    throw Object.assign(new TypeError('hint must be "access_token" or "refresh_token"'), { code: 'ERR_INVALID_ARG_VALUE' as const });
+    throw codedTypeError('hint must be "access_token" or "refresh_token"', 'ERR_INVALID_ARG_VALUE');
   }
   if (!isBearerTokenSyntax(token)) {
     throw new OidcError('ERR_OIDC_INVALID_REQUEST', 'The token to revoke is malformed.', { details: { field: 'token' } });

@@ -8,6 +8,7 @@
  * the behaviour they must match is documented on each method below.
  */
 import { hasMethods } from './internal/jwt-shape';
+import { codedTypeError } from './internal/misuse';
 
 /** A key/value store whose entries expire. Keys and values are strings; TTLs are whole seconds. */
 export interface TtlStore {
@@ -53,12 +54,8 @@ interface Entry {
 /** How many of the oldest entries an insertion into a full store inspects for expired ones. */
 const SWEEP_BUDGET = 64;
 
-function codedTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
-}
-
 function assertTtl(ttlSec: number): void {
-  if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds');
+  if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds', 'ERR_INVALID_ARG_VALUE');
 }
 
 /**
@@ -80,11 +77,11 @@ export class MemoryTtlStore implements TtlStore {
 
   constructor(options: MemoryTtlStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer');
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer', 'ERR_INVALID_ARG_VALUE');
     this.#maxEntries = maxEntries;
     this.#now = options.now ?? Date.now;
     if (options.whenFull !== undefined && options.whenFull !== 'evict' && options.whenFull !== 'refuse') {
-      throw codedTypeError("whenFull must be 'evict' or 'refuse'");
+      throw codedTypeError("whenFull must be 'evict' or 'refuse'", 'ERR_INVALID_ARG_VALUE');
     }
     this.#refuseWhenFull = options.whenFull === 'refuse';
   }
@@ -214,8 +211,8 @@ export class PartitionedMemoryTtlStore {
   constructor(options: PartitionedMemoryTtlStoreOptions = {}) {
     const perPartition = options.maxEntriesPerPartition ?? 1000;
     const maxEntries = options.maxEntries ?? 100_000;
-    if (!Number.isSafeInteger(perPartition) || perPartition < 1) throw codedTypeError('maxEntriesPerPartition must be a positive integer');
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer');
+    if (!Number.isSafeInteger(perPartition) || perPartition < 1) throw codedTypeError('maxEntriesPerPartition must be a positive integer', 'ERR_INVALID_ARG_VALUE');
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer', 'ERR_INVALID_ARG_VALUE');
     this.#perPartition = perPartition;
     this.#maxEntries = maxEntries;
     this.#now = options.now ?? Date.now;

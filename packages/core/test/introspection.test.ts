@@ -1,8 +1,10 @@
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOidcClient } from '../src/client';
 import { createTransport } from '../src/http/transport';
 import { createIntrospector, type IntrospectorDeps } from '../src/introspection/introspect';
 import { revokeToken } from '../src/revoke';
+import { createMemoryCredentialStore } from '../src/tenant/credential-store';
 import { parseTenant, type Tenant } from '../src/tenant/tenant';
 import { MemoryTtlStore, type TtlStore } from '../src/ttl-store';
 
@@ -254,7 +256,7 @@ describe('introspect against the Okta org emulator', () => {
 
   it('never serves a cached positive result past the token exp (IN-06)', async () => {
     let offsetMs = 0;
-    const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 86_400 } });
+    const client = introspector({ now: () => Date.now() + offsetMs, cache: { maxTtlSec: 3600 } });
     // The emulator issues one-hour tokens; move the clock to 20 s before exp.
     const token = await org.control.issueAccessToken('app-a', { login: 'alice@acme.example' });
     offsetMs = 3_580_000;
@@ -496,5 +498,23 @@ describe('introspect against the Okta org emulator', () => {
     for (const cache of [{ maxTtlSec: 0 }, { maxTtlSec: 1.5 }, { negativeTtlSec: -1 }]) {
       expect(() => introspector({ cache })).toThrow(expect.objectContaining({ code: 'ERR_OIDC_INVALID_OPTIONS' }));
     }
+  });
+
+  it('applies the bounds of the client options schema, so createIntrospector and createOidcClient accept the same values (IN-06)', () => {
+    const store = createMemoryCredentialStore([]);
+    const refused = [
+      [{ cache: { maxTtlSec: 3601 } }, { introspectionCache: { maxTtlSec: 3601 } }, 'introspectionCache.maxTtlSec'],
+      [{ cache: { negativeTtlSec: 3601 } }, { introspectionCache: { negativeTtlSec: 3601 } }, 'introspectionCache.negativeTtlSec'],
+      [{ cache: { keySecret: 'k'.repeat(1025) } }, { introspectionCache: { keySecret: 'k'.repeat(1025) } }, 'introspectionCache.keySecret'],
+      [{ throttle: { ratePerSec: 0 } }, { introspectionThrottle: { ratePerSec: 0 } }, 'introspectionThrottle.ratePerSec'],
+      [{ throttle: { burst: 1_000_001 } }, { introspectionThrottle: { burst: 1_000_001 } }, 'introspectionThrottle.burst'],
+    ] as const;
+    for (const [deps, options, field] of refused) {
+      expect(() => introspector(deps as Partial<IntrospectorDeps>), field).toThrow(expect.objectContaining({ code: 'ERR_OIDC_INVALID_OPTIONS', details: expect.objectContaining({ field }) }));
+      expect(() => createOidcClient({ store, ...options }), field).toThrow(expect.objectContaining({ code: 'ERR_OIDC_INVALID_OPTIONS', details: expect.objectContaining({ field }) }));
+    }
+    // The largest accepted values are accepted by both.
+    expect(() => introspector({ cache: { maxTtlSec: 3600, negativeTtlSec: 3600 }, throttle: { ratePerSec: 1_000_000, burst: 1_000_000 } })).not.toThrow();
+    expect(() => createOidcClient({ store, introspectionCache: { maxTtlSec: 3600, negativeTtlSec: 3600 }, introspectionThrottle: { ratePerSec: 1_000_000, burst: 1_000_000 } })).not.toThrow();
   });
 });

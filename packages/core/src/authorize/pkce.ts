@@ -3,6 +3,7 @@
  * plain" (RFC 7636 §7.2, RFC 9700 §2.1.1).
  */
 import { encodeBase64url } from '../internal/base64url';
+import { codedTypeError } from '../internal/misuse';
 import { randomToken } from '../internal/random';
 
 /** RFC 7636 §4.1: 43–128 characters from the unreserved set. */
@@ -28,7 +29,7 @@ export function randomCodeVerifier(): string {
 export async function computeCodeChallenge(verifier: string): Promise<string> {
   if (!VERIFIER.test(verifier)) {
     // The verifier is ours (randomCodeVerifier), so this is a programming error; never echo it.
-    throw new TypeError('code_verifier must be 43-128 characters from [A-Za-z0-9-._~] (RFC 7636 §4.1)');
+    throw codedTypeError('code_verifier must be 43-128 characters from [A-Za-z0-9-._~] (RFC 7636 §4.1)', 'ERR_INVALID_ARG_VALUE');
   }
   // The regex guarantees ASCII, so UTF-8 encoding equals ASCII(verifier).
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));

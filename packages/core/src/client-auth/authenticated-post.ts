@@ -12,6 +12,7 @@ import { importJWK, SignJWT } from 'jose';
 import { OidcError } from '../errors';
 import type { PrivateJwk, Tenant } from '../tenant/tenant';
 import { randomJti } from '../internal/random';
+import { codedTypeError } from '../internal/misuse';
 import { createDpopProof, type DpopKeyPair, dpopServer, readDpopNonce } from '../dpop/dpop';
 import type { Transport, TransportResponse } from '../http/types';
 
@@ -128,7 +129,7 @@ export async function authenticatedPost(
   params: Record<string, string>,
 ): Promise<TransportResponse & { secretIndex?: number }> {
   for (const name of ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']) {
-    if (Object.hasOwn(params, name)) throw new TypeError(`authenticatedPost: ${name} is set by client authentication, not by the caller`);
+    if (Object.hasOwn(params, name)) throw codedTypeError(`authenticatedPost: ${name} is set by client authentication, not by the caller`, 'ERR_INVALID_ARG_VALUE');
   }
   const auth = tenant.auth;
   if (auth.method === 'private_key_jwt') {

@@ -19,6 +19,7 @@
 import { EncryptJWT, errors as joseErrors, jwtDecrypt, type JWTPayload } from 'jose';
 import { OidcError, type OidcErrorCode } from '../errors';
 import { encodeBase64url } from '../internal/base64url';
+import { codedTypeError } from '../internal/misuse';
 
 /** Sealed values above this size are refused unopened (they travel in cookies; DoS guard). */
 export const MAX_SEALED_LENGTH = 8 * 1024;
@@ -70,9 +71,8 @@ async function deriveKey(secret: CryptoKey, purpose: string): Promise<DerivedKey
 }
 
 function checkPurpose(purpose: string): void {
-  if (typeof purpose !== 'string' || !PURPOSE.test(purpose)) {
-    throw new TypeError('seal purpose must be 1-64 characters from [a-z0-9._:-]');
-  }
+  if (typeof purpose !== 'string') throw codedTypeError('seal purpose must be a string', 'ERR_INVALID_ARG_TYPE');
+  if (!PURPOSE.test(purpose)) throw codedTypeError('seal purpose must be 1-64 characters from [a-z0-9._:-]', 'ERR_INVALID_ARG_VALUE');
 }
 
 /**
@@ -110,7 +110,7 @@ export function createSealer(secrets: readonly string[], options: SealerOptions 
     let keys = byPurpose.get(purpose);
     if (!keys) {
       // Purposes are constants in code; the bound keeps a misuse from growing the cache.
-      if (byPurpose.size >= MAX_PURPOSES) throw new TypeError(`a sealer supports at most ${MAX_PURPOSES} purposes`);
+      if (byPurpose.size >= MAX_PURPOSES) throw codedTypeError(`a sealer supports at most ${MAX_PURPOSES} purposes`, 'ERR_INVALID_ARG_VALUE');
       keys = secretKeys.then((imported) => Promise.all(imported.map((secret) => deriveKey(secret, purpose))));
       byPurpose.set(purpose, keys);
     }
@@ -120,8 +120,8 @@ export function createSealer(secrets: readonly string[], options: SealerOptions 
   return Object.freeze({
     async seal(payload: object, purpose: string, ttlSec: number): Promise<string> {
       checkPurpose(purpose);
-      if (!Number.isInteger(ttlSec) || ttlSec <= 0) throw new TypeError('seal ttlSec must be a positive integer');
-      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError('seal payload must be an object');
+      if (!Number.isInteger(ttlSec) || ttlSec <= 0) throw codedTypeError('seal ttlSec must be a positive integer', 'ERR_INVALID_ARG_VALUE');
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw codedTypeError('seal payload must be an object', 'ERR_INVALID_ARG_TYPE');
       const [first] = await keysFor(purpose);
       const iat = Math.floor(now() / 1000);
       // The payload is nested under `p` so its own members can never collide with iat/exp.

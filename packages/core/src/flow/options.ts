@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sanitizeReturnTo } from '../authorize/return-to';
 import { MIN_SECRET_LENGTH } from '../crypto/seal';
 import { OidcError } from '../errors';
+import { BOUNDS, zodNumber } from '../internal/bounds';
 import { isSharedRevocationList, type SharedRevocationList } from '../session/revocation-list';
 import { isSessionStore, type SessionStore } from '../session/types';
 import { isCredentialStore, type CredentialStore } from '../tenant/credential-store';
@@ -45,8 +46,8 @@ const schema = z.strictObject({
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -')
       .refine((name) => !/^__(host|secure)-/i.test(name), 'must not carry a __Host- or __Secure- prefix (added automatically on https)')
       .optional(),
-    rollingSec: z.number().int().min(60).max(400 * 24 * 3600).optional(),
-    absoluteSec: z.number().int().min(60).max(400 * 24 * 3600).optional(),
+    rollingSec: zodNumber(BOUNDS.sessionLifetimeSec).optional(),
+    absoluteSec: zodNumber(BOUNDS.sessionLifetimeSec).optional(),
     store: z.custom<SessionStore>(isSessionStore, 'must be a SessionStore ({ get, set, delete })').optional(),
     claims: z
       .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/))

@@ -10,6 +10,7 @@
  */
 import { OidcError } from '../errors';
 import { type OidcEventListener, type OidcHttpOutcome, safeEventListener } from '../events';
+import { BOUNDS, checkBound } from '../internal/bounds';
 import { sleep } from '../internal/time';
 import { ConcurrencyLimiter } from './concurrency';
 import { defaultHttpClient, type HttpClient } from './http-client';
@@ -87,12 +88,6 @@ type Attempt = { ok: true; response: TransportResponse } | { ok: false; error: O
 /** What an `http` event needs from one exchange (only kept when a listener is installed). */
 type Exchange = { started: number; status: number | undefined; info: RateLimitInfo | undefined };
 
-function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${name} must be an integer between ${min} and ${max}`, { details: { field: name } });
-  }
-}
-
 /** Media type without parameters, lower-cased; '' when absent. */
 function mediaType(headers: Headers): string {
   return (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -113,15 +108,15 @@ function backoffMs(attempt: number, base: number, cap: number): number {
  * (ERR_OIDC_INVALID_OPTIONS), never per request.
  */
 export function createTransport(options: TransportOptions = {}): Transport {
-  checkInteger('timeoutMs', options.timeoutMs, 1, 600_000);
-  checkInteger('maxResponseBytes', options.maxResponseBytes, 1024, 64 * 1024 * 1024);
-  checkInteger('maxRateLimitWaitMs', options.maxRateLimitWaitMs, 0, 600_000);
-  checkInteger('maxConcurrentPerOrg', options.maxConcurrentPerOrg, 1, 10_000);
-  checkInteger('maxQueuedPerOrg', options.maxQueuedPerOrg, 0, 1_000_000);
-  checkInteger('maxQueueWaitMs', options.maxQueueWaitMs, 1, 600_000);
-  checkInteger('retries', options.retries, 0, 10);
-  checkInteger('retryBaseDelayMs', options.retryBaseDelayMs, 0, 60_000);
-  checkInteger('retryMaxDelayMs', options.retryMaxDelayMs, 0, 600_000);
+  checkBound('timeoutMs', options.timeoutMs, BOUNDS.transportTimeoutMs);
+  checkBound('maxResponseBytes', options.maxResponseBytes, BOUNDS.transportMaxResponseBytes);
+  checkBound('maxRateLimitWaitMs', options.maxRateLimitWaitMs, BOUNDS.transportMaxRateLimitWaitMs);
+  checkBound('maxConcurrentPerOrg', options.maxConcurrentPerOrg, BOUNDS.transportMaxConcurrentPerOrg);
+  checkBound('maxQueuedPerOrg', options.maxQueuedPerOrg, BOUNDS.transportMaxQueuedPerOrg);
+  checkBound('maxQueueWaitMs', options.maxQueueWaitMs, BOUNDS.transportMaxQueueWaitMs);
+  checkBound('retries', options.retries, BOUNDS.transportRetries);
+  checkBound('retryBaseDelayMs', options.retryBaseDelayMs, BOUNDS.transportRetryBaseDelayMs);
+  checkBound('retryMaxDelayMs', options.retryMaxDelayMs, BOUNDS.transportRetryMaxDelayMs);
   if (options.http !== undefined && typeof options.http !== 'function') {
     throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'http must be a fetch-shaped function', { details: { field: 'http' } });
   }

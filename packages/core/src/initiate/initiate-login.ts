@@ -7,6 +7,7 @@
  */
 import { sanitizeReturnTo } from '../authorize/return-to';
 import { isOidcError, OidcError } from '../errors';
+import { codedTypeError } from '../internal/misuse';
 import type { CredentialStore } from '../tenant/credential-store';
 import { compileIssuerPolicy, type IssuerPolicy, type IssuerPolicyCheck } from '../tenant/issuer-policy';
 import { isLoopbackHost, type Tenant } from '../tenant/tenant';
@@ -95,7 +96,7 @@ export async function resolveInitiateLogin(
   const checkIssuer = policy === undefined ? defaultPolicy : typeof policy === 'function' ? policy : compileIssuerPolicy(policy);
   const origin = URL.parse(appOrigin);
   if (origin === null || (origin.protocol !== 'https:' && origin.protocol !== 'http:')) {
-    throw Object.assign(new TypeError('appOrigin must be an absolute http(s) URL'), { code: 'ERR_INVALID_ARG_VALUE' as const });
+    throw codedTypeError('appOrigin must be an absolute http(s) URL', 'ERR_INVALID_ARG_VALUE');
   }
 
   for (const name of SINGLE_VALUED) {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { BoundedCache } from '../internal/bounded-cache';
+import { type Bound, BOUNDS, checkBound, LENGTH_BOUNDS } from '../internal/bounds';
 import { deepFreeze } from '../internal/deep-freeze';
 import { authenticatedPost, type AuthenticatedPostDeps } from '../client-auth/authenticated-post';
 import { OidcError, type OidcErrorCode } from '../errors';
@@ -284,24 +285,14 @@ function hmacSha256Base64url(secret: string): (input: string) => Promise<string>
   };
 }
 
-function positiveInteger(value: unknown, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `introspectionCache.${field} must be a positive integer number of seconds`, {
-      details: { field: `introspectionCache.${field}` },
-    });
-  }
-  return value;
-}
-
-function positiveNumber(value: unknown, fallback: number, field: string, integer: boolean): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1_000_000 || (integer && !Number.isSafeInteger(value))) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `introspectionThrottle.${field} must be a positive ${integer ? 'integer' : 'number'} up to 1000000`, {
-      details: { field: `introspectionThrottle.${field}` },
-    });
-  }
-  return value;
+/**
+ * An option of {@link createIntrospector}: the default when absent, else checked against the same
+ * bound the client's options schema uses (internal/bounds.ts), since the introspector can be created
+ * without the client. `field` is the client option's name, for the error's `details.field`.
+ */
+function bounded(value: number | undefined, fallback: number, field: string, bound: Bound): number {
+  checkBound(field, value, bound);
+  return value ?? fallback;
 }
 
 /** One throttle's buckets: take a token for a key (undefined when taken, else seconds to wait), give one back. */
@@ -374,14 +365,15 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   const cacheOptions = deps.cache === false ? undefined : (deps.cache ?? {});
   const cache = cacheOptions
     ? {
-        maxTtlSec: positiveInteger(cacheOptions.maxTtlSec, DEFAULT_MAX_TTL_SEC, 'maxTtlSec'),
-        negativeTtlSec: positiveInteger(cacheOptions.negativeTtlSec, DEFAULT_NEGATIVE_TTL_SEC, 'negativeTtlSec'),
+        maxTtlSec: bounded(cacheOptions.maxTtlSec, DEFAULT_MAX_TTL_SEC, 'introspectionCache.maxTtlSec', BOUNDS.introspectionMaxTtlSec),
+        negativeTtlSec: bounded(cacheOptions.negativeTtlSec, DEFAULT_NEGATIVE_TTL_SEC, 'introspectionCache.negativeTtlSec', BOUNDS.introspectionNegativeTtlSec),
         store: cacheOptions.store ?? new MemoryTtlStore({ now: deps.now }),
       }
     : undefined;
   const keySecret = cacheOptions?.keySecret;
-  if (keySecret !== undefined && (typeof keySecret !== 'string' || keySecret.length < 32)) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', 'introspectionCache.keySecret must be a string of at least 32 characters', {
+  const keyBound = LENGTH_BOUNDS.introspectionKeySecret;
+  if (keySecret !== undefined && (typeof keySecret !== 'string' || keySecret.length < keyBound.min || keySecret.length > keyBound.max)) {
+    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `introspectionCache.keySecret must be a string of ${keyBound.min} to ${keyBound.max} characters`, {
       details: { field: 'introspectionCache.keySecret' },
     });
   }
@@ -395,8 +387,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     throttleOptions === false
       ? UNTHROTTLED
       : createBuckets(
-          positiveNumber(throttleOptions?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'ratePerSec', false),
-          positiveNumber(throttleOptions?.burst, DEFAULT_THROTTLE_BURST, 'burst', true),
+          bounded(throttleOptions?.ratePerSec, DEFAULT_THROTTLE_RATE_PER_SEC, 'introspectionThrottle.ratePerSec', BOUNDS.introspectionRatePerSec),
+          bounded(throttleOptions?.burst, DEFAULT_THROTTLE_BURST, 'introspectionThrottle.burst', BOUNDS.introspectionBurst),
           localBuckets,
           deps.rateLimitStore,
           'introspection-tenant:',
@@ -406,8 +398,8 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
     perCaller === false
       ? UNTHROTTLED
       : createBuckets(
-          positiveNumber(perCaller.ratePerSec, DEFAULT_CALLER_RATE_PER_SEC, 'perCaller.ratePerSec', false),
-          positiveNumber(perCaller.burst, DEFAULT_CALLER_BURST, 'perCaller.burst', true),
+          bounded(perCaller.ratePerSec, DEFAULT_CALLER_RATE_PER_SEC, 'introspectionThrottle.perCaller.ratePerSec', BOUNDS.introspectionRatePerSec),
+          bounded(perCaller.burst, DEFAULT_CALLER_BURST, 'introspectionThrottle.perCaller.burst', BOUNDS.introspectionBurst),
           localBuckets,
           deps.rateLimitStore,
           'introspection-caller:',

@@ -27,6 +27,7 @@
 import { base64url, exportJWK, importJWK, importX509 } from 'jose';
 import { OidcError } from '../errors';
 import { type OidcEventListener, type OidcJwksEvent, safeEventListener } from '../events';
+import { BOUNDS, checkBound } from '../internal/bounds';
 import { clamp } from '../internal/time';
 import type { Transport } from '../http/types';
 import { MIN_RSA_BITS } from '../tokens/signature-verifier';
@@ -111,12 +112,6 @@ interface Entry {
   refetches: Record<JwksChannel, number[]>;
   /** When the last fetch failed (cleared by a success). */
   failedAt: number | undefined;
-}
-
-function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
-    throw new OidcError('ERR_OIDC_INVALID_OPTIONS', `${name} must be an integer between ${min} and ${max}`, { details: { field: name } });
-  }
 }
 
 /** `max-age` in seconds from a Cache-Control header (RFC 9111 §5.2.2.1); 0 for no-store/no-cache; undefined when absent. */
@@ -230,19 +225,23 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
     if (jwk.x5c !== undefined && !(await x5cMatches(jwk))) {
       throw notAJwks('A key of the JWKS does not match its own x5c certificate');
     }
-    try {
-      // Only the public members (the document was checked above to hold no private ones).
-      const key = await importJWK({ kty: 'RSA', n: jwk.n as string, e: jwk.e as string }, ALLOWED_ALG);
-      if (!(typeof key === 'object' && 'type' in key && key.type === 'public')) throw new TypeError('not a public key');
-      // RFC 7518 §3.3: RS256 keys are 2048 bits or larger (Web Crypto imports a garbage modulus as 0 bits).
-      if ((key.algorithm as RsaHashedKeyAlgorithm).modulusLength < MIN_RSA_BITS) throw new TypeError('RSA key too small');
-      all.push(key);
-      if (kid !== undefined && !ambiguous.has(kid)) byKid.set(kid, key);
-    } catch {
+    // Only the public members (the document was checked above to hold no private ones).
+    const key = await importJWK({ kty: 'RSA', n: jwk.n as string, e: jwk.e as string }, ALLOWED_ALG).catch(() => undefined);
+    // RFC 7518 §3.3: RS256 keys are 2048 bits or larger (Web Crypto imports a garbage modulus as 0 bits).
+    if (!isUsablePublicKey(key)) {
       ignored += 1;
+      continue;
     }
+    all.push(key);
+    if (kid !== undefined && !ambiguous.has(kid)) byKid.set(kid, key);
   }
   return { byKid, ambiguous, all, ignored };
+}
+
+/** An imported RSA public key of at least {@link MIN_RSA_BITS} bits (anything else in a JWKS is ignored). */
+function isUsablePublicKey(key: CryptoKey | Uint8Array | undefined): key is CryptoKey {
+  if (!(typeof key === 'object' && 'type' in key && key.type === 'public')) return false;
+  return (key.algorithm as RsaHashedKeyAlgorithm).modulusLength >= MIN_RSA_BITS;
 }
 
 /**
@@ -250,14 +249,14 @@ async function importKeySet(json: unknown): Promise<{ byKid: Map<string, CryptoK
  * so tenants of one org share one cache and one refetch budget.
  */
 export function createJwksRegistry(transport: Transport, options: JwksOptions = {}): JwksRegistry {
-  checkInteger('maxIssuers', options.maxIssuers, 1, 10_000_000);
-  checkInteger('defaultMaxAgeSec', options.defaultMaxAgeSec, 0, 31_536_000);
-  checkInteger('minMaxAgeSec', options.minMaxAgeSec, 0, 31_536_000);
-  checkInteger('maxMaxAgeSec', options.maxMaxAgeSec, 0, 31_536_000);
-  checkInteger('refetchBudget', options.refetchBudget, 0, 1000);
-  checkInteger('refetchWindowSec', options.refetchWindowSec, 1, 86_400);
-  checkInteger('maxStaleSec', options.maxStaleSec, 0, 31_536_000);
-  checkInteger('failureBackoffSec', options.failureBackoffSec, 0, 86_400);
+  checkBound('maxIssuers', options.maxIssuers, BOUNDS.jwksMaxIssuers);
+  checkBound('defaultMaxAgeSec', options.defaultMaxAgeSec, BOUNDS.jwksMaxAgeSec);
+  checkBound('minMaxAgeSec', options.minMaxAgeSec, BOUNDS.jwksMaxAgeSec);
+  checkBound('maxMaxAgeSec', options.maxMaxAgeSec, BOUNDS.jwksMaxAgeSec);
+  checkBound('refetchBudget', options.refetchBudget, BOUNDS.jwksRefetchBudget);
+  checkBound('refetchWindowSec', options.refetchWindowSec, BOUNDS.jwksRefetchWindowSec);
+  checkBound('maxStaleSec', options.maxStaleSec, BOUNDS.jwksMaxAgeSec);
+  checkBound('failureBackoffSec', options.failureBackoffSec, BOUNDS.jwksFailureBackoffSec);
   const maxIssuers = options.maxIssuers ?? 1000;
   const minMaxAge = options.minMaxAgeSec ?? 60;
   const maxMaxAge = Math.max(minMaxAge, options.maxMaxAgeSec ?? 86_400);

@@ -11,6 +11,7 @@
  *   `session.expiresAt`, whatever `ttlSec` says.
  */
 import type { Session, SessionStore } from './types';
+import { codedTypeError } from '../internal/misuse';
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -40,10 +41,6 @@ interface Entry {
 /** How many of the oldest entries an insertion into a full store inspects for expired ones (bounded work per write). */
 const SWEEP_BUDGET = 64;
 
-function codedTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
-}
-
 /** The subject index key: JSON, so no tenant/sub pair can collide with another ("a", "b:c" vs "a:b", "c"). */
 function subjectKey(tenant: string, sub: string): string {
   return JSON.stringify([tenant, sub]);
@@ -67,9 +64,9 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(options: MemorySessionStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 100_000;
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer');
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw codedTypeError('maxEntries must be a positive integer', 'ERR_INVALID_ARG_VALUE');
     const tombstoneSec = options.tombstoneSec ?? 24 * 60 * 60;
-    if (!Number.isFinite(tombstoneSec) || tombstoneSec <= 0) throw codedTypeError('tombstoneSec must be a positive number of seconds');
+    if (!Number.isFinite(tombstoneSec) || tombstoneSec <= 0) throw codedTypeError('tombstoneSec must be a positive number of seconds', 'ERR_INVALID_ARG_VALUE');
     this.#maxEntries = maxEntries;
     this.#tombstoneMs = tombstoneSec * 1000;
     this.#now = options.now ?? Date.now;
@@ -89,7 +86,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async set(id: string, session: Session, ttlSec: number): Promise<void> {
-    if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds');
+    if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds', 'ERR_INVALID_ARG_VALUE');
     const now = this.#now();
     const tombstone = this.#tombstones.get(id);
     if (tombstone !== undefined) {

@@ -6,6 +6,7 @@
  */
 import { base64url } from 'jose';
 import { sha, type ShaBits } from '../internal/hash';
+import { codedTypeError } from '../internal/misuse';
 
 /** Hash size for a JWS `alg` (RS256/PS256/ES256 → 256, …); undefined for algorithms without one. */
 export function hashBitsForAlg(alg: string): ShaBits | undefined {
@@ -16,7 +17,7 @@ export function hashBitsForAlg(alg: string): ShaBits | undefined {
 /** Compute the `at_hash` (or `c_hash`) value of `token` for an ID token signed with `alg`. */
 export async function computeTokenHash(token: string, alg: string): Promise<string> {
   const bits = hashBitsForAlg(alg);
-  if (bits === undefined) throw new TypeError('unsupported alg for a token hash');
+  if (bits === undefined) throw codedTypeError('unsupported alg for a token hash', 'ERR_INVALID_ARG_VALUE');
   const digest = await sha(bits, token);
   return base64url.encode(digest.subarray(0, digest.byteLength / 2));
 }
