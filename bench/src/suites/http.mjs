@@ -187,7 +187,9 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
   out.capHit = capHit;
   // Concurrent sides each get 1/n of the server core, so a request's core time is share / (req/s).
   out.share = t.pairing === 'concurrent' ? 1 / sides.length : 1;
-  const stop = capHit
+  const stop = minRounds === maxRounds
+    ? `a fixed ${rounds} rounds (min = max rounds: no stopping rule; quick runs are smoke tests, their intervals are wide)`
+    : capHit
     ? `cap of ${maxRounds} rounds hit before every gating interval was within ±${t.halfWidth} (still wider: ${widest.map((w) => `${w.pair} ±${w.halfWidth.toFixed(3)}`).join(', ')})`
     : gating.length > 0
       ? `every gating interval within ±${t.halfWidth} after ${rounds} rounds`
