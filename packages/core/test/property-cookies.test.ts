@@ -402,6 +402,15 @@ describe('transaction cookie', () => {
     );
   });
 
+  it('reads the genuine value with whitespace around it as the genuine value, not as tampering (RFC 6265 §5.2 step 5)', async () => {
+    // The case a generator once produced: ' <genuine value>'. The callback goes on to the token
+    // endpoint (which refuses the fake code), exactly as for the untouched cookie.
+    for (const cookie of [`${txName}= ${txValue}`, `${txName}=${txValue} `, `${txName}=\t${txValue}`]) {
+      const result = await callbackWith(cookie);
+      expect(JSON.parse(result.response.body!).error).toBe('ERR_OIDC_TOKEN_ENDPOINT_ERROR');
+    }
+  });
+
   it('a session cookie or a foreign seal presented as the transaction is refused', async () => {
     const foreign = await foreignSealer.seal({ k: 'tx', t: {} }, 'transaction', 600);
     for (const value of [sealedSession, foreign, [...sessionCookies.values()][0]!]) {
