@@ -34,12 +34,13 @@ const LABEL = {
  * it can stop between whole seconds) and many, rather than few and long: the interval narrows with
  * the number of paired rounds, and a burst from another process spoils one short round instead of
  * a whole median. `overrides` (from run.mjs flags): roundSec, minRounds, maxRounds, halfWidth, ci.
- * quick = two rounds per side after a short warm-up: an interval is printed, but it is a smoke
+ * quick = two 0.4 s rounds per side after a 0.2 s warm-up (1 s per side, as the single 1 s round
+ * before): an interval is printed, but it is a smoke
  * test, not a measurement to quote.
  */
 export function timing(quick, overrides = {}) {
   const base = quick
-    ? { warmupSec: 0.3, roundSec: 0.5, minRounds: 2, maxRounds: 2, halfWidth: 0.05, ci: 't', connections: 32 }
+    ? { warmupSec: 0.2, roundSec: 0.4, minRounds: 2, maxRounds: 2, halfWidth: 0.05, ci: 't', connections: 32 }
     : { warmupSec: 1, roundSec: 0.5, minRounds: 8, maxRounds: 40, halfWidth: 0.05, ci: 't', connections: 50 };
   base.pairing = 'sequential';
   const t = { ...base, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
