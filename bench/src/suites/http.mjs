@@ -145,28 +145,43 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
   const restore = pinForLoad(sides.map((s) => s.child.pid));
   const samples = new Map(sides.map((s) => [idOf(s), { rps: [], p99: [], cpuUs: [], busy: [] }]));
   let rounds = 0;
+  let discarded = 0;
   let capHit = false;
   let widest = [];
   try {
     if (t.warmupSec > 0) for (const side of sides) await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.warmupSec, warmup: true });
+    // One side's share of a round, or null when it finished no request in the round (a server
+    // that got almost no CPU on a saturated host): the round is then discarded for every side,
+    // since a paired ratio needs both, and the run goes on.
     const loadOne = async (side) => {
       const before = await side.cpu();
-      const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec });
+      const m = await load(`${side.baseUrl}/api/me`, { headers: headersFor(side), connections: t.connections, durationSec: t.roundSec, warmup: true });
       const used = (await side.cpu()) - before;
-      const s = samples.get(idOf(side));
-      s.cpuUs.push(used / m.total);
-      s.busy.push(used / (m.durationSec * 1e6));
-      s.rps.push(m.rps);
-      s.p99.push(m.p99);
+      if (m.total === 0) return null;
+      return { side, cpuUs: used / m.total, busy: used / (m.durationSec * 1e6), rps: m.rps, p99: m.p99 };
     };
     for (;;) {
+      let round;
       if (t.pairing === 'concurrent') {
         // Every side at once on the shared server core: the kernel splits that core between the
         // server processes, and whatever else runs there takes from all of them alike, so the
         // ratio of their throughputs is the ratio of their costs per request.
-        await Promise.all(sides.map(loadOne));
+        round = await Promise.all(sides.map(loadOne));
       } else {
-        for (let k = 0; k < sides.length; k++) await loadOne(sides[(rounds + k) % sides.length]);
+        round = [];
+        for (let k = 0; k < sides.length; k++) round.push(await loadOne(sides[(rounds + discarded + k) % sides.length]));
+      }
+      if (round.includes(null)) {
+        discarded++;
+        if (discarded > Math.max(5, maxRounds)) throw new Error(`${discarded} rounds in which a side finished no request: the servers get no CPU on this host`);
+        continue;
+      }
+      for (const r of round) {
+        const s = samples.get(idOf(r.side));
+        s.cpuUs.push(r.cpuUs);
+        s.busy.push(r.busy);
+        s.rps.push(r.rps);
+        s.p99.push(r.p99);
       }
       rounds++;
       if (rounds < minRounds) continue;
@@ -195,12 +210,12 @@ export async function measureSides(sides, headersFor, t, { gating = [] } = {}) {
     : gating.length > 0
       ? `every gating interval within ±${t.halfWidth} after ${rounds} rounds`
       : `${rounds} rounds`;
-  out.stop = stop;
+  out.stop = discarded > 0 ? `${stop}; ${discarded} round(s) discarded (a side finished no request)` : stop;
   // How busy the servers kept their core: far below 100 % (sequential) or below 100 % summed
   // (concurrent) means the load generator, not the server, limited the throughput.
   const busy = [...samples.values()].map((s) => median(s.busy));
   const busyText = t.pairing === 'concurrent' ? `server core busy ${Math.round(100 * busy.reduce((a, b) => a + b, 0))} % (all sides together)` : `server core busy ${busy.map((b) => `${Math.round(100 * b)} %`).join(' / ')}`;
-  console.log(`    ${rounds} rounds of ${t.roundSec} s per side, ${t.pairing ?? 'sequential'} (${t.ci} interval), ${busyText}: ${stop}`);
+  console.log(`    ${rounds} rounds of ${t.roundSec} s per side, ${t.pairing ?? 'sequential'} (${t.ci} interval), ${busyText}: ${out.stop}`);
   return out;
 }
 
