@@ -34,8 +34,12 @@ async function pair() {
   const schema = freshSchema();
   await migrate(poolA, { schema });
   const keys = [randomKey('k1')];
-  const a = await createPostgresCredentialStore({ pool: poolA, schema, encryptionKeys: keys, onEvent: () => {} });
-  const b = await createPostgresCredentialStore({ pool: poolB, schema, encryptionKeys: keys, onEvent: () => {} });
+  // The 2 s default deadline includes the wait for one of the pool's 5 connections: with 50 puts
+  // queued per pool, a loaded machine made the last ones miss it ('connect deadline'). These tests
+  // are about what lands, not how fast: 30 s is a deadline for a hang.
+  const options = { schema, encryptionKeys: keys, queryTimeoutMs: 30_000, onEvent: () => {} };
+  const a = await createPostgresCredentialStore({ pool: poolA, ...options });
+  const b = await createPostgresCredentialStore({ pool: poolB, ...options });
   open.push(a, b);
   return { a, b, schema };
 }
