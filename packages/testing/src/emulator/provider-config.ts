@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
-import LRU from 'oidc-provider/lib/helpers/lru.js';
+import MemoryAdapterExport from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRUExport from 'oidc-provider/lib/helpers/lru.js';
 import { escapeHtml, page } from './html';
 import type { EmulatorClient, ResolvedOrgConfig, ResolvedUser } from './types';
+
+/**
+ * oidc-provider is ES modules only. In this package's CommonJS build, `require()` of it (Node ≥ 20.19
+ * loads ES modules that way) hands the bundler's default-import shim the whole module namespace, so
+ * the class is one `default` deeper there; the ES build gets the class itself.
+ */
+function defaultExport<T>(value: T | { default: T }): T {
+  return typeof value === 'function' ? value : (value as { default: T }).default;
+}
+const MemoryAdapter = defaultExport(MemoryAdapterExport);
+const LRU = defaultExport(LRUExport);
 
 /** Okta org authorization server paths (https://{oktaDomain}/oauth2/v1/*). */
 export const OKTA_ROUTES = {
