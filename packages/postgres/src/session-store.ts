@@ -7,6 +7,7 @@
  * nothing (connect-redis #328). Expiry is `expires_at`, checked on every read, never past the
  * session's own `expiresAt` (connect-redis #251), so no sweeper is needed for correctness.
  */
+import { codedTypeError } from '@oin-oidc/core';
 import type { Session, SessionStore } from '@oin-oidc/core';
 import { base64url } from 'jose';
 import { Pool } from 'pg';
@@ -43,10 +44,6 @@ export interface PostgresSessionStore extends SessionStore {
   cleanup(): Promise<number>;
   /** Ends the pool only if the store created it. */
   close(): Promise<void>;
-}
-
-function codedTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
 }
 
 async function sha256(text: string): Promise<string> {
@@ -136,7 +133,7 @@ class PgSessionStore implements PostgresSessionStore {
 
   async set(id: string, session: Session, ttlSec: number): Promise<void> {
     this.#open('set');
-    if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds');
+    if (!Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds', 'ERR_INVALID_ARG_VALUE');
     const now = this.#now();
     const idHash = await sha256(id);
     const expiresAt = Math.min(now + ttlSec * 1000, session.expiresAt);

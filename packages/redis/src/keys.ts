@@ -20,11 +20,8 @@
  * | revocations | `p:{revocations}:until`, `p:{revocations}:records` | zset key → until; hash key → record |
  * | revocation feed | channel `p:revocations` | pub/sub |
  */
+import { codedTypeError } from '@oin-oidc/core';
 import { createHash } from 'node:crypto';
-
-function codedTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
-}
 
 /**
  * Checks a key prefix: 1–64 printable ASCII characters without `{`, `}` or whitespace (a brace
@@ -32,7 +29,7 @@ function codedTypeError(message: string): TypeError {
  */
 export function checkPrefix(prefix: string): string {
   if (typeof prefix !== 'string' || !/^[\x21-\x7a\x7c\x7e]{1,64}$/.test(prefix)) {
-    throw codedTypeError('prefix must be 1-64 printable ASCII characters without braces or spaces');
+    throw codedTypeError('prefix must be 1-64 printable ASCII characters without braces or spaces', 'ERR_INVALID_ARG_VALUE');
   }
   return prefix;
 }

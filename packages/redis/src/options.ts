@@ -1,4 +1,5 @@
 /** Options every store class takes, validated once at construction (never per call). */
+import { codedTypeError } from '@oin-oidc/core';
 import type { OidcWarning } from '@oin-oidc/core';
 import { guardPort, type GuardedPort, type RedisPort } from './port';
 import { RedisKeys } from './keys';
@@ -16,10 +17,6 @@ export interface RedisStoreOptions {
 export const DEFAULT_PREFIX = 'oin-oidc';
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 
-export function codedTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
-}
-
 /** What a store class keeps from its options. */
 export interface Resolved {
   port: GuardedPort;
@@ -29,11 +26,11 @@ export interface Resolved {
 
 export function resolve(port: RedisPort, options: RedisStoreOptions = {}): Resolved {
   if (typeof port !== 'object' || port === null || typeof port.command !== 'function' || typeof port.evalScript !== 'function') {
-    throw Object.assign(new TypeError('a RedisPort is required (use fromIoredis(client) or fromNodeRedis(client))'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+    throw codedTypeError('a RedisPort is required (use fromIoredis(client) or fromNodeRedis(client))', 'ERR_INVALID_ARG_TYPE');
   }
   const timeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > 60_000) throw codedTypeError('commandTimeoutMs must be an integer from 1 to 60000');
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw codedTypeError('onWarning must be a function');
+  if (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > 60_000) throw codedTypeError('commandTimeoutMs must be an integer from 1 to 60000', 'ERR_INVALID_ARG_VALUE');
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw codedTypeError('onWarning must be a function', 'ERR_INVALID_ARG_VALUE');
   const handler = options.onWarning;
   return {
     port: guardPort(port, timeout),
@@ -51,10 +48,10 @@ export function resolve(port: RedisPort, options: RedisStoreOptions = {}): Resol
 
 /** A TTL in whole seconds → milliseconds, or a coded TypeError (the same rule as core's memory stores). */
 export function ttlMs(ttlSec: number): number {
-  if (typeof ttlSec !== 'number' || !Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds');
+  if (typeof ttlSec !== 'number' || !Number.isFinite(ttlSec) || ttlSec <= 0) throw codedTypeError('ttlSec must be a positive, finite number of seconds', 'ERR_INVALID_ARG_VALUE');
   return Math.max(1, Math.ceil(ttlSec * 1000));
 }
 
 export function checkString(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string') throw Object.assign(new TypeError(`${name} must be a string`), { code: 'ERR_INVALID_ARG_TYPE' as const });
+  if (typeof value !== 'string') throw codedTypeError(`${name} must be a string`, 'ERR_INVALID_ARG_TYPE');
 }

@@ -3,9 +3,10 @@
  * a fleet, so one process's 429 makes every process wait, and N processes spend one budget
  * ("Rate limit best practices", developer.okta.com/docs/reference/rl-best-practices/).
  */
+import { codedTypeError } from '@oin-oidc/core';
 import type { EndpointKind, RateLimitStore } from '@oin-oidc/core';
 import type { RedisPort } from './port';
-import { checkString, codedTypeError, type RedisStoreOptions, type Resolved, resolve } from './options';
+import { checkString, type RedisStoreOptions, type Resolved, resolve } from './options';
 import { BLOCK, GIVE, TAKE } from './scripts';
 
 /** Endpoint kinds are core's fixed names; anything else is refused rather than put in a key. */
@@ -50,18 +51,18 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async give(key: string, burst: number): Promise<void> {
     checkString('key', key);
-    if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw codedTypeError('burst must be a finite number ≥ 1');
+    if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw codedTypeError('burst must be a finite number ≥ 1', 'ERR_INVALID_ARG_VALUE');
     await this.#r.port.evalScript(GIVE, [this.#r.keys.bucket(key)], [String(burst)]);
   }
 
   #blockKey(issuer: string, endpoint: EndpointKind): string {
     checkString('issuer', issuer);
-    if (typeof endpoint !== 'string' || !ENDPOINT.test(endpoint)) throw codedTypeError('endpoint must be an EndpointKind');
+    if (typeof endpoint !== 'string' || !ENDPOINT.test(endpoint)) throw codedTypeError('endpoint must be an EndpointKind', 'ERR_INVALID_ARG_VALUE');
     return this.#r.keys.block(issuer, endpoint);
   }
 }
 
 function checkRate(ratePerSec: number, burst: number): void {
-  if (typeof ratePerSec !== 'number' || !Number.isFinite(ratePerSec) || ratePerSec <= 0) throw codedTypeError('ratePerSec must be a positive, finite number');
-  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw codedTypeError('burst must be a finite number ≥ 1');
+  if (typeof ratePerSec !== 'number' || !Number.isFinite(ratePerSec) || ratePerSec <= 0) throw codedTypeError('ratePerSec must be a positive, finite number', 'ERR_INVALID_ARG_VALUE');
+  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) throw codedTypeError('burst must be a finite number ≥ 1', 'ERR_INVALID_ARG_VALUE');
 }

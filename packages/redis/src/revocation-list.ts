@@ -9,10 +9,11 @@
  * `onResync()` and core loads the list again: a record added while the feed was down is never
  * missed for longer than the outage.
  */
+import { codedTypeError } from '@oin-oidc/core';
 import type { RevocationListener, RevocationRecord, SharedRevocationList } from '@oin-oidc/core';
 import type { RedisPort } from './port';
 import { storeFailure } from './port';
-import { checkString, codedTypeError, type RedisStoreOptions, type Resolved, resolve } from './options';
+import { checkString, type RedisStoreOptions, type Resolved, resolve } from './options';
 import { REVOCATION_ADD, REVOCATION_LOAD } from './scripts';
 
 /** Record keys are bounded by core's contract (revocation-list.ts). */
@@ -56,7 +57,7 @@ export class RedisRevocationList implements SharedRevocationList {
   }
 
   async load(limit = 100_000): Promise<RevocationRecord[]> {
-    if (!Number.isSafeInteger(limit) || limit < 0) throw codedTypeError('limit must be a non-negative integer');
+    if (!Number.isSafeInteger(limit) || limit < 0) throw codedTypeError('limit must be a non-negative integer', 'ERR_INVALID_ARG_VALUE');
     const keys = this.#r.keys;
     const now = Date.now();
     const reply = await this.#r.port.evalScript(REVOCATION_LOAD, [keys.revocationsByUntil(), keys.revocationRecords()], [String(now)]);
@@ -72,7 +73,7 @@ export class RedisRevocationList implements SharedRevocationList {
 
   subscribe(listener: RevocationListener): () => void {
     if (typeof listener?.onRecord !== 'function' || typeof listener.onResync !== 'function') {
-      throw Object.assign(new TypeError('listener must have onRecord and onResync'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+      throw codedTypeError('listener must have onRecord and onResync', 'ERR_INVALID_ARG_TYPE');
     }
     const own: Listener = { onRecord: listener.onRecord.bind(listener), onResync: listener.onResync.bind(listener) };
     this.#listeners.add(own);
@@ -173,11 +174,11 @@ function describe(error: unknown): string {
 }
 
 function checkRecord(record: RevocationRecord): void {
-  if (typeof record !== 'object' || record === null) throw Object.assign(new TypeError('record must be an object'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+  if (typeof record !== 'object' || record === null) throw codedTypeError('record must be an object', 'ERR_INVALID_ARG_TYPE');
   checkString('record.key', record.key);
-  if (record.key.length === 0 || record.key.length > MAX_KEY) throw codedTypeError('record.key must be 1-1024 characters');
+  if (record.key.length === 0 || record.key.length > MAX_KEY) throw codedTypeError('record.key must be 1-1024 characters', 'ERR_INVALID_ARG_VALUE');
   for (const name of ['revokedAt', 'until'] as const) {
-    if (typeof record[name] !== 'number' || !Number.isFinite(record[name])) throw codedTypeError(`record.${name} must be a finite number (epoch ms)`);
+    if (typeof record[name] !== 'number' || !Number.isFinite(record[name])) throw codedTypeError(`record.${name} must be a finite number (epoch ms)`, 'ERR_INVALID_ARG_VALUE');
   }
 }
 

@@ -18,10 +18,11 @@
  * Values are the `Session` as JSON, readable by whoever can read Redis (the session cookie is
  * sealed, the store record is not): protect Redis like the sessions themselves (ACL, TLS).
  */
+import { codedTypeError } from '@oin-oidc/core';
 import type { Session, SessionStore } from '@oin-oidc/core';
 import type { RedisPort } from './port';
 import { storeFailure } from './port';
-import { checkString, codedTypeError, type RedisStoreOptions, type Resolved, resolve, ttlMs } from './options';
+import { checkString, type RedisStoreOptions, type Resolved, resolve, ttlMs } from './options';
 import { SESSION_DELETE, SESSION_SET, SUBJECT_INDEX_ADD } from './scripts';
 
 /** Options of {@link RedisSessionStore}. */
@@ -47,7 +48,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(port: RedisPort, options: RedisSessionStoreOptions = {}) {
     this.#r = resolve(port, options);
     const tombstoneSec = options.tombstoneSec ?? DEFAULT_TOMBSTONE_SEC;
-    if (!Number.isSafeInteger(tombstoneSec) || tombstoneSec < 1) throw codedTypeError('tombstoneSec must be a positive integer');
+    if (!Number.isSafeInteger(tombstoneSec) || tombstoneSec < 1) throw codedTypeError('tombstoneSec must be a positive integer', 'ERR_INVALID_ARG_VALUE');
     this.#tombstoneMs = tombstoneSec * 1000;
   }
 
@@ -109,10 +110,10 @@ export class RedisSessionStore implements SessionStore {
 }
 
 function checkSession(session: Session): void {
-  if (typeof session !== 'object' || session === null) throw Object.assign(new TypeError('session must be an object'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+  if (typeof session !== 'object' || session === null) throw codedTypeError('session must be an object', 'ERR_INVALID_ARG_TYPE');
   checkString('session.tenant', session.tenant);
   checkString('session.sub', session.sub);
-  if (typeof session.expiresAt !== 'number' || !Number.isFinite(session.expiresAt)) throw codedTypeError('session.expiresAt must be a finite number (epoch ms)');
+  if (typeof session.expiresAt !== 'number' || !Number.isFinite(session.expiresAt)) throw codedTypeError('session.expiresAt must be a finite number (epoch ms)', 'ERR_INVALID_ARG_VALUE');
 }
 
 /** A stored value back to a `Session`; anything else was not written by this store (reject, never guess). */

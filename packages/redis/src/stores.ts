@@ -1,4 +1,5 @@
 /** `createRedisStores`: the four stores over one client, and the start-up eviction check. */
+import { codedTypeError } from '@oin-oidc/core';
 import { isOidcError } from '@oin-oidc/core';
 import { fromIoredis, fromNodeRedis, type IoredisClientLike, isIoredisClient, isNodeRedisClient, type NodeRedisClientLike } from './clients';
 import { type RedisStoreOptions, resolve } from './options';
@@ -47,7 +48,7 @@ export function toRedisPort(client: IoredisClientLike | NodeRedisClientLike | Re
   if (isRedisPort(client)) return client;
   if (isIoredisClient(client)) return fromIoredis(client);
   if (isNodeRedisClient(client)) return fromNodeRedis(client);
-  throw Object.assign(new TypeError('client must be an ioredis client, a node-redis client or a RedisPort'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+  throw codedTypeError('client must be an ioredis client, a node-redis client or a RedisPort', 'ERR_INVALID_ARG_TYPE');
 }
 
 /**
@@ -66,7 +67,7 @@ export function toRedisPort(client: IoredisClientLike | NodeRedisClientLike | Re
  * ```
  */
 export function createRedisStores(options: RedisStoresOptions): RedisStores {
-  if (typeof options !== 'object' || options === null) throw Object.assign(new TypeError('options are required'), { code: 'ERR_INVALID_ARG_TYPE' as const });
+  if (typeof options !== 'object' || options === null) throw codedTypeError('options are required', 'ERR_INVALID_ARG_TYPE');
   const { client, evictionCheck = true, ...rest } = options;
   const shared = resolve(toRedisPort(client), rest);
   const port = shared.port; // guarded: the classes below reuse it as it is
