@@ -14,10 +14,10 @@
  * ```
  */
 import type { ServerResponse } from 'node:http';
-import { cacheControlForCookies, createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromHeaderMap } from '@oin-oidc/core';
 import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
-import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcRequestStep, OidcResponse } from '@oin-oidc/core';
+import type { Request, RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
@@ -54,50 +54,24 @@ export interface OidcMiddleware extends RequestHandler {
 export function oidc(options: OidcAuthOptions): OidcMiddleware {
   // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
   const auth = createOidcAuth(withNodeSignatureVerifier(options));
-  // Per instance: the guards reuse what this instance's middleware built (its mount path above all).
-  // On the native request under this instance's own symbol: cheaper than a WeakMap entry per request.
-  const OIDC_REQUEST = Symbol('oin-oidc.request');
-  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
-  const requestOf = (req: Request) => (req as Carrier)[OIDC_REQUEST] ?? toOidcRequest(req);
-
-  const middleware = ((req, res, next) => {
-    const oidcReq = toOidcRequest(req);
-    (req as Carrier)[OIDC_REQUEST] = oidcReq;
-    run(next, async () => {
-      const response = await auth.handle(oidcReq);
-      if (response) return send(res, response);
-      // A session store that fails answers core's 503 + Retry-After, never the framework's error page.
-      const read = await auth.getSession(oidcReq).catch((error: unknown) => ({ error }));
-      if ('error' in read) return send(res, auth.errorResponse(oidcReq, read.error));
-      req.oidc = requestContext(read.session);
-      appendSessionCookies(res, read.setCookies);
-      next();
-    });
-  }) as OidcMiddleware;
-
+  // Core runs the per-request step (routes, the one session read, the cookie rule); this only translates it.
+  const handler =
+    (step: (req: OidcRequest) => Promise<OidcRequestStep>): RequestHandler =>
+    (req, res, next) => {
+      step(auth.requestOf(req, toOidcRequest))
+        .then((result) => {
+          if (result.response) return send(res, result.response);
+          req.oidc = result.context;
+          appendSessionCookies(res, result.setCookies);
+          next();
+        })
+        .catch(next);
+    };
+  const middleware = handler(auth.handleRequest) as OidcMiddleware;
   Object.defineProperty(middleware, 'auth', { value: auth });
-  middleware.requiresAuth = () => (req, res, next) => {
-    run(next, async () => {
-      const result = await auth.requireSession(requestOf(req));
-      if ('response' in result) return send(res, result.response);
-      // The middleware, when it ran, already sent any re-issued session cookie.
-      if (!req.oidc) appendSessionCookies(res, result.setCookies);
-      req.oidc = requestContext(result.session, req.oidc);
-      next();
-    });
-  };
-  middleware.requireAccessToken = (guardOptions) => (req, res, next) =>
-    run(next, async () => {
-      const result = await auth.requireAccessToken(requestOf(req), guardOptions);
-      if ('response' in result) return send(res, result.response);
-      req.oidc = withAccessToken(req.oidc, result);
-      next();
-    });
+  middleware.requiresAuth = () => handler(auth.guardSession);
+  middleware.requireAccessToken = (guardOptions) => handler((req) => auth.guardAccessToken(req, guardOptions));
   return middleware;
-}
-
-function run(next: NextFunction, step: () => Promise<void>): void {
-  step().catch(next);
 }
 
 /** The request as the browser sent it, with Express's `trust proxy` rules for the external URL. */

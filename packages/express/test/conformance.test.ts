@@ -1,5 +1,5 @@
 import { describeAdapterConformance } from '@oin-oidc/testing/conformance';
 import express from 'express';
-import { mountWith } from './mount';
+import { mountWith } from './_support/mount';
 
 describeAdapterConformance('express', mountWith(express));

@@ -2,33 +2,27 @@
  * Express specifics the shared conformance suite cannot know about: `trust proxy` values, body
  * parsers that ran before the adapter, nested mount paths, and cookies other middleware set.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createMemoryCredentialStore, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { browser, form, setCookiesOf } from '@oin-oidc/testing/conformance';
 import express, { type Express } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isOidcError, oidc } from '../src';
+import { type Listening, listen as listenOn } from './_support/mount';
 
 const secret = 'express-adapter-test-secret-0123456789';
-const servers: Server[] = [];
-const kept: Server[] = [];
+const servers: Listening[] = [];
+const kept: Listening[] = [];
 
-/** Start `app` on a loopback port; closed after the test, or by `closeServer` when `keep` is set. */
+/** Start `app` on a loopback port; closed after the test, or after its block when `keep` is set. */
 async function listen(app: Express, keep = false): Promise<string> {
-  const server = createServer(app);
-  if (!keep) servers.push(server);
-  else kept.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenOn(app);
+  (keep ? kept : servers).push(server);
+  return server.origin;
 }
 
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
 /** A tenant whose org is never contacted: login only builds the authorize URL. */
@@ -177,10 +171,7 @@ describe('express: body parsers that ran first', () => {
 
   afterAll(async () => {
     await org?.close();
-    for (const server of kept.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    await Promise.all(kept.splice(0).map((server) => server.close()));
   });
 
   for (const base of ['extended', 'simple', 'text', 'raw']) {

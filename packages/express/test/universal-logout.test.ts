@@ -1,15 +1,14 @@
 /**
- * Express and the identity provider's logout requests (issue 12) when the app's own body parsers
+ * Express and the identity provider's logout requests (Universal Logout, back-channel logout) when the app's own body parsers
  * ran first: `express.json()` leaves Universal Logout's body as an object and `express.urlencoded()`
  * the back-channel form; core still reads what Okta sent (the shared suite covers everything else).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createMemoryCredentialStore, type OidcAuthOptions } from '@oin-oidc/core';
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidc } from '../src';
+import { type Listening, listen } from './_support/mount';
 
 type HookInfo = Parameters<NonNullable<OidcAuthOptions['onLogoutRequest']>>[0];
 
@@ -17,7 +16,7 @@ const ADA = { login: 'ada@acme.example', password: 'pw-0123456789', claims: { em
 
 describe('express: logout requests after express.json() and express.urlencoded()', () => {
   let org: OktaOrg;
-  let server: Server;
+  let server: Listening | undefined;
   let origin = '';
   const seen: HookInfo[] = [];
   const store = createMemoryCredentialStore();
@@ -29,9 +28,8 @@ describe('express: logout requests after express.json() and express.urlencoded()
     app.use(oidc({ store, session: { secret: 'express-logout-test-secret-0123456789' }, client: { allowLoopbackIssuers: true }, onLogoutRequest: (info) => void seen.push(info) }));
     // The app's own JSON route still gets the parsed object.
     app.post('/echo', (req, res) => res.json({ type: typeof req.body, body: req.body }));
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen(app);
+    origin = server.origin;
     org = await startOktaOrg({
       clients: [{ clientId: 'express-app', clientSecret: 'express-secret-0123456789', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`${origin}/auth/callback`] }],
       users: [ADA],
@@ -40,8 +38,7 @@ describe('express: logout requests after express.json() and express.urlencoded()
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await Promise.allSettled([new Promise((resolve) => server?.close(resolve)), org?.close()]);
+    await Promise.allSettled([server?.close(), org?.close()]);
   });
 
   it('Universal Logout (email and iss_sub) reaches core with its JSON body: 204', async () => {

@@ -12,19 +12,17 @@
  * app.get('/me', { preHandler: app.oidc.requiresAuth() }, async (request) => request.oidc?.user);
  * ```
  */
-import { cacheControlForCookies, createOidcAuth, DEFAULT_ROUTES, fromHeaderMap, MAX_BODY_BYTES, OidcError, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, DEFAULT_ROUTES, fromHeaderMap, MAX_BODY_BYTES, parsedBodyText } from '@oin-oidc/core';
 import { withNodeSignatureVerifier } from '@oin-oidc/core/node';
-import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcRequestStep, OidcResponse } from '@oin-oidc/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
+// `OidcRequestContext` is what the plugin puts on `request.oidc`.
 export type {
-  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
+  ActiveToken, OidcAuth, OidcAuthOptions, OidcErrorCode, OidcRequest, OidcRequestContext, OidcResponse, Session, Tenant, TenantRecord, CredentialStore,
 } from '@oin-oidc/core';
-
-/** What the plugin puts on `request.oidc`. */
-export type { OidcRequestContext } from '@oin-oidc/core';
 
 /** `fastify.oidc`: the guards, as preHandler hooks. */
 export interface FastifyOidc {
@@ -58,55 +56,37 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
   // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
   const auth = createOidcAuth(withNodeSignatureVerifier(authOptions));
   // The plugin shares its parent's scope (fastify-plugin), so this is the prefix it was registered under.
-  const basePath = fastify.prefix;
-  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
-  const OIDC_REQUEST = Symbol('oin-oidc.request');
+  const build = (request: FastifyRequest) => toOidcRequest(request, fastify.prefix);
   /** Set when session cookies ride on the app's response (see the onSend hook). */
   const COOKIES = Symbol('oin-oidc.cookies');
-  type Carrier = { [OIDC_REQUEST]?: OidcRequest; [COOKIES]?: true };
-  const appendSessionCookies = (request: FastifyRequest, reply: FastifyReply, setCookies: string[]) => {
-    if (setCookies.length === 0) return;
-    reply.header('set-cookie', setCookies);
-    (request as Carrier)[COOKIES] = true;
-  };
-  const requestOf = (request: FastifyRequest) => {
-    let req = (request as Carrier)[OIDC_REQUEST];
-    if (!req) {
-      req = toOidcRequest(request, basePath);
-      (request as Carrier)[OIDC_REQUEST] = req;
-    }
-    return req;
-  };
+  // Core runs the per-request step (the one session read, the guards, the cookie rule); this only translates it.
+  const handler =
+    (step: (req: OidcRequest) => Promise<OidcRequestStep>): preHandlerAsyncHookHandler =>
+    async (request, reply) => {
+      const result = await step(auth.requestOf(request, build));
+      if (result.response) return send(reply, result.response);
+      request.oidc = result.context;
+      if (result.setCookies.length === 0) return;
+      reply.header('set-cookie', result.setCookies);
+      (request as { [COOKIES]?: true })[COOKIES] = true;
+    };
 
   // null until the onRequest hook below runs (Fastify wants reference-type decorators initialised to null).
   fastify.decorateRequest('oidc', null as unknown as OidcRequestContext);
   fastify.decorate('oidc', {
     auth,
-    requiresAuth: () => async (request, reply) => {
-      const result = await auth.requireSession(requestOf(request));
-      if ('response' in result) return send(reply, result.response);
-      // The onRequest hook, when it ran, already sent any re-issued session cookie.
-      if (!request.oidc) appendSessionCookies(request, reply, result.setCookies);
-      request.oidc = requestContext(result.session, request.oidc);
-    },
-    requireAccessToken: (guardOptions) => async (request, reply) => {
-      const result = await auth.requireAccessToken(requestOf(request), guardOptions);
-      if ('response' in result) return send(reply, result.response);
-      request.oidc = withAccessToken(request.oidc, result);
-    },
+    requiresAuth: () => handler(auth.guardSession),
+    requireAccessToken: (guardOptions) => handler((req) => auth.guardAccessToken(req, guardOptions)),
   } satisfies FastifyOidc);
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.oidcAuthRoute) return;
-    const req = requestOf(request);
-    const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
-    if ('error' in read) return send(reply, auth.errorResponse(req, read.error));
-    request.oidc = requestContext(read.session);
-    appendSessionCookies(request, reply, read.setCookies);
+  // The auth routes are Fastify routes of their own (below): every other request gets the session.
+  const readSession = handler(auth.readSession);
+  fastify.addHook('onRequest', async function (request, reply) {
+    return request.routeOptions.config.oidcAuthRoute ? undefined : readSession.call(this, request, reply);
   });
   // A response carrying our session cookies must not be stored by a shared cache (core's cacheControlForCookies).
   fastify.addHook('onSend', async (request, reply, payload) => {
-    if ((request as Carrier)[COOKIES] !== true) return payload;
+    if ((request as { [COOKIES]?: true })[COOKIES] !== true) return payload;
     const value = cacheControlForCookies(reply.getHeader('cache-control')?.toString() ?? null);
     if (value !== undefined) reply.header('cache-control', value);
     return payload;
@@ -114,22 +94,18 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
 
   // The auth routes live in a child scope so the form parser below does not leak into the app.
   await fastify.register(async (scope) => {
-    if (!scope.hasContentTypeParser(FORM)) {
-      scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
-    }
-    // Universal Logout posts JSON: core reads the raw text (Fastify's own parser would hand it an object).
+    // Forms as text, unless the app has its own form parser; Universal Logout posts JSON, and core
+    // reads it as text too (Fastify's own JSON parser would hand it an object).
+    const types = scope.hasContentTypeParser(FORM) ? [JSON_TYPE] : [FORM, JSON_TYPE];
     if (scope.hasContentTypeParser(JSON_TYPE)) scope.removeContentTypeParser(JSON_TYPE);
-    scope.addContentTypeParser(JSON_TYPE, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+    for (const type of types) scope.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
     // Core's defaults; `/*` too, for `tenant: 'path'` (`/auth/login/:tenant`). Core decides what matches.
     const routes = { ...DEFAULT_ROUTES, ...authOptions.routes };
-    // Fastify's own parse failure on an auth route: an oversized body becomes core's 413 (the same
+    // Fastify's own parse failure on an auth route: an oversized body gets core's 413 (the same
     // page, Cache-Control and transaction-cookie deletion as the other adapters), not Fastify's JSON.
     scope.setErrorHandler(async (error, request, reply) => {
-      if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        const tooLarge = new OidcError('ERR_OIDC_PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-        const response = await auth.handle(toOidcRequest(request, basePath, () => Promise.reject(tooLarge)));
-        if (response) return send(reply, response);
-      }
+      const response = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? await auth.bodyTooLarge(auth.requestOf(request, build)) : null;
+      if (response) return send(reply, response);
       throw error;
     });
     for (const url of Object.values(routes).flatMap((path) => [path, `${path}/*`])) {
@@ -140,7 +116,7 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
         url,
         config: { oidcAuthRoute: true },
         handler: async (request, reply) => {
-          const response = await auth.handle(requestOf(request));
+          const response = await auth.handle(auth.requestOf(request, build));
           return response ? send(reply, response) : reply.callNotFound();
         },
       });
@@ -156,23 +132,13 @@ const plugin: FastifyPluginAsync<OidcAuthOptions> = async (fastify, options) => 
 export const oidcPlugin: FastifyPluginAsync<OidcAuthOptions> = fp(plugin, { fastify: '5.x', name: '@oin-oidc/fastify' });
 export default oidcPlugin;
 
-/** The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy` and nothing else does. */
-function toOidcRequest(request: FastifyRequest, basePath: string, read: () => Promise<string> = () => formBody(request)): OidcRequest {
-  return fromHeaderMap({ method: request.method, basePath, protocol: request.protocol, host: request.host, target: request.url, headers: request.headers, readBody: read, clientAddress: request.ip });
-}
-
-/** The body: the string our parsers left (form, JSON), or another form parser's object re-encoded. */
-async function formBody(request: FastifyRequest): Promise<string> {
-  const body: unknown = request.body;
-  if (typeof body === 'string') return body;
-  if (body === null || typeof body !== 'object') return '';
-  // Another form parser (e.g. @fastify/formbody) ran first: re-encode, keeping repeated names
-  // repeated so core still refuses duplicate parameters.
-  const form = new URLSearchParams();
-  for (const [name, value] of Object.entries(body)) {
-    for (const item of Array.isArray(value) ? value : [value]) form.append(name, String(item));
-  }
-  return form.toString();
+/**
+ * The request as the browser sent it; `request.protocol`/`request.host` honour Fastify's `trustProxy`
+ * and nothing else does. The body is the string our parsers left, or another form parser's object re-encoded.
+ */
+function toOidcRequest(request: FastifyRequest, basePath: string): OidcRequest {
+  const { method, protocol, host, url: target, headers, ip: clientAddress } = request;
+  return fromHeaderMap({ method, basePath, protocol, host, target, headers, readBody: async () => parsedBodyText(request.body), clientAddress });
 }
 
 function send(reply: FastifyReply, response: OidcResponse): FastifyReply {

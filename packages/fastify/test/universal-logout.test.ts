@@ -1,5 +1,5 @@
 /**
- * Fastify and the identity provider's logout requests (issue 12): Universal Logout posts JSON, which
+ * Fastify and the identity provider's logout requests (Universal Logout, back-channel logout): Universal Logout posts JSON, which
  * Fastify would parse into an object; inside the plugin's auth scope only, core gets the raw text
  * (within the one body limit), and the app's own routes keep Fastify's (or the app's) JSON parser.
  */

@@ -13,8 +13,8 @@
  * app.get('/me', auth.requiresAuth(), (c) => c.json(c.get('oidc').user));
  * ```
  */
-import { cacheControlForCookies, createOidcAuth, fromWebRequest, requestContext, toWebResponse, withAccessToken } from '@oin-oidc/core';
-import type { HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse, WebRequestOptions } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromWebRequest, toWebResponse } from '@oin-oidc/core';
+import type { HeaderMap, OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcRequestStep, WebRequestOptions } from '@oin-oidc/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { basePath as routeBasePath } from 'hono/route';
@@ -41,7 +41,7 @@ export interface HonoOidcOptions extends OidcAuthOptions {
    * when every request reaches the app through a proxy that overwrites them; default false, because
    * anyone can send these headers (RFC 9700 §4.13). The app then sees the same external URL and
    * `Host` as core: the middleware replaces `c.req.raw` with the request at that URL, so a forged
-   * `X-Forwarded-Host` cannot give core one tenant and the app another (issue 17 item 16).
+   * `X-Forwarded-Host` cannot give core one tenant and the app another.
    */
   trustProxy?: boolean;
 }
@@ -101,85 +101,50 @@ export function oidc(options: HonoOidcOptions): HonoOidc {
 
   // One OidcRequest per request (Hono keeps one Context through its middleware chain), so core reads
   // the session once even when the middleware and requiresAuth() both ask.
-  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
-  const OIDC_REQUEST = Symbol('oin-oidc.request');
-  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
-  const toOidcRequest = (c: Context): OidcRequest => {
-    let req = (c as Carrier)[OIDC_REQUEST];
-    if (req === undefined) {
-      req = buildRequest(c);
-      (c as Carrier)[OIDC_REQUEST] = req;
-    }
-    return req;
-  };
-  const buildRequest = (c: Context): OidcRequest => {
-    // The mount path of the middleware running now; computed only if core reads it (auth routes,
-    // login redirects), so pinned to this middleware's route index, not the guard's. Core drops the
-    // trailing '/' of a root mount ('/'), as it does for every adapter.
+  const build = (c: Context): OidcRequest => {
+    // The mount path of the middleware running now, computed only if core reads it (auth routes,
+    // login redirects): pinned to this middleware's route index, not the guard's.
     const index = c.req.routeIndex;
     if (!trustProxy) return fromWebRequest(c.req.raw, () => routeBasePath(c, index), nodeRequest(c));
     // Core and the app must see one host: the app's request becomes the external one too.
     const external = externalRequest(c);
     if (external !== undefined) c.req.raw = external;
-    const forwardedFor = c.req.header('x-forwarded-for')?.split(',').pop()?.trim();
-    const { clientAddress } = nodeRequest(c);
-    const address = forwardedFor || clientAddress;
+    const address = c.req.header('x-forwarded-for')?.split(',').pop()?.trim() || nodeRequest(c).clientAddress;
     return fromWebRequest(c.req.raw, () => routeBasePath(c, index), address === undefined ? {} : { clientAddress: address });
   };
-  // Through c.newResponse rather than returning the Response itself, so headers and cookies that
-  // earlier middleware set on `c` are kept (Hono drops them for a returned Response).
-  const send = (c: Context, response: OidcResponse) => {
-    const web = toWebResponse(response);
-    return c.newResponse(web.body, web);
-  };
-  const withCookies = (c: Context, setCookies: string[]) => {
-    for (const cookie of setCookies) c.header('Set-Cookie', cookie, { append: true });
-  };
-  /** After the app answered: a response carrying our session cookies must not be stored by a shared cache. */
-  const keepPrivate = (c: Context, setCookies: string[]) => {
-    if (setCookies.length === 0) return;
-    const value = cacheControlForCookies(c.res.headers.get('cache-control'));
-    if (value === undefined) return;
-    try {
-      c.res.headers.set('Cache-Control', value);
-    } catch {
-      // A Response with immutable headers (one from fetch): answer with a mutable copy.
-      c.res = new Response(c.res.body, c.res);
-      c.res.headers.set('Cache-Control', value);
-    }
-  };
+  // Core runs the per-request step (routes, the one session read, the cookie rule); this only translates it.
+  const handler = (step: (req: OidcRequest) => Promise<OidcRequestStep>) =>
+    createMiddleware(async (c, next) => {
+      const result = await step(auth.requestOf(c, build));
+      // Through c.newResponse rather than returning the Response itself, so headers and cookies that
+      // earlier middleware set on `c` are kept (Hono drops them for a returned Response).
+      if (result.response) {
+        const web = toWebResponse(result.response);
+        return c.newResponse(web.body, web);
+      }
+      c.set('oidc', result.context);
+      for (const cookie of result.setCookies) c.header('Set-Cookie', cookie, { append: true });
+      await next();
+      if (result.setCookies.length > 0) keepPrivate(c);
+      return undefined;
+    });
   return {
     auth,
-    middleware: createMiddleware(async (c, next) => {
-      const req = toOidcRequest(c);
-      const response = await auth.handle(req);
-      if (response) return send(c, response);
-      const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
-      if ('error' in read) return send(c, auth.errorResponse(req, read.error));
-      c.set('oidc', requestContext(read.session));
-      withCookies(c, read.setCookies);
-      await next();
-      keepPrivate(c, read.setCookies);
-      return undefined;
-    }),
-    requiresAuth: () =>
-      createMiddleware(async (c, next) => {
-        const result = await auth.requireSession(toOidcRequest(c));
-        if ('response' in result) return send(c, result.response);
-        // The middleware, when it ran, already sent any re-issued session cookie.
-        const cookies = c.get('oidc') ? [] : result.setCookies;
-        withCookies(c, cookies);
-        c.set('oidc', requestContext(result.session, c.get('oidc')));
-        await next();
-        keepPrivate(c, cookies);
-        return undefined;
-      }),
-    requireAccessToken: (guardOptions) =>
-      createMiddleware(async (c, next) => {
-        const result = await auth.requireAccessToken(toOidcRequest(c), guardOptions);
-        if ('response' in result) return send(c, result.response);
-        c.set('oidc', withAccessToken(c.get('oidc'), result));
-        return next();
-      }),
+    middleware: handler(auth.handleRequest),
+    requiresAuth: () => handler(auth.guardSession),
+    requireAccessToken: (guardOptions) => handler((req) => auth.guardAccessToken(req, guardOptions)),
   };
+}
+
+/** After the app answered: a response carrying our session cookies must not be stored by a shared cache. */
+function keepPrivate(c: Context): void {
+  const value = cacheControlForCookies(c.res.headers.get('cache-control'));
+  if (value === undefined) return;
+  try {
+    c.res.headers.set('Cache-Control', value);
+  } catch {
+    // A Response with immutable headers (one from fetch): answer with a mutable copy.
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set('Cache-Control', value);
+  }
 }

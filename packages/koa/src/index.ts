@@ -13,9 +13,9 @@
  * app.use(auth.requiresAuth()); // everything below needs a session
  * ```
  */
-import { cacheControlForCookies, createOidcAuth, fromHeaderMap, requestContext, withAccessToken } from '@oin-oidc/core';
+import { cacheControlForCookies, createOidcAuth, fromHeaderMap } from '@oin-oidc/core';
 import { readNodeRequestBody, withNodeSignatureVerifier } from '@oin-oidc/core/node';
-import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcResponse } from '@oin-oidc/core';
+import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestContext, OidcRequestStep, OidcResponse } from '@oin-oidc/core';
 import type { Context, Middleware, Next } from 'koa';
 
 export { OidcError, isOidcError } from '@oin-oidc/core';
@@ -58,47 +58,23 @@ export function oidc(options: KoaOidcOptions): KoaOidc {
   const { basePath, ...authOptions } = options;
   // On Node, ID token signatures are checked with node:crypto (synchronous, about twice as fast).
   const auth = createOidcAuth(withNodeSignatureVerifier(authOptions));
-  // On the native object under this instance's own symbol: cheaper than a WeakMap entry per request.
-  const OIDC_REQUEST = Symbol('oin-oidc.request');
-  type Carrier = { [OIDC_REQUEST]?: OidcRequest };
-  const requestOf = (ctx: Context) => {
-    let req = (ctx as Carrier)[OIDC_REQUEST];
-    if (!req) {
-      req = toOidcRequest(ctx, basePath);
-      (ctx as Carrier)[OIDC_REQUEST] = req;
-    }
-    return req;
-  };
-
+  const build = (ctx: Context) => toOidcRequest(ctx, basePath);
+  // Core runs the per-request step (routes, the one session read, the cookie rule); this only translates it.
+  const handler =
+    (step: (req: OidcRequest) => Promise<OidcRequestStep>): Middleware =>
+    async (ctx: Context, next: Next) => {
+      const result = await step(auth.requestOf(ctx, build));
+      if (result.response) return send(ctx, result.response);
+      ctx.state.oidc = result.context;
+      appendCookies(ctx, result.setCookies);
+      await next();
+      keepPrivate(ctx, result.setCookies);
+    };
   return {
     auth,
-    middleware: async (ctx: Context, next: Next) => {
-      const req = requestOf(ctx);
-      const response = await auth.handle(req);
-      if (response) return send(ctx, response);
-      const read = await auth.getSession(req).catch((error: unknown) => ({ error }));
-      if ('error' in read) return send(ctx, auth.errorResponse(req, read.error));
-      ctx.state.oidc = requestContext(read.session);
-      appendCookies(ctx, read.setCookies);
-      await next();
-      keepPrivate(ctx, read.setCookies);
-    },
-    requiresAuth: () => async (ctx: Context, next: Next) => {
-      const result = await auth.requireSession(requestOf(ctx));
-      if ('response' in result) return send(ctx, result.response);
-      // The middleware, when it ran, already sent any re-issued session cookie.
-      const cookies = ctx.state.oidc ? [] : result.setCookies;
-      appendCookies(ctx, cookies);
-      ctx.state.oidc = requestContext(result.session, ctx.state.oidc);
-      await next();
-      keepPrivate(ctx, cookies);
-    },
-    requireAccessToken: (guardOptions) => async (ctx: Context, next: Next) => {
-      const result = await auth.requireAccessToken(requestOf(ctx), guardOptions);
-      if ('response' in result) return send(ctx, result.response);
-      ctx.state.oidc = withAccessToken(ctx.state.oidc, result);
-      await next();
-    },
+    middleware: handler(auth.handleRequest),
+    requiresAuth: () => handler(auth.guardSession),
+    requireAccessToken: (guardOptions) => handler((req) => auth.guardAccessToken(req, guardOptions)),
   };
 }
 

@@ -2,30 +2,26 @@
  * Koa specifics the shared conformance suite cannot know about: `app.proxy`, a body parser that ran
  * before the adapter, koa-mount's `ctx.mountPath`, and cookies other middleware set.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createMemoryCredentialStore, type OidcAuthOptions, type TenantRecord } from '@oin-oidc/core';
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { browser, form, setCookiesOf } from '@oin-oidc/testing/conformance';
 import Koa from 'koa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isOidcError, oidc } from '../src';
+import { type Listening, listen as listenOn } from './_support/mount';
 
 const secret = 'koa-adapter-test-secret-0123456789abcd';
-const servers: Server[] = [];
+const servers: Listening[] = [];
 
-async function listen(app: Koa, keep: Server[] = servers): Promise<string> {
-  const server = createServer(app.callback());
+/** Start `app` on a loopback port; it is closed with the others in `keep` (after each test by default). */
+async function listen(app: Koa, keep: Listening[] = servers): Promise<string> {
+  const server = await listenOn(app);
   keep.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server.origin;
 }
 
-async function closeAll(list: Server[]): Promise<void> {
-  for (const server of list.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+async function closeAll(list: Listening[]): Promise<void> {
+  await Promise.all(list.splice(0).map((server) => server.close()));
 }
 
 afterEach(() => closeAll(servers));
@@ -129,7 +125,7 @@ describe('koa: mounting and responses', () => {
 });
 
 describe('koa: a body parser that ran first', () => {
-  const kept: Server[] = [];
+  const kept: Listening[] = [];
   let org: OktaOrg;
   let origin: string;
   const store = createMemoryCredentialStore();

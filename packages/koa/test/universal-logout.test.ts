@@ -1,15 +1,14 @@
 /**
- * Koa and the identity provider's logout requests (issue 12) when a body parser ran first (what
+ * Koa and the identity provider's logout requests (Universal Logout, back-channel logout) when a body parser ran first (what
  * @koa/bodyparser does: JSON and forms left as objects on `ctx.request.body`); core still reads what
  * Okta sent (the shared suite covers everything else).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createMemoryCredentialStore, type OidcAuthOptions } from '@oin-oidc/core';
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidc } from '../src';
+import { type Listening, listen } from './_support/mount';
 
 type HookInfo = Parameters<NonNullable<OidcAuthOptions['onLogoutRequest']>>[0];
 
@@ -17,7 +16,7 @@ const ADA = { login: 'ada@acme.example', password: 'pw-0123456789', claims: { em
 
 describe('koa: logout requests after a body parser', () => {
   let org: OktaOrg;
-  let server: Server;
+  let server: Listening | undefined;
   let origin = '';
   const seen: HookInfo[] = [];
   const store = createMemoryCredentialStore();
@@ -46,9 +45,8 @@ describe('koa: logout requests after a body parser', () => {
     app.use((ctx) => {
       ctx.body = { type: typeof (ctx.request as { body?: unknown }).body, body: (ctx.request as { body?: unknown }).body };
     });
-    server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen(app);
+    origin = server.origin;
     org = await startOktaOrg({
       clients: [{ clientId: 'koa-app', clientSecret: 'koa-secret-0123456789', tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`${origin}/auth/callback`] }],
       users: [ADA],
@@ -57,8 +55,7 @@ describe('koa: logout requests after a body parser', () => {
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await Promise.allSettled([new Promise((resolve) => server?.close(resolve)), org?.close()]);
+    await Promise.allSettled([server?.close(), org?.close()]);
   });
 
   it('Universal Logout (email and iss_sub) reaches core with its JSON body: 204', async () => {

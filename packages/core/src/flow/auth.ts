@@ -13,10 +13,10 @@ import { initiate } from './initiate';
 import { login } from './login';
 import { logout } from './logout';
 import { errorResponse, methodNotAllowed, NO_STORE } from './responses';
+import { createRequestSteps } from './request-step';
 import { ALLOWED_METHODS, createRouteMatcher, type RouteMatch } from './routes';
 import { createSessionReads } from './session-read';
-import type { SignInAttempt } from './sign-in-event';
-import { signInOutcome } from './sign-in-event';
+import { type SignInAttempt, signInOutcome } from './sign-in-event';
 import type { OidcAuth, OidcAuthOptions, OidcRequest, OidcResponse } from './types';
 
 /**
@@ -85,12 +85,13 @@ export function createOidcAuth(options: OidcAuthOptions): OidcAuth {
     return errorResponse(req, error, correlationId);
   }
 
-  return Object.freeze({
+  const core = {
     client: ctx.client,
     handle,
     getSession: (req: OidcRequest) => reads.memoOf(req).read,
     requireSession: requireSession(ctx, reads),
     requireAccessToken: requireAccessToken(ctx),
     errorResponse: errorResponseFor,
-  });
+  };
+  return Object.freeze({ ...core, ...createRequestSteps(core) });
 }

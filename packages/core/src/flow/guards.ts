@@ -44,10 +44,10 @@ export function requireSession(ctx: FlowContext, reads: SessionReads): OidcAuth[
       read = await memo.read;
       route = await routeTenant;
     } catch (error) {
-      return { response: errorResponse(req, error, randomToken(9)) };
+      return { response: reported(ctx, req, error, []) };
     }
     // A route whose tenant cannot be resolved is refused, never treated as naming none.
-    if (route.error !== undefined) return { response: errorResponse(req, route.error, randomToken(9), read.setCookies) };
+    if (route.error !== undefined) return { response: reported(ctx, req, route.error, read.setCookies) };
     // The memo already dropped a session of another tenant than the route's (catalogue MT-08).
     if (read.session) return { session: read.session, setCookies: read.setCookies };
     if (isApiRequest(req)) {
@@ -56,6 +56,13 @@ export function requireSession(ctx: FlowContext, reads: SessionReads): OidcAuth[
     }
     return { response: redirect(loginLocation(ctx, req, route.id), read.setCookies) };
   };
+}
+
+/** The error answer of the session guard, handed to `onError` (route `'session'`) as the routes' errors are. */
+function reported(ctx: FlowContext, req: OidcRequest, error: unknown, setCookies: string[]): OidcResponse {
+  const correlationId = randomToken(9);
+  ctx.report(error, 'session', correlationId);
+  return errorResponse(req, error, correlationId, setCookies);
 }
 
 function bearerChallenge(error: OidcError, invalidToken: boolean): OidcResponse {

@@ -4,6 +4,7 @@
  */
 import type { ActiveToken, OidcClient, OidcClientOptions } from '../client';
 import type { OidcError } from '../errors';
+import type { OidcRequestContext } from './request-context';
 import type { Session, SessionStore } from '../session/types';
 import type { CredentialStore } from '../tenant/credential-store';
 import type { Tenant, TenantRecord } from '../tenant/tenant';
@@ -193,4 +194,46 @@ export interface OidcAuth {
    * send it from their session middleware, so a store outage never becomes a framework's 500.
    */
   errorResponse(req: OidcRequest, error: unknown): OidcResponse;
+  /**
+   * The whole per-request step of an adapter's middleware: the auth route's response, or (for any
+   * other request) the session read once, as the context to attach (`req.oidc`…) and the cookies to
+   * add to the app's response. A failing session store is answered here (503, reported to `onError`).
+   * Never throws for a request: adapters only translate the result.
+   *
+   * @example
+   * ```ts
+   * const step = await auth.handleRequest(auth.requestOf(nativeRequest, toOidcRequest));
+   * if (step.response) return send(step.response);
+   * nativeRequest.oidc = step.context;   // then append step.setCookies and continue
+   * ```
+   */
+  handleRequest(req: OidcRequest): Promise<OidcRequestStep>;
+  /** {@link handleRequest} without the auth routes: for a framework that routes them itself (Fastify). */
+  readSession(req: OidcRequest): Promise<OidcRequestStep>;
+  /**
+   * The `requiresAuth()` guard as a step: the session's context, or the 302 / 401 to send.
+   * `setCookies` is empty when this request's cookies already went out with an earlier step.
+   */
+  guardSession(req: OidcRequest): Promise<OidcRequestStep>;
+  /** The `requireAccessToken()` guard as a step: the context with `accessToken` set, or the 401 to send. */
+  guardAccessToken(req: OidcRequest, options?: { tenantId?: string }): Promise<OidcRequestStep>;
+  /**
+   * The auth route's answer when the framework itself refused the body as too large: the route's
+   * ERR_OIDC_PAYLOAD_TOO_LARGE (413) response, exactly as when core reads an oversized body;
+   * `null` when the request is not for an auth route.
+   */
+  bodyTooLarge(req: OidcRequest): Promise<OidcResponse | null>;
+  /**
+   * The one {@link OidcRequest} of a native request object (built by `build` on first call, then
+   * kept on it for this instance), so the middleware and the guards share one session read.
+   */
+  requestOf<T extends object>(native: T, build: (native: T) => OidcRequest): OidcRequest;
 }
+
+/**
+ * One per-request step's result: send `response`, or put `context` on the request and add
+ * `setCookies` (one `Set-Cookie` header each) to the app's response, then continue.
+ */
+export type OidcRequestStep =
+  | { response: OidcResponse; context?: undefined; setCookies?: undefined }
+  | { response?: undefined; context: OidcRequestContext; setCookies: string[] };

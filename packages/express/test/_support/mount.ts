@@ -1,8 +1,32 @@
-import { createServer } from 'node:http';
+/**
+ * The Express tests' shared helpers: `listen` starts any Express app (or Node handler) on a
+ * loopback port, and `mountWith` builds the app the adapter conformance suite drives.
+ */
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdapterMount } from '@oin-oidc/testing/conformance';
 import type express from 'express';
-import { oidc } from '../src';
+import { oidc } from '../../src';
+
+/** A server on 127.0.0.1 (port 0) and how to stop it, open connections included. */
+export interface Listening {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Start `handler` (an Express app is one) on a loopback port. */
+export async function listen(handler: RequestListener): Promise<Listening> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /** The conformance app, for Express 5 (`express`) or Express 4 (`express4`): the same code runs on both. */
 export function mountWith(framework: typeof express): AdapterMount {
@@ -26,15 +50,7 @@ export function mountWith(framework: typeof express): AdapterMount {
     const app = framework();
     if (trustProxy) app.set('trust proxy', 'loopback');
     app.use(basePath || '/', router);
-    const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    const { origin, close } = await listen(app);
+    return { baseUrl: origin, close };
   };
 }

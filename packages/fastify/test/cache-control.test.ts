@@ -1,4 +1,4 @@
-/** Fastify and the audit (issue 17, SA-02): a response carrying our session cookies is never cacheable. */
+/** Fastify and the independent audit's SA-02: a response carrying our session cookies is never cacheable. */
 import type { OidcAuthOptions } from '@oin-oidc/core';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';

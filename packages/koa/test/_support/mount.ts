@@ -1,8 +1,32 @@
+/**
+ * The Koa tests' shared helpers: `listen` starts any Koa app on a loopback port, and `mountWith`
+ * builds the app the adapter conformance suite drives.
+ */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdapterMount } from '@oin-oidc/testing/conformance';
 import type Koa from 'koa';
-import { oidc } from '../src';
+import { oidc } from '../../src';
+
+/** A server on 127.0.0.1 (port 0) and how to stop it, open connections included. */
+export interface Listening {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Start a Koa app (Koa 2 or 3) on a loopback port. */
+export async function listen(app: Pick<Koa, 'callback'>): Promise<Listening> {
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /** The conformance app, for Koa 3 (`koa`) or Koa 2 (`koa2`): the same code runs on both. */
 export function mountWith(Framework: typeof Koa): AdapterMount {
@@ -44,15 +68,7 @@ export function mountWith(Framework: typeof Koa): AdapterMount {
         ctx.body = 'fresh';
       } else await next();
     });
-    const server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    const { origin, close } = await listen(app);
+    return { baseUrl: origin, close };
   };
 }

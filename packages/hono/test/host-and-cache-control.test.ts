@@ -1,5 +1,5 @@
 /**
- * Hono and the audit (issue 17): SA-16 (with trustProxy the app sees the same external URL and
+ * Hono and the independent audit: SA-16 (with trustProxy the app sees the same external URL and
  * Host as core) and SA-02 (a response carrying our session cookies is never cacheable).
  */
 import type { OidcAuthOptions, TenantRecord } from '@oin-oidc/core';

@@ -1,19 +1,16 @@
 /**
- * Express and the audit (issue 17, SA-02): a response carrying our session cookies is never
+ * Express and the independent audit's SA-02: a response carrying our session cookies is never
  * cacheable, whether the app sets Cache-Control with res.set or passes it to res.writeHead.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { OidcAuthOptions } from '@oin-oidc/core';
 import { setCookiesOf } from '@oin-oidc/testing/conformance';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
 import { oidc } from '../src';
+import { type Listening, listen } from './_support/mount';
 
-const close: (() => void)[] = [];
-afterAll(() => {
-  for (const stop of close) stop();
-});
+const open: Listening[] = [];
+afterAll(() => Promise.all(open.map((server) => server.close())));
 
 async function start(): Promise<string> {
   const options: OidcAuthOptions = {
@@ -29,13 +26,9 @@ async function start(): Promise<string> {
     res.end('hello');
   });
   app.get('/fresh', (_req, res) => void res.set('Cache-Control', 'no-store').send('hello'));
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  close.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(app);
+  open.push(server);
+  return server.origin;
 }
 
 describe('express: session cookies on cacheable responses (SA-02)', () => {

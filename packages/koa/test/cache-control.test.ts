@@ -1,11 +1,10 @@
-/** Koa and the audit (issue 17, SA-02): a response carrying our session cookies is never cacheable. */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** Koa and the independent audit's SA-02: a response carrying our session cookies is never cacheable. */
 import type { OidcAuthOptions } from '@oin-oidc/core';
 import { setCookiesOf } from '@oin-oidc/testing/conformance';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
 import { oidc } from '../src';
+import { listen } from './_support/mount';
 
 describe('koa: session cookies on cacheable responses (SA-02)', () => {
   it('makes a public response that carries a session cookie private, no-store (SA-02)', async () => {
@@ -20,9 +19,8 @@ describe('koa: session cookies on cacheable responses (SA-02)', () => {
       ctx.set('Cache-Control', ctx.path === '/fresh' ? 'no-store' : 'public, max-age=3600');
       ctx.body = 'hello';
     });
-    const server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await listen(app);
+    const { origin } = server;
     try {
       const headers = { cookie: 'oin_session=tampered.value' };
       const cached = await fetch(`${origin}/cached`, { headers });
@@ -31,8 +29,7 @@ describe('koa: session cookies on cacheable responses (SA-02)', () => {
       expect((await fetch(`${origin}/fresh`, { headers })).headers.get('cache-control')).toBe('no-store');
       expect((await fetch(`${origin}/cached`)).headers.get('cache-control')).toBe('public, max-age=3600');
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await server.close();
     }
   });
 });
