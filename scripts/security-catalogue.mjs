@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The security catalogue ↔ test map behind docs/security.md (issue 5, Docs).
+// The security catalogue ↔ test map behind docs/security.md.
 //
 //   node scripts/security-catalogue.mjs            print the table (markdown)
 //   node scripts/security-catalogue.mjs --write    rewrite the table in docs/security.md
@@ -17,7 +17,7 @@
 // describe titles) and, for table-driven tests, as quoted id literals (`['IT-05', …]`) feeding an
 // `it.each(…)('%s: …')` title. Two sets of files are read: every package's and example's
 // `test/**/*.test.ts` (the tests column), and the adapter conformance suite's case names in
-// `packages/testing/src/conformance/*.ts` (`it(t('IT-13: …'))`), which run unchanged through the
+// `packages/testing/src/conformance/**/*.ts` (`it(t('IT-13: …'))`, one file per catalogue section under `cases/`), which run unchanged through the
 // Express, Fastify, Hono and Koa adapters (the adapters column, with each adapter's result when its
 // report exists). An entry counts as covered when either set names it. Status and reasons for
 // entries that are not applicable or not covered live in scripts/security-catalogue.json.
@@ -240,7 +240,7 @@ function main() {
     if (catalogue) {
       const listed = [...readFileSync(catalogue, 'utf8').matchAll(/^\*\*([A-Z]{2}-\d{2})\b/gm)].map((m) => m[1]);
       for (const id of listed) if (!status[id]) problems.push(`${id} is in the catalogue but not in scripts/security-catalogue.json`);
-      // Entries from the independent audit (issue 17, ids SA-NN) extend the shared catalogue.
+      // Entries from the independent audit (ids SA-NN) extend the shared catalogue.
       for (const id of ids) if (!listed.includes(id) && status[id].source !== 'audit') problems.push(`${id} is in scripts/security-catalogue.json but not in the catalogue`);
     }
     const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';

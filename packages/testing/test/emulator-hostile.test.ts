@@ -1,5 +1,5 @@
 /**
- * Hostile mode (issue 5 §2): each artefact is produced as described, from a real answer, and the
+ * Hostile mode (the catalogue's hostile provider answers): each artefact is produced as described, from a real answer, and the
  * rest of the flow stays real. Verification here uses node:crypto and jose directly, never the SDK.
  */
 import { createHash, createHmac, createPublicKey, type JsonWebKey as NodeJwk, verify as rsaVerify, constants } from 'node:crypto';

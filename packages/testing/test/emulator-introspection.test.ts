@@ -1,5 +1,5 @@
 /**
- * What the emulator's /introspect answers for ID tokens, and how it signs access tokens (issue 17
+ * What the emulator's /introspect answers for ID tokens, and how it signs access tokens (independent audit
  * item 11, SA-11). Okta: "/introspect … takes an access, ID, or refresh token … Besides the claims
  * in the token, the possible top-level members include: active, aud, client_id, … token_type
  * (always Bearer), uid (returned only if the token is an access token …)" (Okta developer docs,

@@ -60,7 +60,7 @@ describeRevocationListConformance('MemoryRevocationList behind an outage switch'
 /**
  * A credential store whose "rows" (the at-rest state) hold the non-secret fields in clear and the
  * secrets as JWE `dir` + `A256GCM`, with the key id, tenant id and field in the authenticated
- * protected header: the design issue 11 asks of `@oin-oidc/postgres`, in a few lines. The inner
+ * protected header: the design asked of `@oin-oidc/postgres`, in a few lines. The inner
  * MemoryCredentialStore plays the process: validation, the (issuer, client id) rule, lookups.
  */
 class SealedMemoryCredentialStore implements CredentialStore {

@@ -1,5 +1,5 @@
 /**
- * The independent audit's findings (issue 17, catalogue ids SA-01 … SA-19) as adapter conformance
+ * The independent audit's findings (catalogue ids SA-01 … SA-19, docs/security.md) as adapter conformance
  * cases: each item that involves a request, through the real framework over HTTP. The flow layer's
  * own tests (packages/core/test/audit-flow.test.ts) show the same behaviours without a framework;
  * these show that no adapter loses them on the way (a context built without the guard's check, a

@@ -12,6 +12,7 @@ export function describeBearerCases(h: Harness): void {
   const { t, counters, expectRejected, expectApiRejected, isolated } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   it(t('requireAccessToken: missing or malformed bearer → 401 with WWW-Authenticate'), async () => {
     for (const authorization of [undefined, 'Basic Zm9vOmJhcg==', 'Bearer']) {
       const response = await h.plain.browser().fetch(`${h.plain.url('/api/me')}?tenant=acme`, {

@@ -1,5 +1,6 @@
 /**
- * The callback route: sign-in, cookies of a session, and catalogue §CB (state, transaction cookie, iss, replay, response mode, parameter syntax, body size).
+ * The callback route: sign-in, cookies of a session, and catalogue §CB (state, transaction cookie,
+ * iss, replay, response mode, parameter syntax, body size).
  */
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization } from '../../index';
@@ -11,6 +12,7 @@ export function describeCallbackCases(h: Harness): void {
   const { t, login, callback, signIn, pendingCallback, counters, expectNoOktaCall, expectRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- callback ----------------------------------------------------------------------------
 
   it(t('sign-in: the callback sets a session and redirects; /me answers the user'), async () => {

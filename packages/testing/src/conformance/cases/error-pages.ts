@@ -8,6 +8,7 @@ import { JSON_ACCEPT, urlencodedPost, type Harness } from '../harness';
 /** Registers this section's cases in the suite's `describe` (see `describeAdapterConformance`). */
 export function describeErrorPageCases(h: Harness): void {
   const { t, expectRejected } = h;
+
   // =====================================================================================
   describe('security catalogue: error pages (LG)', () => {
     it(t('LG-03: error pages and JSON errors name the code and the correlation id onError received; no token, claim, upstream body or internal detail'), async () => {

@@ -1,5 +1,7 @@
 /**
- * Trouble at Okta: catalogue §HF (429, 5xx, HTML, hanging endpoints), IN-07 and JK-04, a failing session store, warm caches, the per-org concurrency limit and key rotation. Every one answers 502/503/504 with no session, and the app keeps serving.
+ * Trouble at Okta: catalogue §HF (429, 5xx, HTML, hanging endpoints), IN-07 and JK-04, a failing
+ * session store, warm caches, the per-org concurrency limit and key rotation. Every one answers
+ * 502/503/504 with no session, and the app keeps serving.
  */
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization } from '../../index';
@@ -11,7 +13,8 @@ export function describeFaultCases(h: Harness): void {
   const { t, login, callback, signIn, expectServing, isolated } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
-  // --- trouble at Okta (issue 4 §5: 429, 5xx → 502/503/504, no session, the app keeps serving) ---
+
+  // --- trouble at Okta (429, 5xx → 502/503/504, no session, the app keeps serving) ---
 
   it(t('a 5xx from the token endpoint answers 502/503 with no session'), async () => {
     const b = h.plain.browser();
@@ -78,7 +81,7 @@ export function describeFaultCases(h: Harness): void {
     } finally {
       h.acmeOrg.control.clearFaults('introspect');
     }
-    // Okta said the window is spent: until its reset this app does not ask again (issue 11 §1).
+    // Okta said the window is spent: until its reset this app does not ask again (Okta's rate limits: X-Rate-Limit-Reset).
     const before = h.acmeOrg.control.counters().introspect;
     const waiting = await bearerTo(h.limited);
     expect(waiting.status).toBe(503);
@@ -91,7 +94,7 @@ export function describeFaultCases(h: Harness): void {
   // =====================================================================================
   describe('security catalogue: Okta faults (HF, IN-07, JK-04)', () => {
     it(t('HF-01: 429 at /token → 503 with Retry-After derived from X-Rate-Limit-Reset, no session; later sign-ins wait for the reset'), async () => {
-      // An app of its own per case: after a 429 the app waits for the reset (issue 11 §1).
+      // An app of its own per case: after a 429 the app waits for the reset (Okta's rate limits: X-Rate-Limit-Reset).
       for (const resetInSec of [7, 40]) {
         const iso = await isolated();
         try {
@@ -293,7 +296,7 @@ export function describeFaultCases(h: Harness): void {
   });
 
   // =====================================================================================
-  describe('faults (issue 5 §4)', () => {
+  describe('faults: warm caches, concurrency and key rotation', () => {
     it(t('/keys down or hanging with warm keys: sign-ins keep working'), async () => {
       const iso = await isolated();
       try {

@@ -1,5 +1,5 @@
 /**
- * The identity provider's logout requests (issue 12) through every adapter, sent by the emulator
+ * The identity provider's logout requests (Universal Logout, OIDC Back-Channel Logout) through every adapter, sent by the emulator
  * exactly as Okta sends them (and broken in every way its variants know):
  *
  * - Universal Logout (Okta "Build Universal Logout for your app"; draft-parecki-oauth-global-token-revocation):

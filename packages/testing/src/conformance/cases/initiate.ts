@@ -12,6 +12,7 @@ export function describeInitiateCases(h: Harness): void {
   const { t, callback, counters, expectNoOktaCall, expectRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- initiate login (OIDC Core §4) --------------------------------------------------------
 
   it(t('initiate login (GET and POST) redirects to the authorize endpoint of the issuer'), async () => {

@@ -1,5 +1,6 @@
 /**
- * The login route: the redirect to the tenant's authorize endpoint, and catalogue §AR (authorization request: redirect_uri, returnTo, tenant selection, logins in flight).
+ * The login route: the redirect to the tenant's authorize endpoint, and catalogue §AR
+ * (authorization request: redirect_uri, returnTo, tenant selection, logins in flight).
  */
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization } from '../../index';
@@ -12,6 +13,7 @@ export function describeLoginCases(h: Harness): void {
   const { t, login, counters, expectServing, expectRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- login -------------------------------------------------------------------------------
 
   it(t('login redirects to the tenant authorize endpoint with state, nonce and PKCE S256'), async () => {

@@ -10,6 +10,7 @@ export function describeLogoutCases(h: Harness): void {
   const { t, signIn, counters, expectNoOktaCall, expectServing } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- logout ------------------------------------------------------------------------------
 
   it(t('logout clears the session and redirects to Okta with id_token_hint'), async () => {

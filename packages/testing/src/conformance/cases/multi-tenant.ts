@@ -9,6 +9,7 @@ export function describeMultiTenantCases(h: Harness): void {
   const { t, pendingCallback, counters, expectRejected, expectApiRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // =====================================================================================
   describe('security catalogue: multi-tenant (MT)', () => {
     it(t("MT-08: a session of tenant A on tenant B's routes counts as signed out"), async () => {

@@ -1,5 +1,6 @@
 /**
- * Plumbing every adapter must get right: pass-through, Host syntax, a sub-path mount, and X-Forwarded-* only from a trusted proxy (RFC 9700 §2.1, catalogue AR-05).
+ * Plumbing every adapter must get right: pass-through, Host syntax, a sub-path mount, and
+ * X-Forwarded-* only from a trusted proxy (RFC 9700 §2.1, catalogue AR-05).
  */
 import { expect, it } from 'vitest';
 import { driveAuthorization } from '../../index';
@@ -9,6 +10,7 @@ import { rawRequest } from '../http';
 /** Registers this section's cases in the suite's `describe` (see `describeAdapterConformance`). */
 export function describeRouteCases(h: Harness): void {
   const { t, login, callback } = h;
+
   // --- plumbing ----------------------------------------------------------------------------
 
   it(t('non-auth routes pass through untouched'), async () => {

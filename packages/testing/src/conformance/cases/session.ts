@@ -1,5 +1,6 @@
 /**
- * Sessions behind requiresAuth: the guard, rolling and idle expiry, and catalogue §CK (cookies and sessions).
+ * Sessions behind requiresAuth: the guard, rolling and idle expiry, and catalogue §CK (cookies and
+ * sessions).
  */
 import { describe, expect, it } from 'vitest';
 import { driveAuthorization } from '../../index';
@@ -11,6 +12,7 @@ export function describeSessionCases(h: Harness): void {
   const { t, signIn, pendingCallback, counters, expectRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- guards ------------------------------------------------------------------------------
 
   it(t('requiresAuth: 401 JSON for API clients, 302 to login for pages'), async () => {

@@ -9,6 +9,7 @@ export function describeSimplifiedFlowCases(h: Harness): void {
   const { t, counters, expectRejected } = h;
   const apps = () => h.apps();
   const orgs = () => h.orgs();
+
   // --- simplified flow (Okta "OIN simplified": ID token form_posted, no state) ---------------
 
   it(t('simplified flow: a POSTed ID token signs in once, for a tenant that allows it'), async () => {
