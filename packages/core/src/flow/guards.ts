@@ -2,13 +2,12 @@
  * The guards: a session (`requireSession`) and a bearer access token (`requireAccessToken`,
  * RFC 6750). Each answers the value, or the response to send instead.
  */
-import { isWarmAccessToken } from '../client';
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
 import { isBearerTokenSyntax } from '../introspection/token-syntax';
 import type { SessionRead } from '../session/session-manager';
 import type { FlowContext } from './context';
-import { errorResponse, headerOf, json, prefersJson, redirect } from './responses';
+import { apiError, errorResponse, headerOf, prefersJson, redirect } from './responses';
 import { basePathOf } from './routes';
 import type { SessionReads } from './session-read';
 import { type RouteTenant, resolveTenantId } from './tenant';
@@ -51,8 +50,7 @@ export function requireSession(ctx: FlowContext, reads: SessionReads): OidcAuth[
     // The memo already dropped a session of another tenant than the route's (catalogue MT-08).
     if (read.session) return { session: read.session, setCookies: read.setCookies };
     if (isApiRequest(req)) {
-      const error = new OidcError('ERR_OIDC_SESSION_MISSING', 'Sign in first.');
-      return { response: json(401, error.toJSON(), read.setCookies) };
+      return { response: apiError(401, new OidcError('ERR_OIDC_SESSION_MISSING', 'Sign in first.'), randomToken(9), read.setCookies) };
     }
     return { response: redirect(loginLocation(ctx, req, route.id), read.setCookies) };
   };
@@ -65,10 +63,10 @@ function reported(ctx: FlowContext, req: OidcRequest, error: unknown, setCookies
   return errorResponse(req, error, correlationId, setCookies);
 }
 
-function bearerChallenge(error: OidcError, invalidToken: boolean): OidcResponse {
+function bearerChallenge(error: OidcError, invalidToken: boolean, correlationId = randomToken(9)): OidcResponse {
   // RFC 6750 §3.1: no error attribute when the request carried no credentials at all.
   const challenge = invalidToken ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"`;
-  return json(401, error.toJSON(), [], { 'WWW-Authenticate': challenge });
+  return apiError(401, error, correlationId, [], { 'WWW-Authenticate': challenge });
 }
 
 export function requireAccessToken(ctx: FlowContext): OidcAuth['requireAccessToken'] {
@@ -85,14 +83,14 @@ export function requireAccessToken(ctx: FlowContext): OidcAuth['requireAccessTok
     }
     const token = space === -1 ? '' : header.slice(space + 1);
     // A token this process already found active passed the syntax check then: skip the regex.
-    if (!isWarmAccessToken(client, token) && !isBearerTokenSyntax(token)) {
+    if (!client.isAccessTokenWarm(token) && !isBearerTokenSyntax(token)) {
       return { response: bearerChallenge(new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The bearer access token is malformed.'), true) };
     }
     try {
       const tenantId = options.tenantId ?? (await resolveTenantId(ctx.tenantMode, req));
       if (tenantId === undefined) {
         const error = new OidcError('ERR_OIDC_INVALID_REQUEST', 'No tenant was given for this access token.', { details: { parameter: 'tenant' } });
-        return { response: json(400, error.toJSON(), [], { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_request"` }) };
+        return { response: apiError(400, error, randomToken(9), [], { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_request"` }) };
       }
       const tenant = await client.getTenant(tenantId);
       // The caller's address gets its own small budget for tokens only Okta can judge.
@@ -102,13 +100,12 @@ export function requireAccessToken(ctx: FlowContext): OidcAuth['requireAccessTok
       // Drawn only on failure: a CSPRNG call per successful request is wasted work.
       const correlationId = randomToken(9);
       ctx.report(error, 'bearer', correlationId);
-      if (isOidcError(error) && error.code.startsWith('ERR_OIDC_ACCESS_TOKEN_')) return { response: bearerChallenge(error, true) };
+      if (isOidcError(error) && error.code.startsWith('ERR_OIDC_ACCESS_TOKEN_')) return { response: bearerChallenge(error, true, correlationId) };
       // An API answers JSON whatever it accepts; Okta trouble keeps its 502/503/504 and Retry-After.
       const known = isOidcError(error) ? error : undefined;
       const headers: Record<string, string> = {};
       if (known?.retryAfter !== undefined && Number.isFinite(known.retryAfter)) headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfter)));
-      const body = { error: known?.code ?? 'internal_error', message: known?.message ?? 'An unexpected error occurred.', correlationId };
-      return { response: json(known?.status ?? 500, body, [], headers) };
+      return { response: apiError(known?.status ?? 500, error, correlationId, [], headers) };
     }
   };
 }

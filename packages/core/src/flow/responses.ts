@@ -39,6 +39,18 @@ export function redirect(location: string, setCookies: string[] = []): OidcRespo
   return { status: 302, headers: { Location: location, 'Cache-Control': NO_STORE }, setCookies, body: null };
 }
 
+/**
+ * The one JSON shape of every API error the flow layer answers (error pages' JSON, the guards'
+ * 401 and 400, a session conflict's 409): `error`, the stable `ERR_OIDC_*` code (`internal_error`
+ * for anything that is not an OidcError, whose detail is never shown); `message`, for people; and
+ * `correlationId`, the id given to `onError` when the error is reported.
+ */
+export function apiError(status: number, error: unknown, correlationId: string, setCookies: string[] = [], headers: Record<string, string> = {}): OidcResponse {
+  const known = isOidcError(error) ? error : undefined;
+  const body = { error: known?.code ?? 'internal_error', message: known?.message ?? 'An unexpected error occurred.', correlationId };
+  return json(status, body, setCookies, headers);
+}
+
 export function json(status: number, body: unknown, setCookies: string[] = [], headers: Record<string, string> = {}): OidcResponse {
   return {
     status,
@@ -116,7 +128,7 @@ export function errorResponse(req: OidcRequest, error: unknown, correlationId: s
     headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfter)));
   }
   if (prefersJson(req)) {
-    return json(status, { error: code ?? 'internal_error', message, correlationId }, setCookies, headers);
+    return apiError(status, error, correlationId, setCookies, headers);
   }
   const content = `<p>${escapeHtml(message)}</p>
 ${code ? `<p>Error code: <code>${escapeHtml(code)}</code></p>\n` : ''}<p>Reference: <code>${escapeHtml(correlationId)}</code></p>

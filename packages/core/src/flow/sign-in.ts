@@ -5,11 +5,12 @@
 import { sanitizeReturnTo } from '../authorize/return-to';
 import type { CallbackParams, SignInResult } from '../client';
 import { OidcError } from '../errors';
+import { randomToken } from '../internal/random';
 import type { NewSession } from '../session/session-manager';
 import type { CookieContext, Session } from '../session/types';
 import type { FlowContext } from './context';
 import { isSameOriginRequest } from './fetch-metadata';
-import { json, prefersJson, redirect } from './responses';
+import { apiError, prefersJson, redirect } from './responses';
 import { basePathOf } from './routes';
 import { DECISION_FIELD, SWITCH_FIELD } from './session-switch';
 import type { OidcRequest, OidcResponse } from './types';
@@ -32,7 +33,7 @@ export async function signIn(ctx: FlowContext, req: OidcRequest, result: SignInR
   if (current !== null && (current.tenant !== input.tenant || current.sub !== input.sub)) {
     if (prefersJson(req)) {
       const error = new OidcError('ERR_OIDC_SESSION_CONFLICT', 'This browser is signed in as another user; sign out first.');
-      return json(409, error.toJSON(), pending);
+      return apiError(409, error, randomToken(9), pending);
     }
     const held = await ctx.switches.hold(input, returnTo, context.secure);
     return ctx.switches.page(`${basePathOf(req)}${ctx.routes.callback}`, current, input, held.value, [...pending, held.cookie]);
