@@ -68,7 +68,7 @@ async function main() {
       redirectUris: [`${baseUrl}/auth/callback`],
       postLogoutRedirectUris: [`${baseUrl}/`],
       // Okta sends only `iss` to the initiate login URI: when the org holds several instances of the app,
-      // the URI itself says which one (issue 4 §5, /auth/initiate?tenant=ID).
+      // the URI itself says which one (/auth/initiate?tenant=ID, as in the example contract).
       initiateLoginUri: several ? `${baseUrl}/auth/initiate?tenant=${encodeURIComponent(app.tenant)}` : `${baseUrl}/auth/initiate`,
     }));
     const org = await startOktaOrg({

@@ -20,7 +20,7 @@ const section = [
   '',
   markdownTable(results),
   '',
-  'Targets of issue 6 §3 against this run:',
+  'Benchmark targets against this run:',
   '',
   targetsMarkdown(results),
   '',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * oin-oidc benchmark suite (issue 6). `pnpm bench` (full, a few minutes on 2 cores) or
+ * oin-oidc benchmark suite (docs/benchmarks.md). `pnpm bench` (full, a few minutes on 2 cores) or
  * `pnpm bench --quick` (CI smoke, well under a minute; never fails on a number).
  *
  * Flags: --quick, --only=idtoken,session,bearer,rotation,tenants,signin,flood,fleet, --out=<path>.
@@ -108,7 +108,7 @@ machine.notes = results.notes;
 await writeResults(out, machine, results.results);
 const targets = checkTargets(results.results);
 if (targets.length > 0) {
-  console.log('\ntargets (issues 6 §3, 11 part 9, 12, 17; informational, never an exit code):');
+  console.log('\ntargets (informational, never an exit code):');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`);
 }
 console.log(`\n${results.results.length} results in ${machine.durationSec} s, load ${machine.loadAvgEnd.join(' ')} → ${fileURLToPath(out)}`);

@@ -20,7 +20,7 @@ export async function startOrg(testing, redirectUris) {
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris }],
     users: [USER],
     // Benchmarks measure the SDK, not an org's budget: with the default window (600 a minute) the
-    // SDK rightly stops calling Okta at `X-Rate-Limit-Remaining: 0` (issue 11 §1).
+    // SDK rightly stops calling Okta at `X-Rate-Limit-Remaining: 0` (docs/rate-limits.md).
     rateLimit: { limit: 1_000_000 },
   });
 }

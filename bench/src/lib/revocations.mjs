@@ -1,5 +1,5 @@
 /**
- * Revocation records of other sessions and other users (issue 12's benchmark): what a busy
+ * Revocation records of other sessions and other users (for the revocation benchmark): what a busy
  * app's fleet-wide list holds after a day of logouts and Universal Logout requests. Core's record
  * keys (`session:<id>`, `subject:<tenant>\n<sub>`, packages/core/src/flow/session-revocations.ts),
  * so every warm session read looks its own keys up in a map of this size.

@@ -1,5 +1,5 @@
 /**
- * The targets of issue 6 §3, checked against a run's results. Informational only: a missed
+ * The benchmark targets (docs/benchmarks.md), checked against a run's results. Informational only: a missed
  * target never changes the exit code (CI must not fail on a number).
  */
 const ratioAtLeast = (min) => (r) => ({ met: r.ratio >= min, measured: `${r.ratio}x` });
@@ -21,7 +21,7 @@ export const TARGETS = [
     `bearer.${fw}.burst-introspect`,
     (r) => ({ met: r.subjectValue === 1, measured: `${r.subjectValue} call(s)` }),
   ]),
-  // Issue 17 item 1: junk at full speed beside real tokens; real requests must keep working.
+  // The introspection flood (SA-01): junk at full speed beside real tokens; real requests must keep working.
   ...FRAMEWORKS.map((fw) => [
     `Introspection flood: >= 99 % of real requests succeed (${fw})`,
     `flood.${fw}.real-ok`,
@@ -40,7 +40,7 @@ export const TARGETS = [
     (r) => ({ met: r.subjectValue < 0.25, measured: `${r.subjectValue} s (jose ${r.baselineValue} s)` }),
   ],
   ['A rotated key validates on first use (0 s), vs openid-client', 'rotation.delay.vs-openid-client', (r) => ({ met: r.subjectValue < 0.25, measured: `${r.subjectValue} s (openid-client ${r.baselineValue} s)` })],
-  // Issue 11 part 9 (fleet) and issue 12 (the warm session path with revocation on).
+  // The fleet: shared stores, and the warm session path with revocation on.
   ['Redis-backed session request >= 2x express-session + connect-redis (req/s)', 'fleet.session-redis.express.vs-express-session.rps', ratioAtLeast(2)],
   ['Tenant lookup through the Postgres store >= 0.9x MemoryCredentialStore (get)', 'fleet.tenants.get.vs-memory', ratioAtLeast(0.9)],
   ['Tenant lookup through the Postgres store >= 0.9x MemoryCredentialStore (findByIssuer)', 'fleet.tenants.find-by-issuer.vs-memory', ratioAtLeast(0.9)],
@@ -77,7 +77,7 @@ export function checkTargets(results) {
 }
 
 export function targetsMarkdown(results) {
-  const lines = ['| target (issue 6 §3) | row | measured | met |', '| --- | --- | --- | --- |'];
+  const lines = ['| target | row | measured | met |', '| --- | --- | --- | --- |'];
   for (const t of checkTargets(results)) lines.push(`| ${t.target} | ${t.id} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
 }

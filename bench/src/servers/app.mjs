@@ -14,7 +14,7 @@
  *               and nonce in a server-side transaction map, a random session id cookie
  *   oin-revocations  as oin, with `session.revocations` a MemoryRevocationList pre-loaded with
  *               config.revocations = { sessions, subjects } records of other sessions and users
- *               (issue 12: every warm request checks the in-process map)
+ *               (every warm request checks the in-process map)
  *   oin-redis   (express) as oin, with the session in Redis: `session.store` and `session.revocations`
  *               from @oin-oidc/redis over a node-redis client on config.redisUrl (as the examples wire them)
  *   express-session  (express) express-session + connect-redis on the same Redis; POST /bench/sign-in
@@ -62,7 +62,7 @@ function oinOptions(config) {
     store: config.tenants,
     session: { secret: config.sessionSecret, ...fleet.session },
     tenant: 'query',
-    // The emulator listens on 127.0.0.1: loopback issuers are opt-in (issue 17 item 12).
+    // The emulator listens on 127.0.0.1: loopback issuers are opt-in (SA-12).
     // config.client: per-suite client options (the flood suite compares today's defaults with the old ones).
     client: { allowLoopbackIssuers: true, introspectionCache: { maxTtlSec: 300, ...fleet.cache }, ...fleet.client, ...config.client },
   };

@@ -1,5 +1,5 @@
 /**
- * Fleet benchmarks (issue 11 part 9; issue 12 "Done when"): what the shared stores cost and save,
+ * Fleet benchmarks (docs/benchmarks.md, 'Fleet'): what the shared stores cost and save,
  * against what an app would use instead, in one run on real servers started here
  * (`@oin-oidc/testing/servers`: redis-server and PostgreSQL on 127.0.0.1, stopped by PID).
  *
@@ -15,7 +15,7 @@
  *    `compactDecrypt`, dir/A256GCM, as the store's field cipher does it) vs `parseTenant` of the
  *    plaintext record; and a full load through `createPostgresCredentialStore` per tenant vs
  *    `createMemoryCredentialStore` per tenant.
- * 5. The warm session path with revocation on (issue 12): `session.revocations` a
+ * 5. The warm session path with revocation on (Universal Logout): `session.revocations` a
  *    MemoryRevocationList holding 10,000 session records and 1,000 subject marks of other users,
  *    vs the same adapter without it and vs the bare framework, all four adapters.
  *
@@ -34,7 +34,7 @@ import { spawnServer } from '../lib/servers.mjs';
 import { measureSides, requestHeaders, startGroup, timing as httpTiming } from './http.mjs';
 
 const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'];
-/** Issue 12: "pre-loaded with 10,000 session records and 1,000 subject marks of other users". */
+/** The revocation list is pre-loaded with 10,000 session records and 1,000 subject marks of other users. */
 const REVOCATIONS = { sessions: 10_000, subjects: 1_000 };
 const PROCESSES = 3;
 /** Requests each process receives at once, all with the same new token. */
@@ -179,7 +179,7 @@ function addPair(results, id, m, subject, baseline, labels) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 5. Warm session path with revocation on (issue 12)
+// 5. Warm session path with revocation on
 
 async function revocationsOn(results, { quick, testing }) {
   const t = httpTiming(quick);

@@ -1,5 +1,5 @@
 /**
- * Issue 17 item 1: the introspection flood. Junk bearer tokens at full speed (autocannon) against
+ * The introspection flood (audit finding SA-01, docs/security.md). Junk bearer tokens at full speed (autocannon) against
  * a real adapter's bearer route in front of the Okta org emulator, while a second client sends
  * requests with several distinct real tokens at a moderate rate. Three kinds of junk, in turn:
  *   - random b64token strings, each from a random client address;
@@ -36,7 +36,7 @@ export const SCENARIOS = ['together', 'late'];
 export const MODES = {
   // What an app gets today without configuring anything about introspection.
   fixed: { label: 'defaults (triage, per-caller bucket, cache)', client: { introspectionCache: {} } },
-  // The code path before issue 17 item 1, through options only.
+  // The code path before the SA-01 fix, through options only.
   old: {
     label: 'before the fix (no triage, no per-caller bucket, no cache)',
     client: { introspectionTriage: false, introspectionThrottle: { perCaller: false }, introspectionCache: false },

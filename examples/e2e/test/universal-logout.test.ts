@@ -1,5 +1,5 @@
 /**
- * Universal Logout in a real browser (issue 12 §5), for every example: a person signs in through
+ * Universal Logout in a real browser (docs/universal-logout.md), for every example: a person signs in through
  * the org's login form, the org (as an admin's "Clear User Sessions" with "Also include logout
  * enabled apps" does) sends Universal Logout to the example's default endpoint
  * `POST ${BASE_URL}/auth/universal-logout`, and the next page load is signed out; a refused request

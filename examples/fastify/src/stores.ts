@@ -1,5 +1,5 @@
 /**
- * Where the example keeps its state (issue 11 §8, the fleet contract). Identical in every example:
+ * Where the example keeps its state (the fleet variables of the example contract: the README's configuration table). Identical in every example:
  * copy it along with server.ts and config.ts. Reads the environment once, at startup; a bad value
  * stops the app with a message naming the variable (never its value when it may hold a secret).
  *

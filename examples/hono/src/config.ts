@@ -1,6 +1,6 @@
 /**
  * Reads the example's environment once, at startup, and exits with a clear message when something
- * is missing or wrong (the examples contract, issue 4 §5). Identical in every example: copy it along
+ * is missing or wrong (the example contract, CONTRIBUTING.md). Identical in every example: copy it along
  * with server.ts.
  *
  *   PORT              port to listen on (default: the port of BASE_URL)
@@ -29,7 +29,7 @@ export interface ExampleConfig {
   /**
    * Issuers on loopback hosts (the local Okta org emulator) are allowed only when the app itself is
    * served on a loopback host, i.e. in development: a deployed app never sends a back-channel call
-   * to an internal address named in a tenant record (issue 17 item 12).
+   * to an internal address named in a tenant record (SA-12 in docs/security.md).
    */
   allowLoopbackIssuers: boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * `oin-oidc doctor`: live, side-effect-free checks of tenants against their Okta orgs, through
- * core's `checkTenant` (issue 16 part 1). Three sources of tenants:
+ * core's `checkTenant` (docs/doctor.md). Three sources of tenants:
  *
  * - one tenant from flags (`--issuer`, `--client-id`, `--secret-env VAR` | `--private-jwk FILE`);
  * - a tenants JSON file (`--tenants FILE`, the `OIN_TENANTS_FILE` format);

@@ -80,7 +80,7 @@ export interface OidcClient {
   handleSimplifiedFlow(idToken: string, options?: { tenantId?: string }): Promise<SignInResult>;
   /**
    * Verify a Universal Logout JWT (`audience`: the endpoint's URL) or a back-channel `logout_token`
-   * for `tenant` with this client's JWKS cache, clock and replay store (`validateLogoutJwt`, issue 12).
+   * for `tenant` with this client's JWKS cache, clock and replay store (`validateLogoutJwt`; docs/universal-logout.md).
    */
   validateLogoutToken(kind: LogoutJwtKind, tenant: Tenant, jwt: string, options: { audience: string }): Promise<LogoutJwtClaims>;
 }
@@ -149,7 +149,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     clockToleranceSec,
     ...(onEvent ? { onEvent } : {}),
   });
-  // Issuer policy (issue 17 item 12): compiled once; each Tenant object is checked once (WeakSet),
+  // Issuer policy (audit finding SA-12, docs/security.md): compiled once; each Tenant object is checked once (WeakSet),
   // so the warm path pays one WeakSet lookup. Tenants are frozen, so a checked one cannot change.
   const checkIssuer = compileIssuerPolicy({
     allowLoopbackIssuers: resolved.allowLoopbackIssuers,
@@ -183,7 +183,7 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
   if (resolved.replayStore !== undefined) {
     replay = resolved.replayStore;
   } else {
-    // One bounded partition per tenant (issue 17 item 7): a tenant that fills its quota fails only
+    // One bounded partition per tenant (SA-07): a tenant that fills its quota fails only
     // its own simplified sign-ins; writes past a bound fail closed, never evicting a live entry (DS-05).
     const partitions = new PartitionedMemoryTtlStore({
       maxEntriesPerPartition: resolved.replayQuotaPerTenant,

@@ -1,5 +1,5 @@
 /**
- * Operational events (issue 16 §4): one typed hook, the client option `onEvent`, through which core
+ * Operational events (docs/operations.md, 'Telemetry'): one typed hook, the client option `onEvent`, through which core
  * reports what an operator graphs and alerts on — back-channel call latency and status, Okta
  * rate-limit headroom, JWKS refreshes, introspection cache hits, sign-in outcomes. Core stays
  * jose + zod only: `@oin-oidc/opentelemetry` turns these events into spans and metrics, and

@@ -23,7 +23,7 @@ export type { OidcClientOptions } from './options';
 export { OIDC_WARNING_CODES } from './warnings';
 export type { OidcWarning, OidcWarningCode } from './warnings';
 
-// Operational events (the `onEvent` hook, issue 16 §4)
+// Operational events (the `onEvent` hook, docs/operations.md)
 export { formatEventForLog, eventLogLevel } from './events';
 export type {
   OidcEvent,
@@ -98,12 +98,12 @@ export type { TtlStore, MemoryTtlStoreOptions, PartitionedMemoryTtlStoreOptions 
 export { refreshTokens, clientCredentialsToken } from './custom-profile/grants';
 export type { GrantTokens } from './custom-profile/grants';
 
-// Tenant doctor: a live, side-effect-free check of one tenant against its org (issue 16 §1)
+// Tenant doctor: a live, side-effect-free check of one tenant against its org (docs/doctor.md)
 export { checkTenant } from './doctor/check-tenant';
 export { TENANT_CHECK_IDS } from './doctor/types';
 export type { TenantCheckId, TenantCheck, TenantReport, CheckTenantOptions } from './doctor/types';
 
-// The framework-neutral flow layer adapters call (issue 4)
+// The framework-neutral flow layer adapters call (docs/adapters.md)
 export { createOidcAuth, fromWebRequest, fromHeaderMap, toWebResponse, requestContext, withAccessToken, cacheControlForCookies, parsedBodyText, MAX_BODY_BYTES, DEFAULT_ROUTES } from './flow/index';
 export type { OidcAuth, OidcAuthOptions, OidcRequest, OidcRequestStep, OidcResponse, TenantResolution, HeaderMap, HeaderMapRequestInit, WebRequestOptions, OidcRequestContext, LogoutRequestInfo, LogoutHookResult } from './flow/index';
 export { isSessionStore } from './session/types';

@@ -37,7 +37,7 @@ export interface OidcClientOptions {
   /** JWKS fetches, failures, refused refetches and evictions. */
   onJwks?: (event: JwksEvent) => void;
   /**
-   * Operational events (issue 16 §4, docs/operations.md#telemetry): `http` (every back-channel call:
+   * Operational events (docs/operations.md#telemetry): `http` (every back-channel call:
    * endpoint, status, outcome, duration), `rate-limit` (Okta's headroom), `jwks` (the `onJwks`
    * events), `introspection` (hot hit, cache hit, miss, refused locally, fleet wait) and, through
    * `createOidcAuth`, `sign-in` (flow, outcome, error code). Called synchronously; exceptions it
@@ -53,7 +53,7 @@ export interface OidcClientOptions {
    */
   introspectionCache?: IntrospectionCacheOption | false;
   /**
-   * Shared rate-limit state (issue 11 §1): Okta's 429 back-off per org and endpoint, and the
+   * Shared rate-limit state (docs/deployment.md, 'What state lives where'): Okta's 429 back-off per org and endpoint, and the
    * introspection throttle's buckets. Default: this process's memory. Pass `@oin-oidc/redis`'s
    * store so that a 429 seen by one process makes every process wait for `X-Rate-Limit-Reset`, and
    * the throttle budget is one per tenant for the whole fleet (docs/deployment.md).

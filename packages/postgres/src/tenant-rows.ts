@@ -49,7 +49,7 @@ export function tenantToRecord(value: TenantRecord | Tenant): TenantRecord {
   return record as unknown as TenantRecord;
 }
 
-/** The issuers a tenant is found under: its own, then its aliases (issue 12). */
+/** The issuers a tenant is found under: its own, then its `issuerAliases` (custom URL domains). */
 export function issuersOf(tenant: Tenant): readonly string[] {
   const aliases = (tenant as { issuerAliases?: readonly string[] }).issuerAliases ?? [];
   return aliases.length === 0 ? [tenant.issuer] : [tenant.issuer, ...aliases];

@@ -1,5 +1,5 @@
 /**
- * Two store instances on two pools stand for two processes of a fleet (issue 11 §2: a tenant
+ * Two store instances on two pools stand for two processes of a fleet (the PostgreSQL tenant store's promise, docs/postgres.md: a tenant
  * added, changed or removed through any process is seen by every process within 1 s). Tests
  * poll and assert that the change arrives; they never assert how long it took.
  */
@@ -107,7 +107,7 @@ describe('fleet: LISTEN/NOTIFY invalidation', () => {
     expect(await eventually(async () => (await a.findByIssuer(orgA)).length === 1 && (await b.findByIssuer(orgA)).length === 1)).toBe(true);
   });
 
-  it('an issuer alias counts for the (issuer, client id) rule, also when two processes race (issue 12, SA-17)', async () => {
+  it('an issuer alias counts for the (issuer, client id) rule, also when two processes race (SA-17)', async () => {
     const { a, b } = await pair();
     const custom = 'https://login.org-a.example';
     await a.put(record('main', orgA, { clientId: '0oa-x', issuerAliases: [custom] }));

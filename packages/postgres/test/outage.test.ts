@@ -1,5 +1,5 @@
 /**
- * Failure semantics (issue 11 §4): Postgres down or restarted. The tenant cache keeps serving
+ * Failure semantics (docs/deployment.md, 'What fails how'): Postgres down or restarted. The tenant cache keeps serving
  * known tenants (bounded staleness, reported), writes fail with a typed error, nothing crashes,
  * and everything recovers on reconnect without a restart, including changes whose
  * notifications were missed.

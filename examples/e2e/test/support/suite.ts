@@ -1,7 +1,7 @@
 /**
- * The browser journeys every example must pass (issue 4 §7: login form, /me, sign-out,
+ * The browser journeys every example must pass (login form, /me, sign-out,
  * third-party-initiated sign-in; also the simplified flow and session-secret rotation), plus the
- * HTTP parts of the examples contract (issue 4 §5) a browser cannot show: the login redirect,
+ * HTTP parts of the example contract (CONTRIBUTING.md) a browser cannot show: the login redirect,
  * /me without a session, the bearer API and fail-fast configuration. One Chromium per file;
  * everything is closed in afterAll.
  */
@@ -217,7 +217,7 @@ export function describeExampleE2E(framework: Framework): void {
       });
       expect(params['scope']?.split(' ')).toContain('openid');
       for (const name of ['state', 'nonce', 'code_challenge']) expect(params[name], name).toMatch(/^[\w-]{22,}$/);
-      // The query response mode is the examples' default (issue 4 §5).
+      // The query response mode is the examples' default (the SDK default they keep).
       expect(params['response_mode'] ?? 'query').toBe('query');
 
       const unknown = await fetch(`${baseUrl}/auth/login?tenant=nobody`, { redirect: 'manual' });

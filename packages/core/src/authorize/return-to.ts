@@ -45,7 +45,7 @@ function isSafeWhenDecoded(value: string): boolean {
  * `/%0d%0a…` fall back), and whose URL-normalised result passes the same decode-and-check:
  * normalisation removes dot-segments, including percent-encoded ones (`%2e`), so `/.//evil.com`,
  * `/%2e/%2fevil.com`, `/x/../%2fevil.com` and `/%2e/%252fevil.com` turn into paths that are, or
- * decode to, `//evil.com` (issue 17 item 10: the check must hold for what is returned, not only for
+ * decode to, `//evil.com` (SA-10: the check must hold for what is returned, not only for
  * what came in). Anything with a scheme (`https:`, `javascript:`, `data:`) falls back. The result is
  * the normalised path, query and fragment.
  *

@@ -1,6 +1,6 @@
 /**
  * `checkTenant`: a live, side-effect-free check of one tenant record against its Okta org
- * (issue 16 part 1), for onboarding screens and `oin-oidc doctor`.
+ * (docs/doctor.md), for onboarding screens and `oin-oidc doctor`.
  *
  * Side-effect free: no user signs in and nothing is issued. The calls, each with its own deadline
  * (`timeoutMs`), are: discovery and `/keys` (GET), one `/introspect` of a random token (plus one per

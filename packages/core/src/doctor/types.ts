@@ -1,5 +1,5 @@
 /**
- * The report of {@link checkTenant} (issue 16 part 1). Its JSON form is what `oin-oidc doctor
+ * The report of {@link checkTenant}. Its JSON form is what `oin-oidc doctor
  * --json` prints, so these shapes are a contract: ids are never renamed (docs/doctor.md).
  */
 import type { HttpClient } from '../http/http-client';

@@ -1,5 +1,5 @@
 /**
- * Rate-limit state that a fleet shares (issue 11 §1): Okta's back-off per org and endpoint, and the
+ * Rate-limit state that a fleet shares (docs/deployment.md, 'What state lives where'): Okta's back-off per org and endpoint, and the
  * token buckets of the local introspection throttle.
  *
  * Okta's limits are per org, not per process: when one process of a fleet sees a 429 or

@@ -49,12 +49,12 @@ export interface TransportOptions {
   /** Called for every response that carries `X-Rate-Limit-*` headers. Exceptions it throws are ignored. */
   onRateLimit?: (event: RateLimitEvent) => void;
   /**
-   * Operational events (issue 16 §4): an `http` event per exchange with Okta and a `rate-limit`
+   * Operational events (docs/operations.md, 'Telemetry'): an `http` event per exchange with Okta and a `rate-limit`
    * event per response with `X-Rate-Limit-*` headers. Exceptions it throws are ignored.
    */
   onEvent?: OidcEventListener;
   /**
-   * Where Okta's back-off lives (issue 11 §1). After a 429, or a response with
+   * Where Okta's back-off lives (shared by a fleet through `rateLimitStore`, docs/deployment.md). After a 429, or a response with
    * `X-Rate-Limit-Remaining: 0`, calls of that endpoint to that org wait until `X-Rate-Limit-Reset`
    * (or fail fast with `ERR_OIDC_RATE_LIMITED` and `retryAfter`) without reaching Okta. Default:
    * this process only; a shared store (`@oin-oidc/redis`) makes every process of a fleet back off.
@@ -140,7 +140,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   // /introspect is reachable by anyone who sends a bearer token; /token only by a browser that
   // completed a sign-in. So introspections may hold at most 80 % of an org's slots (when there are
   // 5 or more): a flood of tokens only Okta can judge can slow API calls, never block sign-ins
-  // (issue 17, "a shared budget an attacker can drain").
+  // (SA-01, docs/security.md: a shared budget an attacker can drain).
   const reserved = Math.floor(maxConcurrent / 5);
   const introspectionLimiter = reserved > 0 ? new ConcurrencyLimiter(maxConcurrent - reserved, maxQueued) : undefined;
 
@@ -281,7 +281,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       details: { endpoint: kind, timeoutMs },
     });
     const timer = setTimeout(() => controller.abort(timeoutError), timeoutMs);
-    // Timed only for a listener (issue 16 §4: no listener, no cost).
+    // Timed only for a listener (telemetry: no listener, no cost).
     const observed: Exchange | undefined = onEvent === undefined ? undefined : { started: performance.now(), status: undefined, info: undefined };
     let failure: unknown;
     try {

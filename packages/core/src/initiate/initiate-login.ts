@@ -46,7 +46,7 @@ export interface InitiateLoginOptions {
 export type InitiateUnknownReason = 'unknown-issuer' | 'unknown-instance' | 'ambiguous' | 'issuer-not-allowed';
 
 /**
- * The one answer for every way an `iss` fails to pick a tenant (issue 17 item 18): an unknown
+ * The one answer for every way an `iss` fails to pick a tenant (SA-18, docs/security.md "What is public"): an unknown
  * issuer, a `tenant` hint naming no instance of it, an org with several instances and no hint, an
  * issuer the policy refuses. Same status, code and message, so the route cannot be used to learn
  * which Okta orgs are customers or how many instances they hold; the reason is for logs.
@@ -74,7 +74,7 @@ const defaultPolicy = compileIssuerPolicy();
  *   `tenant` must always be an instance of that issuer.
  * - Every one of those failures answers the same 404 `ERR_OIDC_TENANT_UNKNOWN` with
  *   {@link INITIATE_UNKNOWN_MESSAGE}; `details.reason` (`unknown-issuer`, `unknown-instance`,
- *   `ambiguous`, `issuer-not-allowed`) says which, for logs only (issue 17 item 18).
+ *   `ambiguous`, `issuer-not-allowed`) says which, for logs only (SA-18).
  * - `login_hint` is passed through when at most {@link MAX_LOGIN_HINT_LENGTH} characters without
  *   control characters; otherwise it is dropped (it is only a hint; catalogue TP-06).
  * - `target_link_uri` is followed only when it is an absolute URL with the same origin as

@@ -2,9 +2,9 @@
  * Access-token introspection (RFC 7662) at the tenant's org authorization server.
  *
  * Okta org authorization server access tokens are meant for Okta only: their signing keys and
- * format are not a contract for third parties, so they are never *accepted* locally (issue 3 §6);
+ * format are not a contract for third parties, so they are never *accepted* locally (docs/access-tokens-and-initiated-login.md);
  * `/oauth2/v1/introspect` is the only authority. What can never be one of the tenant's access
- * tokens is refused before any shared budget is spent (triage.ts, issue 17 item 1).
+ * tokens is refused before any shared budget is spent (triage.ts, audit finding SA-01 in docs/security.md).
  */
 import { z } from 'zod';
 import { BoundedCache } from '../internal/bounded-cache';
@@ -54,7 +54,7 @@ export interface IntrospectionCacheOptions {
    */
   keySecret?: string;
   /**
-   * Fleet-wide single flight (issue 11 §1): the first process to see a token takes a short lock in
+   * Fleet-wide single flight (docs/deployment.md, 'What state lives where'): the first process to see a token takes a short lock in
    * `store` (`setIfAbsent`) and asks Okta; the others poll `store` for its answer instead of asking
    * too, so three processes that receive one new token at once make one `/introspect` call. It
    * costs a store round trip on a path that already costs an Okta one. Waiters give up after the
@@ -74,7 +74,7 @@ export interface IntrospectionBucketOptions {
 /**
  * Local throttle on introspections of tokens that turn out not to be usable (catalogue IN-08, RFC
  * 7662 §4: an un-throttled introspection endpoint lets an attacker fish for valid tokens, and every
- * call spends the org-wide Okta rate limit). Two token buckets (issue 17 item 1, SA-01):
+ * call spends the org-wide Okta rate limit). Two token buckets (SA-01):
  *
  * - **per caller** (tenant + the caller's address, when the flow layer passes one): a call that
  *   would reach Okta first takes a token here, so one address cannot drain the tenant's budget.
@@ -181,7 +181,7 @@ const MAX_HOT_CHARS = 16 * 1024 * 1024;
  * `until` is the Okta call's start + maxTtlSec, never past the token's `exp`.
  */
 interface HotEntry {
-  /** The tenant the answer was given for (issue 17 item 17: never shared by records with the same issuer + client id). */
+  /** The tenant the answer was given for (SA-17: never shared by records with the same issuer + client id). */
   tenantId: string;
   issuer: string;
   clientId: string;
@@ -248,7 +248,7 @@ function judge(tenant: Tenant, body: z.infer<typeof introspectionResponse>, nowS
   // Okta's /introspect "takes an access, ID, or refresh token" and answers active with the token's
   // own claims (Okta developer docs, OpenID Connect & OAuth 2.0 API, "/introspect"). An ID token
   // then has `aud` = the client id, `jti` "ID.…" and no `uid`; an org authorization server access
-  // token has `aud` = the org URL, the issuer (issue 17 item 11, SA-11; RFC 9068 §4 and RFC 8725
+  // token has `aud` = the org URL, the issuer (SA-11; RFC 9068 §4 and RFC 8725
   // §3.11: a token meant for one purpose must not be accepted for another).
   if (notAnAccessToken(tenant, body)) return refuse('not_access_token');
   // The token reached us through `Authorization: Bearer`; a DPoP-bound token (token_type "DPoP" or a
@@ -360,7 +360,7 @@ const FLEET_POLL_MS = 25;
  * ```
  */
 export function createIntrospector(deps: IntrospectorDeps): Introspector {
-  // On by default (issue 17 item 1): without it every request of a real token spends the tenant's
+  // On by default (SA-01): without it every request of a real token spends the tenant's
   // budget and an Okta call, so a flood of fishing tokens starves real ones.
   const cacheOptions = deps.cache === false ? undefined : (deps.cache ?? {});
   const cache = cacheOptions
@@ -414,7 +414,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
           clockToleranceSec: deps.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
         };
   const onEvent = safeEventListener(deps.onEvent);
-  /** The `introspection` event; every call site checks `onEvent` first, so without a listener nothing is allocated (issue 16 §4). */
+  /** The `introspection` event; every call site checks `onEvent` first, so without a listener nothing is allocated (telemetry costs nothing without a listener). */
   function reportAnswer(tenant: Tenant, outcome: OidcIntrospectionOutcome, active?: boolean): void {
     onEvent?.(active === undefined ? { type: 'introspection', tenantId: tenant.id, outcome } : { type: 'introspection', tenantId: tenant.id, outcome, active });
   }
@@ -424,7 +424,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   const priming = new Map<string, { at: number; pending?: Promise<void> }>();
 
   // Separate namespaces per tenant (catalogue MT-06): one tenant's entry never answers for another,
-  // not even for a second record with the same issuer and client id (issue 17 item 17, SA-17: a
+  // not even for a second record with the same issuer and client id (SA-17: a
   // squatter record with a wrong secret must not be answered from acme's entry).
   const tenantScope = (tenant: Tenant) => `${tenant.id}\n${tenant.issuer}\n${tenant.clientId}`;
   const digest = keySecret === undefined ? sha256Base64url : hmacSha256Base64url(keySecret);
@@ -530,7 +530,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
    * never signs anyone in, or Okta signs access tokens with a key the cache has not seen): ask the
    * registry for it, at most once per issuer per {@link LEARN_KEYS_INTERVAL_MS}. Only a token Okta
    * just confirmed active gets here, so an attacker cannot make it spend the issuer's refetch
-   * budget (issue 17 item 9); once the keys are cached, later tokens signed with them triage as
+   * budget (SA-09); once the keys are cached, later tokens signed with them triage as
    * `verified` and skip the buckets. Awaited (one request every few minutes waits for one `/keys`
    * fetch) so that what the next token meets does not depend on a race.
    */
@@ -554,8 +554,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
    * Load the org's keys into an empty JWKS cache, so that real tokens can triage as `verified` from
    * the first one on, even while a flood keeps the tenant's bucket empty (an API that signs nobody
    * in has no keys cached otherwise). Asked without a `kid`, the registry fetches only when it holds
-   * no set for the issuer (a cold fetch, which spends no unknown-kid refetch budget: issue 17 item
-   * 9); with a set cached it answers from memory or refuses an ambiguous choice, never fetching.
+   * no set for the issuer (a cold fetch, which spends no unknown-kid refetch budget: SA-09); with a set cached it answers from memory or refuses an ambiguous choice, never fetching.
    * At most once per issuer per {@link LEARN_KEYS_INTERVAL_MS}; calls arriving while it runs wait
    * for it. Returns whether the caller should triage again (a priming ran or was joined).
    */
@@ -686,7 +685,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   /**
-   * Hot path of the positive cache (issue 6 §3): active answers this process got from Okta, found
+   * Hot path of the positive cache (the warm-bearer benchmark target, docs/benchmarks.md): active answers this process got from Okta, found
    * by the raw token in memory only (never written anywhere, never a store key), so a warm request
    * costs a Map lookup instead of a SHA-256 and a store read. A {@link BoundedCache}: indexed by the last 32
    * characters (cheap to hash) and matched on the whole token (`===`): a token that only shares the

@@ -1,5 +1,5 @@
 /**
- * Cheap triage of a bearer token before it may spend anything shared (issue 17 item 1, SA-01).
+ * Cheap triage of a bearer token before it may spend anything shared (audit finding SA-01, docs/security.md).
  *
  * Okta org authorization server access tokens are RS256 JWTs (header `kid`, `alg: RS256`, and
  * since Okta's March 2024 release `typ: application/okta-internal-at+jwt`) whose payload carries
@@ -16,7 +16,7 @@
  * - `forged`: the `kid` names a key the JWKS registry already holds for the issuer, and the RS256
  *   signature does not verify with it. Okta signs with the key its `kid` names, so no token Okta
  *   minted fails that check. The key is only *peeked* (synchronous, cache only): a fetch would let
- *   junk spend the issuer's unknown-`kid` refetch budget (issue 17 item 9). (The introspector may
+ *   junk spend the issuer's unknown-`kid` refetch budget (SA-09). (The introspector may
  *   prime an *empty* cache once, without a kid, which spends no budget: introspect.ts.)
  * - `verified`: the `kid` is known and the signature verifies. Only Okta holds that private key,
  *   so the token is Okta's (active or not is still Okta's answer); no throttle needed.

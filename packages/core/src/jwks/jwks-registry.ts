@@ -19,7 +19,7 @@
  * - `Cache-Control: max-age` is honoured within bounds; the registry is an LRU over issuers.
  * - The cache key is the issuer and its JWKS URL, both derived from the tenant (JK-08, JK-09):
  *   `jku`, `x5u`, `jwk` and `x5c` headers are never consulted.
- * - Two refetch budgets per issuer (issue 17 item 9): `'front'` for tokens a browser posted (the
+ * - Two refetch budgets per issuer (audit finding SA-09, docs/security.md): `'front'` for tokens a browser posted (the
  *   simplified flow: anyone can post one, with only public values), `'back'` for tokens straight
  *   from `/token` over TLS. A flood of forged posts can exhaust the front budget only, so the first
  *   code-flow sign-in after a real key rotation still gets its refetch.
@@ -91,7 +91,7 @@ export interface JwksOptions {
   now?: () => number;
   /** Fetches, failures, refused refetches and evictions. Exceptions it throws are ignored. */
   onJwks?: (event: JwksEvent) => void;
-  /** The same events as `onJwks`, as `{ type: 'jwks', action: <their type>, … }` (issue 16 §4). Exceptions it throws are ignored. */
+  /** The same events as `onJwks`, as `{ type: 'jwks', action: <their type>, … }` (docs/operations.md, 'Telemetry'). Exceptions it throws are ignored. */
   onEvent?: OidcEventListener;
 }
 

@@ -17,7 +17,7 @@ export async function readNodeRequestBody(req: IncomingMessage, parsedBody?: unk
   if (typeof parsedBody === 'string') return parsedBody;
   if (parsedBody instanceof Uint8Array) return new TextDecoder().decode(parsedBody);
   if (parsedBody !== null && typeof parsedBody === 'object' && (req.readableEnded || req.readableDidRead)) {
-    // A JSON body parser (`express.json()`) ran first: a Universal Logout request (issue 12) is JSON.
+    // A JSON body parser (`express.json()`) ran first: a Universal Logout request is JSON.
     if (/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return JSON.stringify(parsedBody);
     const form = new URLSearchParams();
     for (const [name, value] of Object.entries(parsedBody)) {

@@ -1,5 +1,6 @@
 /**
- * A fleet-wide list of revocations (issue 11 §1, "the transport for fleet-wide events"; issue 12).
+ * A fleet-wide list of revocations: the transport for fleet-wide logout events (logouts, Universal
+ * Logout and back-channel logout; docs/universal-logout.md, docs/deployment.md).
  *
  * Sealed-cookie sessions carry no server state, so ending one everywhere needs every process to
  * know about it. Reading a shared store on every request would put a network round trip on the warm
@@ -9,7 +10,7 @@
  *
  * A record's `key` names what is revoked; core uses `session:<id>` (one session, after logout) and
  * `subject:<tenant>\n<sub>`, `email:<tenant>\n<email>`, `sid:<tenant>\n<sid>` (every session of a
- * user at that app instance issued at or before `revokedAt`, issue 12).
+ * user at that app instance issued at or before `revokedAt`: Universal Logout).
  * Records live until `until`, the latest moment anything they revoke could still be presented.
  */
 import { hasMethods } from '../internal/jwt-shape';

@@ -481,7 +481,7 @@ function isSession(value: unknown): value is Session {
     typeof s['id'] === 'string' &&
     typeof s['tenant'] === 'string' &&
     // Sessions sealed before issuer and client id were kept cannot be checked against their tenant
-    // record: they are not accepted (issue 17 item 14; a one-time sign-out after the upgrade).
+    // record: they are not accepted (SA-14; a one-time sign-out after the upgrade).
     typeof s['issuer'] === 'string' &&
     typeof s['clientId'] === 'string' &&
     typeof s['sub'] === 'string' &&

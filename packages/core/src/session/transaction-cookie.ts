@@ -20,7 +20,7 @@
  * - **Several apps on one host.** The name prefix derives from the session cookie name
  *   (`oin_tx_` for the default `oin_session`, `<cookieName>_tx_` otherwise), and this class only
  *   ever deletes a transaction cookie it can open or the one a callback's `state` names: another
- *   app's logins in flight on the same host are never touched (issue 17 item 8).
+ *   app's logins in flight on the same host are never touched (SA-08, docs/security.md).
  * - On https the name carries the `__Host-` prefix (so `Path=/`): a sibling subdomain cannot toss in
  *   its own transaction cookie to force a login CSRF (catalogue CK-05).
  * - Single use: the callback deletes the cookie its `state` names whatever the outcome (catalogue

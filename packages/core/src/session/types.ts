@@ -14,7 +14,7 @@ export interface Session {
   /**
    * The tenant's issuer and client id at sign-in. Every read compares them with the current record
    * of `tenant`: a removed tenant, or a tenant id re-used for another org or app instance, ends the
-   * session (issue 17 item 14).
+   * session (SA-14, docs/security.md).
    */
   issuer: string;
   clientId: string;
@@ -46,7 +46,7 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   /**
    * Delete every session of the user `sub` signed in through tenant `tenant`; resolves how many were
-   * deleted. Optional: Universal Logout and back-channel logout use it when present (issue 12).
+   * deleted. Optional: Universal Logout and back-channel logout use it when present (docs/universal-logout.md).
    */
   deleteBySubject?(tenant: string, sub: string): Promise<number>;
 }

@@ -32,13 +32,13 @@ export interface SimplifiedFlowDeps<C extends SimplifiedFlowClaims> {
   /**
    * Full OIDC Core §3.1.3.7 validation: `validateIdToken` with its deps bound. `channel: 'front'`
    * says the token was posted by a browser, so an unknown `kid` spends the front-channel JWKS
-   * refetch budget, never the one tokens from `/token` rely on (issue 17 item 9).
+   * refetch budget, never the one tokens from `/token` rely on (SA-09, docs/security.md).
    */
   validate: (tenant: Tenant, idToken: string, expected: { nonce: undefined; allowNoNonce: true; channel: 'front' }) => Promise<C>;
   /**
    * One-time-use record of accepted tokens; share it across app instances. A function picks the
    * store per tenant (the client's default gives each tenant its own bounded partition, so one
-   * tenant cannot fill the cache for all; issue 17 item 7). It is called only for a token that
+   * tenant cannot fill the cache for all; SA-07). It is called only for a token that
    * passed validation, just before the token is recorded.
    */
   replay: TtlStore | ((tenant: Tenant) => TtlStore);
@@ -87,7 +87,7 @@ function invalidToken(message: string, reason: string): OidcError {
 }
 
 /**
- * One answer for "no configured tenant matches this token" and "several do" (issue 17 item 18): the
+ * One answer for "no configured tenant matches this token" and "several do" (SA-18): the
  * same status, code and message as any other invalid posted token, so posting crafted tokens does
  * not tell anyone which Okta orgs (issuer + client id) are customers. The reason is for logs only.
  */
@@ -126,7 +126,7 @@ export function createSimplifiedFlow<C extends SimplifiedFlowClaims>(deps: Simpl
    * seconds (`floor(now)`), so the last accepted instant is below `min(exp + tolerance, iat +
    * maxTokenAgeSec + 1)`. The entry is kept until `min(exp, iat + maxTokenAgeSec) + tolerance + 1`:
    * exact protection, and at most about `maxTokenAgeSec + tolerance` seconds (330 s by default)
-   * instead of the token's hour, which shrinks what any tenant can accumulate (issue 17 item 7).
+   * instead of the token's hour, which shrinks what any tenant can accumulate (SA-07).
    */
   function replayTtlSec(claims: { exp: number; iat: number }, nowSec: number): number {
     const lastAccepted = Math.min(claims.exp, claims.iat + maxTokenAgeSec) + clockToleranceSec + 1;

@@ -12,7 +12,7 @@ export interface CredentialStore {
   get(tenantId: string): Promise<Tenant | undefined>;
   /**
    * Every app instance registered for this issuer (an org can hold several), in a stable order,
-   * including those that list it among their `issuerAliases` (issue 12).
+   * including those that list it among their `issuerAliases`.
    */
   findByIssuer(issuer: string): Promise<readonly Tenant[]>;
   /** Admin tools: add or replace a record (validated). */
@@ -34,7 +34,7 @@ export function isCredentialStore(value: unknown): value is CredentialStore {
  * An in-memory {@link CredentialStore}: two maps, so `get` and `findByIssuer` are O(1).
  * Records are validated when they enter. Ids are unique, and so is each (issuer, client id) pair:
  * Okta gives every app instance its own client id, so a second record with the same pair is a
- * mistake or a squatter (issue 17 item 17, SA-17). It would make IdP-initiated sign-ins of the
+ * mistake or a squatter (audit finding SA-17, docs/security.md). It would make IdP-initiated sign-ins of the
  * real tenant ambiguous, and let a record with a wrong secret claim the real tenant's tokens.
  */
 export class MemoryCredentialStore implements CredentialStore {
@@ -101,7 +101,7 @@ export class MemoryCredentialStore implements CredentialStore {
     }
     this.#refuseDuplicateClient(tenant);
     this.#byId.set(tenant.id, tenant);
-    // Indexed under its aliases too (issue 12): a logout JWT from a custom URL domain finds it.
+    // Indexed under its aliases too: a logout JWT from a custom URL domain finds it.
     for (const issuer of issuersOf(tenant)) {
       const found = this.#byIssuer.get(issuer);
       // Arrays are replaced, never mutated: a list handed out by findByIssuer stays as it was.

@@ -5,7 +5,7 @@
  * base64 decoding of a huge payload, a key fetch or a signature check (catalogue DS-01, DS-03,
  * IT-16); then the key from the per-issuer {@link JwksRegistry} (synchronously when it is cached;
  * when it is not, only for a token whose unverified `iss`/`aud` name the tenant, and on the
- * caller's channel budget: issue 17 item 9);
+ * caller's channel budget: audit finding SA-09, docs/security.md);
  * then the RS256 signature, verified by the platform (Web Crypto `crypto.subtle.verify` with the
  * `CryptoKey` jose imported, or the injected {@link SignatureVerifier}; RFC 7515 §5.2); only then is the payload decoded and every claim
  * checked (RFC 7519 §7.2, Core §3.1.3.7) — the checks jose's `jwtVerify` made (presence, `iss`,
@@ -91,7 +91,7 @@ export interface IdTokenExpectations {
   /**
    * Where the token came from, for the JWKS refetch budget: `'back'` (default) straight from the
    * token endpoint; `'front'` posted by a browser (the simplified flow passes it), so a flood of
-   * forged posts spends only the front channel's budget (issue 17 item 9).
+   * forged posts spends only the front channel's budget (SA-09).
    */
   channel?: JwksChannel;
 }
@@ -176,7 +176,7 @@ function numericDate(claims: Record<string, unknown>, claim: 'exp' | 'iat' | 'nb
  * decoded WITHOUT trusting it, must name this tenant: `iss` equal to its issuer and `aud` holding
  * its client id. A forged token that fails this would fail the same checks after the signature
  * anyway, so refusing it now changes no outcome, only keeps it from spending the issuer's refetch
- * budget or causing any `/keys` call (issue 17 item 9). Nothing else is read from these claims;
+ * budget or causing any `/keys` call (SA-09). Nothing else is read from these claims;
  * everything is checked again, for real, once the signature has verified.
  */
 function precheckUnverified(encodedPayload: string, tenant: Tenant): void {
@@ -295,7 +295,7 @@ async function validateStructured(
   }
   const nowSec = Math.floor(nowMs / 1000);
 
-  // Step 2: exact match with the tenant's issuer (or one of its aliases, issue 12).
+  // Step 2: exact match with the tenant's issuer (or one of its `issuerAliases`).
   if (!isTenantIssuer(tenant, claims.iss)) throw invalid('iss', 'the "iss" claim does not match the issuer');
   // Step 3: the client is one of the audiences (every member a string: RFC 7519 §4.1.3).
   const aud = claims.aud;

@@ -1,5 +1,5 @@
 /**
- * The two JWTs an identity provider sends to end a user's sessions (issue 12):
+ * The two JWTs an identity provider sends to end a user's sessions (docs/universal-logout.md):
  *
  * - **Universal Logout** (Okta, "Build Universal Logout for your app",
  *   developer.okta.com/docs/guides/oin-universal-logout-overview/, the receiver side of
@@ -13,7 +13,7 @@
  *
  * Anyone can send these requests, so the order matches ID token validation: structure and header
  * first, then the unverified `iss`/client id must name the tenant before any key lookup that could
- * fetch `/keys` (on the front channel's budget, issue 17 item 9), then the signature (jose, Web
+ * fetch `/keys` (on the front channel's budget, SA-09), then the signature (jose, Web
  * Crypto), then every claim, then the one-time `jti` check. Errors name the check, never a value.
  */
 import { compactVerify, decodeProtectedHeader, type JWTPayload } from 'jose';
