@@ -1,6 +1,7 @@
-// The flood suite's junk generator (audit finding SA-01): the three kinds in turn, every token distinct,
-// the JWT-shaped ones built to pass triage as "plausible" (the tenant's iss and cid, a live exp, an
-// unknown kid), and the client addresses as the scenario says. Checked without running the flood.
+// The flood suite's junk generator (audit finding SA-01): the three kinds in turn, every token
+// distinct, the JWT-shaped ones built to pass triage as "plausible" (the tenant's iss and cid, a
+// live exp, an unknown kid), and the client addresses as the scenario says. Checked without running
+// the flood.
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ID } from '../src/lib/emulator.mjs';
 import { junkFactory, MODES } from '../src/suites/flood.mjs';

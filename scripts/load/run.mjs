@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Bounded load and soak run (docs/load.md): concurrent sign-ins and bearer calls through each adapter's
- * example app against the Okta org emulator, all on loopback. Not a unit test: its own command.
+ * Bounded load and soak run (docs/load.md): concurrent sign-ins and bearer calls through each
+ * adapter's example app against the Okta org emulator, all on loopback. Not a unit test: its own
+ * command.
  *
  *   npx -y pnpm@10.34.9 load [--duration 20] [--adapters express,fastify,hono,koa]
  *                            [--concurrency 8] [--max-ops 50000] [--json]
@@ -310,7 +311,8 @@ async function main() {
     ],
     users: [USER],
     // The load measures the SDK, not an org's budget: with the emulator's default window (600 a
-    // minute) the SDK would rightly stop calling /token at `X-Rate-Limit-Remaining: 0` (docs/rate-limits.md).
+    // minute) the SDK would rightly stop calling /token at `X-Rate-Limit-Remaining: 0`
+    // (docs/rate-limits.md).
     rateLimit: { limit: 1_000_000 },
   });
   const dir = mkdtempSync(join(tmpdir(), 'oin-load-'));

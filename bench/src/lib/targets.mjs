@@ -1,6 +1,6 @@
 /**
- * The benchmark targets (docs/benchmarks.md), checked against a run's results. Informational only: a missed
- * target never changes the exit code (CI must not fail on a number).
+ * The benchmark targets (docs/benchmarks.md), checked against a run's results. Informational only:
+ * a missed target never changes the exit code (CI must not fail on a number).
  */
 const ratioAtLeast = (min) => (r) => ({ met: r.ratio >= min, measured: `${r.ratio}x` });
 const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'];
@@ -21,7 +21,8 @@ export const TARGETS = [
     `bearer.${fw}.burst-introspect`,
     (r) => ({ met: r.subjectValue === 1, measured: `${r.subjectValue} call(s)` }),
   ]),
-  // The introspection flood (SA-01): junk at full speed beside real tokens; real requests must keep working.
+  // The introspection flood (SA-01): junk at full speed beside real tokens; real requests must keep
+  // working.
   ...FRAMEWORKS.map((fw) => [
     `Introspection flood: >= 99 % of real requests succeed (${fw})`,
     `flood.${fw}.real-ok`,

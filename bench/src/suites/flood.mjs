@@ -1,7 +1,8 @@
 /**
- * The introspection flood (audit finding SA-01, docs/security.md). Junk bearer tokens at full speed (autocannon) against
- * a real adapter's bearer route in front of the Okta org emulator, while a second client sends
- * requests with several distinct real tokens at a moderate rate. Three kinds of junk, in turn:
+ * The introspection flood (audit finding SA-01, docs/security.md). Junk bearer tokens at full speed
+ * (autocannon) against a real adapter's bearer route in front of the Okta org emulator, while a
+ * second client sends requests with several distinct real tokens at a moderate rate. Three kinds of
+ * junk, in turn:
  *   - random b64token strings, each from a random client address;
  *   - JWT-shaped tokens with the tenant's iss, cid and a live exp, an unknown kid and a bad
  *     signature ("plausible": only Okta could judge them), each from a random client address;

@@ -1,9 +1,10 @@
 /**
- * The fleet variables of the examples (the configuration table of each example's README), on the Express example (src/stores.ts and
- * src/config.ts are the same file in every example, see examples-source.test.ts): a bad value stops
- * the app at start with a message naming the variable and never a secret; OIN_SESSION_STORE=redis
- * and =postgres keep sessions server-side and shared, and fail closed (a typed 503) while the store
- * is down; OIN_INTROSPECTION_CACHE_SEC=0 turns the cache off.
+ * The fleet variables of the examples (the configuration table of each example's README), on the
+ * Express example (src/stores.ts and src/config.ts are the same file in every example, see
+ * examples-source.test.ts): a bad value stops the app at start with a message naming the variable
+ * and never a secret; OIN_SESSION_STORE=redis and =postgres keep sessions server-side and shared,
+ * and fail closed (a typed 503) while the store is down; OIN_INTROSPECTION_CACHE_SEC=0 turns the
+ * cache off.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,9 +1,10 @@
 /**
- * The multi-process proof that a fleet behaves as one app: three processes of the Express example share a real
- * redis-server and PostgreSQL, and behave as one app: sign-ins, sessions, logouts, replay
- * protection, the introspection budget, Okta's 429 back-off and tenant changes hold across them;
- * Redis or PostgreSQL killed mid-run degrade as the failure table says (docs/deployment.md, 'What fails how') and recover
- * without restarting the apps. One Chromium run goes through the round-robin proxy at the end.
+ * The multi-process proof of a fleet: three processes of the Express example
+ * share a real redis-server and PostgreSQL, and behave as one app: sign-ins, sessions, logouts,
+ * replay protection, the introspection budget, Okta's 429 back-off and tenant changes hold across
+ * them; Redis or PostgreSQL killed mid-run degrade as the failure table says (docs/deployment.md,
+ * 'What fails how') and recover without restarting the apps. One Chromium run goes through the
+ * round-robin proxy at the end.
  *
  * The tests run in order and share the fleet (later ones rely on what earlier ones changed, e.g. the
  * rotated secret). Deadlines catch a change that never comes; they are not measurements: what the
@@ -369,7 +370,8 @@ describe('a fleet: three Express processes sharing Redis and PostgreSQL', () => 
       await chromium.screenshot('reloaded');
 
       // Okta's Universal Logout reaches one process (through the proxy, as Okta would); the person
-      // is signed out on every process (docs/universal-logout.md: a revocation reaches every process of the fleet).
+      // is signed out on every process (docs/universal-logout.md: a revocation reaches every
+      // process of the fleet).
       const logout = await org.control.universalLogout({ clientId: main.clientId, endpoint: `${baseUrl}/auth/universal-logout`, login: FLEET_USER.login });
       expect(logout.status).toBe(204);
       const signedOutBy = new Set<string>();

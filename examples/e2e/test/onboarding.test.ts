@@ -1,9 +1,9 @@
 /**
- * The onboarding admin page of the Express example (docs/operations.md, 'Onboarding a customer') in Chromium: an admin enters a
- * customer's org, `checkTenant` runs, the report is shown, and the tenant is saved only when no
- * check failed — then a user signs in with it. A wrong secret is reported (client.credentials)
- * and not saved; the secret never appears in a page. Without the admin token the page answers
- * 401, and a cross-origin form post is refused even with it.
+ * The onboarding admin page of the Express example (docs/operations.md, 'Onboarding a customer') in
+ * Chromium: an admin enters a customer's org, `checkTenant` runs, the report is shown, and the
+ * tenant is saved only when no check failed — then a user signs in with it. A wrong secret is
+ * reported (client.credentials) and not saved; the secret never appears in a page. Without the
+ * admin token the page answers 401, and a cross-origin form post is refused even with it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,9 +1,10 @@
 /**
- * Universal Logout in a real browser (docs/universal-logout.md), for every example: a person signs in through
- * the org's login form, the org (as an admin's "Clear User Sessions" with "Also include logout
- * enabled apps" does) sends Universal Logout to the example's default endpoint
- * `POST ${BASE_URL}/auth/universal-logout`, and the next page load is signed out; a refused request
- * (another org's issuer) leaves the person signed in. One Chromium for the file; one example at a time.
+ * Universal Logout in a real browser (docs/universal-logout.md), for every example: a person signs
+ * in through the org's login form, the org (as an admin's "Clear User Sessions" with "Also include
+ * logout enabled apps" does) sends Universal Logout to the example's default endpoint `POST
+ * ${BASE_URL}/auth/universal-logout`, and the next page load is signed out; a refused request
+ * (another org's issuer) leaves the person signed in. One Chromium for the file; one example at a
+ * time.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Browser, launchBrowser } from './support/browser';

@@ -1,8 +1,9 @@
 /**
- * Onboarding a customer (docs/operations.md, 'Onboarding a customer'): an admin enters the customer's Okta domain, client id and
- * secret, `checkTenant` checks them live against the org, the admin sees every finding with its
- * fix, and the tenant is saved only when no check failed. The hardest day of an OIN integration
- * is the first sign-in of a new customer; this turns its opaque failures into a list of fixes.
+ * Onboarding a customer (docs/operations.md, 'Onboarding a customer'): an admin enters the
+ * customer's Okta domain, client id and secret, `checkTenant` checks them live against the org, the
+ * admin sees every finding with its fix, and the tenant is saved only when no check failed. The
+ * hardest day of an OIN integration is the first sign-in of a new customer; this turns its opaque
+ * failures into a list of fixes.
  *
  *   OIN_ADMIN_TOKEN  at least 32 characters; without it there is no admin page (404). The page
  *                    asks for it by HTTP Basic authentication, user "admin".

@@ -1,7 +1,7 @@
 /**
  * Reads the example's environment once, at startup, and exits with a clear message when something
- * is missing or wrong (the example contract, CONTRIBUTING.md). Identical in every example: copy it along
- * with server.ts.
+ * is missing or wrong (the example contract, CONTRIBUTING.md). Identical in every example: copy it
+ * along with server.ts.
  *
  *   PORT              port to listen on (default: the port of BASE_URL)
  *   HOST              interface to bind (default 127.0.0.1)

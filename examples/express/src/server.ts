@@ -1,5 +1,6 @@
 /**
- * oin-oidc with Express: sign-in for many customers' Okta orgs (the example contract, CONTRIBUTING.md).
+ * oin-oidc with Express: sign-in for many customers' Okta orgs (the example contract,
+ * CONTRIBUTING.md).
  *
  *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
  *     pnpm --filter ./examples/express start
@@ -52,7 +53,8 @@ app.get('/api/me', auth.requireAccessToken(), (req, res) => {
   res.json({ tenant: req.oidc.accessTokenTenant, sub: token.sub, client_id: token.client_id, scope: token.scope });
 });
 
-// Onboarding (docs/operations.md): /admin/tenants/new checks a customer's org with checkTenant and saves it only when it passes; needs OIN_ADMIN_TOKEN.
+// Onboarding (docs/operations.md): /admin/tenants/new checks a customer's org with checkTenant and
+// saves it only when it passes; needs OIN_ADMIN_TOKEN.
 app.use(onboarding({ store: stores.store, baseUrl: config.baseUrl, allowLoopbackIssuers: config.allowLoopbackIssuers }));
 
 app.listen(config.port, config.host, (error?: Error) => {

@@ -1,5 +1,6 @@
 /**
- * oin-oidc with Fastify: sign-in for many customers' Okta orgs (the example contract, CONTRIBUTING.md).
+ * oin-oidc with Fastify: sign-in for many customers' Okta orgs (the example contract,
+ * CONTRIBUTING.md).
  *
  *   BASE_URL=http://127.0.0.1:4000 OIN_TENANTS_FILE=tenants.json SESSION_SECRET=... \
  *     pnpm --filter ./examples/fastify start

@@ -1,7 +1,8 @@
 /**
- * Where the example keeps its state (the fleet variables of the example contract: the README's configuration table). Identical in every example:
- * copy it along with server.ts and config.ts. Reads the environment once, at startup; a bad value
- * stops the app with a message naming the variable (never its value when it may hold a secret).
+ * Where the example keeps its state (the fleet variables in each example's README). Identical in
+ * every example: copy it along with server.ts and config.ts. Reads the environment once, at
+ * startup; a bad value stops the app with a message naming the variable (never its value when it
+ * may hold a secret).
  *
  *   OIN_REDIS_URL                redis:// or rediss:// URL: replay cache, introspection cache,
  *                                rate-limit state and session revocation shared through Redis

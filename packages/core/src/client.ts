@@ -80,7 +80,8 @@ export interface OidcClient {
   handleSimplifiedFlow(idToken: string, options?: { tenantId?: string }): Promise<SignInResult>;
   /**
    * Verify a Universal Logout JWT (`audience`: the endpoint's URL) or a back-channel `logout_token`
-   * for `tenant` with this client's JWKS cache, clock and replay store (`validateLogoutJwt`; docs/universal-logout.md).
+   * for `tenant` with this client's JWKS cache, clock and replay store (`validateLogoutJwt`;
+   * docs/universal-logout.md).
    */
   validateLogoutToken(kind: LogoutJwtKind, tenant: Tenant, jwt: string, options: { audience: string }): Promise<LogoutJwtClaims>;
 }
@@ -149,8 +150,9 @@ export function createOidcClient(options: OidcClientOptions): OidcClient {
     clockToleranceSec,
     ...(onEvent ? { onEvent } : {}),
   });
-  // Issuer policy (audit finding SA-12, docs/security.md): compiled once; each Tenant object is checked once (WeakSet),
-  // so the warm path pays one WeakSet lookup. Tenants are frozen, so a checked one cannot change.
+  // Issuer policy (audit finding SA-12, docs/security.md): compiled once; each Tenant object is
+  // checked once (WeakSet), so the warm path pays one WeakSet lookup. Tenants are frozen, so a
+  // checked one cannot change.
   const checkIssuer = compileIssuerPolicy({
     allowLoopbackIssuers: resolved.allowLoopbackIssuers,
     ...(resolved.allowedIssuerHosts === undefined ? {} : { allowedIssuerHosts: resolved.allowedIssuerHosts }),

@@ -53,8 +53,8 @@ export const OIDC_ERROR_STATUS = {
   ERR_OIDC_SESSION_INVALID: 401,
   ERR_OIDC_SESSION_EXPIRED: 401,
   ERR_OIDC_SESSION_CONFLICT: 409,
-  // Logout requests from the identity provider (docs/universal-logout.md): Universal Logout answers 401 (its
-  // authentication failed), back-channel logout 400 (Back-Channel Logout 1.0 §2.8).
+  // Logout requests from the identity provider (docs/universal-logout.md): Universal Logout answers
+  // 401 (its authentication failed), back-channel logout 400 (Back-Channel Logout 1.0 §2.8).
   ERR_OIDC_LOGOUT_TOKEN_INVALID: 401,
   ERR_OIDC_LOGOUT_REQUEST_INVALID: 400,
   ERR_OIDC_LOGOUT_USER_UNKNOWN: 404,
@@ -68,7 +68,8 @@ export const OIDC_ERROR_STATUS = {
   ERR_OIDC_UNAVAILABLE: 503,
   ERR_OIDC_DPOP_ERROR: 502,
   // Storage. 503 with Retry-After: a store that cannot answer (Redis or Postgres down, a full
-  // replay cache) is an outage the client may retry, never a success (docs/deployment.md, 'What fails how').
+  // replay cache) is an outage the client may retry, never a success (docs/deployment.md, 'What
+  // fails how').
   ERR_OIDC_STORE_FAILURE: 503,
 } as const satisfies Record<string, number>;
 

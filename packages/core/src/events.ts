@@ -1,9 +1,9 @@
 /**
- * Operational events (docs/operations.md, 'Telemetry'): one typed hook, the client option `onEvent`, through which core
- * reports what an operator graphs and alerts on — back-channel call latency and status, Okta
- * rate-limit headroom, JWKS refreshes, introspection cache hits, sign-in outcomes. Core stays
- * jose + zod only: `@oin-oidc/opentelemetry` turns these events into spans and metrics, and
- * {@link formatEventForLog} into log lines (pino, console).
+ * Operational events (docs/operations.md, 'Telemetry'): one typed hook, the client option
+ * `onEvent`, through which core reports what an operator graphs and alerts on — back-channel call
+ * latency and status, Okta rate-limit headroom, JWKS refreshes, introspection cache hits, sign-in
+ * outcomes. Core stays jose + zod only: `@oin-oidc/opentelemetry` turns these events into spans and
+ * metrics, and {@link formatEventForLog} into log lines (pino, console).
  *
  * Rules every emission point follows:
  * - No listener, no cost: each point is guarded by `if (onEvent !== undefined)`, so the warm paths

@@ -53,10 +53,11 @@ export interface OidcClientOptions {
    */
   introspectionCache?: IntrospectionCacheOption | false;
   /**
-   * Shared rate-limit state (docs/deployment.md, 'What state lives where'): Okta's 429 back-off per org and endpoint, and the
-   * introspection throttle's buckets. Default: this process's memory. Pass `@oin-oidc/redis`'s
-   * store so that a 429 seen by one process makes every process wait for `X-Rate-Limit-Reset`, and
-   * the throttle budget is one per tenant for the whole fleet (docs/deployment.md).
+   * Shared rate-limit state (docs/deployment.md, 'What state lives where'): Okta's 429 back-off per
+   * org and endpoint, and the introspection throttle's buckets. Default: this process's memory.
+   * Pass `@oin-oidc/redis`'s store so that a 429 seen by one process makes every process wait for
+   * `X-Rate-Limit-Reset`, and the throttle budget is one per tenant for the whole fleet
+   * (docs/deployment.md).
    */
   rateLimitStore?: RateLimitStore;
   /**

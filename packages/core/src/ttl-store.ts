@@ -190,9 +190,10 @@ interface Partition {
 /**
  * An in-process store split into partitions (one per tenant in the client's replay cache), each
  * with its own quota, so one partition filling up fails only its own writes: 10,000 ID tokens of
- * one tenant no longer stop every tenant's simplified sign-ins (audit finding SA-07, docs/security.md). Writes that would
- * go past a bound fail closed, like `MemoryTtlStore` with `whenFull: 'refuse'`: a live entry is
- * never forgotten to make room (catalogue DS-05), only expired ones are swept.
+ * one tenant no longer stop every tenant's simplified sign-ins (audit finding SA-07,
+ * docs/security.md). Writes that would go past a bound fail closed, like `MemoryTtlStore` with
+ * `whenFull: 'refuse'`: a live entry is never forgotten to make room (catalogue DS-05), only
+ * expired ones are swept.
  *
  * Partitions are created on first write and dropped when they hold nothing, so their number is
  * bounded by `maxEntries`; memory is bounded by `maxEntries` entries whatever the traffic.

@@ -1,7 +1,7 @@
 /**
  * `@oin-oidc/opentelemetry`: the `onEvent` events of `@oin-oidc/core` as OpenTelemetry spans and
- * metrics (docs/operations.md, 'Telemetry'), through `@opentelemetry/api` only. The app brings the SDK and exporters (or
- * none: the api's default providers are no-ops, and so is this listener).
+ * metrics (docs/operations.md, 'Telemetry'), through `@opentelemetry/api` only. The app brings the
+ * SDK and exporters (or none: the api's default providers are no-ops, and so is this listener).
  *
  * Attributes carry only what the events carry — endpoint kinds, issuer hosts, tenant ids from the
  * credential store, status classes, outcomes, error codes — never a token, a code or a secret.

@@ -1,7 +1,8 @@
 /**
- * Two store instances on two pools stand for two processes of a fleet (the PostgreSQL tenant store's promise, docs/postgres.md: a tenant
- * added, changed or removed through any process is seen by every process within 1 s). Tests
- * poll and assert that the change arrives; they never assert how long it took.
+ * Two store instances on two pools stand for two processes of a fleet (the PostgreSQL tenant
+ * store's promise, docs/postgres.md: a tenant added, changed or removed through any process is seen
+ * by every process within 1 s). Tests poll and assert that the change arrives; they never assert
+ * how long it took.
  */
 import { type RunningPostgres, startPostgres } from '@oin-oidc/testing/servers';
 import type { Pool } from 'pg';

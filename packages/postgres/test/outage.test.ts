@@ -1,7 +1,7 @@
 /**
- * Failure semantics (docs/deployment.md, 'What fails how'): Postgres down or restarted. The tenant cache keeps serving
- * known tenants (bounded staleness, reported), writes fail with a typed error, nothing crashes,
- * and everything recovers on reconnect without a restart, including changes whose
+ * Failure semantics (docs/deployment.md, 'What fails how'): Postgres down or restarted. The tenant
+ * cache keeps serving known tenants (bounded staleness, reported), writes fail with a typed error,
+ * nothing crashes, and everything recovers on reconnect without a restart, including changes whose
  * notifications were missed.
  */
 import { type RunningPostgres, startPostgres } from '@oin-oidc/testing/servers';

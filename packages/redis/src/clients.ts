@@ -99,8 +99,9 @@ export function fromIoredis(client: IoredisClientLike): RedisPort {
   const command = (args: readonly string[]) =>
     // A connection that was lost and is being re-established: answer at once rather than queue
     // the command until the deadline. A bearer check makes several store calls, each of which
-    // would otherwise wait the whole `commandTimeoutMs` during an outage (docs/deployment.md, 'What fails how'). The first
-    // connection ('connecting', 'wait') still queues, so an app may use a client it just created.
+    // would otherwise wait the whole `commandTimeoutMs` during an outage (docs/deployment.md, 'What
+    // fails how'). The first connection ('connecting', 'wait') still queues, so an app may use a
+    // client it just created.
     LOST.has(client.status) ? Promise.reject(notConnected()) : client.call(args[0] ?? '', ...args.slice(1));
   const subs = subscriptions<IoredisClientLike>((sub) => sub.disconnect());
   return {

@@ -49,7 +49,8 @@ export async function startFixture(framework: Framework): Promise<Fixture> {
         tokenEndpointAuthMethod: 'client_secret_basic' as const,
         redirectUris: [`${baseUrl}/auth/callback`],
         postLogoutRedirectUris: [`${baseUrl}/`],
-        // The org holds two instances: the tenant parameter tells them apart (the example contract, /auth/initiate?tenant=ID).
+        // The org holds two instances: the tenant parameter tells them apart (the example contract,
+        // /auth/initiate?tenant=ID).
         initiateLoginUri: `${baseUrl}/auth/initiate?tenant=${t.id}`,
       })),
     });

@@ -1,8 +1,9 @@
 /**
- * The fleet of the multi-process proof (fleet.test.ts): a real redis-server and PostgreSQL, one Okta org emulator, the tenants
- * in PostgreSQL, three processes of the built Express example sharing both (same SESSION_SECRET
- * and BASE_URL, each on its own port), and a round-robin HTTP proxy at BASE_URL that names the
- * process behind each answer (`X-Served-By`). Everything binds loopback and is stopped by PID.
+ * The fleet of the multi-process proof (fleet.test.ts): a real redis-server and PostgreSQL, one
+ * Okta org emulator, the tenants in PostgreSQL, three processes of the built Express example
+ * sharing both (same SESSION_SECRET and BASE_URL, each on its own port), and a round-robin HTTP
+ * proxy at BASE_URL that names the process behind each answer (`X-Served-By`). Everything binds
+ * loopback and is stopped by PID.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
- * Rate-limit state that a fleet shares (docs/deployment.md, 'What state lives where'): Okta's back-off per org and endpoint, and the
- * token buckets of the local introspection throttle.
+ * Rate-limit state that a fleet shares (docs/deployment.md, 'What state lives where'): Okta's
+ * back-off per org and endpoint, and the token buckets of the local introspection throttle.
  *
  * Okta's limits are per org, not per process: when one process of a fleet sees a 429 or
  * `X-Rate-Limit-Remaining: 0`, every process must wait until `X-Rate-Limit-Reset` ("Rate limit best

@@ -49,16 +49,17 @@ export interface TransportOptions {
   /** Called for every response that carries `X-Rate-Limit-*` headers. Exceptions it throws are ignored. */
   onRateLimit?: (event: RateLimitEvent) => void;
   /**
-   * Operational events (docs/operations.md, 'Telemetry'): an `http` event per exchange with Okta and a `rate-limit`
-   * event per response with `X-Rate-Limit-*` headers. Exceptions it throws are ignored.
+   * Operational events (docs/operations.md, 'Telemetry'): an `http` event per exchange with Okta
+   * and a `rate-limit` event per response with `X-Rate-Limit-*` headers. Exceptions it throws are
+   * ignored.
    */
   onEvent?: OidcEventListener;
   /**
-   * Where Okta's back-off lives (shared by a fleet through `rateLimitStore`, docs/deployment.md). After a 429, or a response with
-   * `X-Rate-Limit-Remaining: 0`, calls of that endpoint to that org wait until `X-Rate-Limit-Reset`
-   * (or fail fast with `ERR_OIDC_RATE_LIMITED` and `retryAfter`) without reaching Okta. Default:
-   * this process only; a shared store (`@oin-oidc/redis`) makes every process of a fleet back off.
-   * A store that fails falls back to this process's own state.
+   * Where Okta's back-off lives (shared by a fleet through `rateLimitStore`, docs/deployment.md).
+   * After a 429, or a response with `X-Rate-Limit-Remaining: 0`, calls of that endpoint to that org
+   * wait until `X-Rate-Limit-Reset` (or fail fast with `ERR_OIDC_RATE_LIMITED` and `retryAfter`)
+   * without reaching Okta. Default: this process only; a shared store (`@oin-oidc/redis`) makes
+   * every process of a fleet back off. A store that fails falls back to this process's own state.
    */
   rateLimitStore?: RateLimitStore;
 }

@@ -46,10 +46,11 @@ export interface InitiateLoginOptions {
 export type InitiateUnknownReason = 'unknown-issuer' | 'unknown-instance' | 'ambiguous' | 'issuer-not-allowed';
 
 /**
- * The one answer for every way an `iss` fails to pick a tenant (SA-18, docs/security.md "What is public"): an unknown
- * issuer, a `tenant` hint naming no instance of it, an org with several instances and no hint, an
- * issuer the policy refuses. Same status, code and message, so the route cannot be used to learn
- * which Okta orgs are customers or how many instances they hold; the reason is for logs.
+ * The one answer for every way an `iss` fails to pick a tenant (SA-18, docs/security.md "What is
+ * public"): an unknown issuer, a `tenant` hint naming no instance of it, an org with several
+ * instances and no hint, an issuer the policy refuses. Same status, code and message, so the route
+ * cannot be used to learn which Okta orgs are customers or how many instances they hold; the reason
+ * is for logs.
  */
 export const INITIATE_UNKNOWN_MESSAGE = 'This sign-in link does not match an organisation configured for this application.';
 

@@ -2,9 +2,10 @@
  * Access-token introspection (RFC 7662) at the tenant's org authorization server.
  *
  * Okta org authorization server access tokens are meant for Okta only: their signing keys and
- * format are not a contract for third parties, so they are never *accepted* locally (docs/access-tokens-and-initiated-login.md);
- * `/oauth2/v1/introspect` is the only authority. What can never be one of the tenant's access
- * tokens is refused before any shared budget is spent (triage.ts, audit finding SA-01 in docs/security.md).
+ * format are not a contract for third parties, so they are never *accepted* locally
+ * (docs/access-tokens-and-initiated-login.md); `/oauth2/v1/introspect` is the only authority. What
+ * can never be one of the tenant's access tokens is refused before any shared budget is spent
+ * (triage.ts, audit finding SA-01 in docs/security.md).
  */
 import { z } from 'zod';
 import { BoundedCache } from '../internal/bounded-cache';
@@ -54,11 +55,12 @@ export interface IntrospectionCacheOptions {
    */
   keySecret?: string;
   /**
-   * Fleet-wide single flight (docs/deployment.md, 'What state lives where'): the first process to see a token takes a short lock in
-   * `store` (`setIfAbsent`) and asks Okta; the others poll `store` for its answer instead of asking
-   * too, so three processes that receive one new token at once make one `/introspect` call. It
-   * costs a store round trip on a path that already costs an Okta one. Waiters give up after the
-   * lock's life ({@link FLEET_LOCK_TTL_SEC}) and ask Okta themselves. Default false.
+   * Fleet-wide single flight (docs/deployment.md, 'What state lives where'): the first process to
+   * see a token takes a short lock in `store` (`setIfAbsent`) and asks Okta; the others poll
+   * `store` for its answer instead of asking too, so three processes that receive one new token at
+   * once make one `/introspect` call. It costs a store round trip on a path that already costs an
+   * Okta one. Waiters give up after the lock's life ({@link FLEET_LOCK_TTL_SEC}) and ask Okta
+   * themselves. Default false.
    */
   fleetSingleFlight?: boolean;
 }
@@ -554,9 +556,10 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
    * Load the org's keys into an empty JWKS cache, so that real tokens can triage as `verified` from
    * the first one on, even while a flood keeps the tenant's bucket empty (an API that signs nobody
    * in has no keys cached otherwise). Asked without a `kid`, the registry fetches only when it holds
-   * no set for the issuer (a cold fetch, which spends no unknown-kid refetch budget: SA-09); with a set cached it answers from memory or refuses an ambiguous choice, never fetching.
-   * At most once per issuer per {@link LEARN_KEYS_INTERVAL_MS}; calls arriving while it runs wait
-   * for it. Returns whether the caller should triage again (a priming ran or was joined).
+   * no set for the issuer (a cold fetch, which spends no unknown-kid refetch budget: SA-09); with a
+   * set cached it answers from memory or refuses an ambiguous choice, never fetching. At most once
+   * per issuer per {@link LEARN_KEYS_INTERVAL_MS}; calls arriving while it runs wait for it.
+   * Returns whether the caller should triage again (a priming ran or was joined).
    */
   async function primeKeys(tenant: Tenant): Promise<boolean> {
     const jwks = deps.jwks;
@@ -685,11 +688,12 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
   }
 
   /**
-   * Hot path of the positive cache (the warm-bearer benchmark target, docs/benchmarks.md): active answers this process got from Okta, found
-   * by the raw token in memory only (never written anywhere, never a store key), so a warm request
-   * costs a Map lookup instead of a SHA-256 and a store read. A {@link BoundedCache}: indexed by the last 32
-   * characters (cheap to hash) and matched on the whole token (`===`): a token that only shares the
-   * tail is a miss. Only tokens that passed the syntax check are stored, so a hit skips it. An entry lives no longer than the
+   * Hot path of the positive cache (the warm-bearer benchmark target, docs/benchmarks.md): active
+   * answers this process got from Okta, found by the raw token in memory only (never written
+   * anywhere, never a store key), so a warm request costs a Map lookup instead of a SHA-256 and a
+   * store read. A {@link BoundedCache}: indexed by the last 32 characters (cheap to hash) and
+   * matched on the whole token (`===`): a token that only shares the tail is a miss. Only tokens
+   * that passed the syntax check are stored, so a hit skips it. An entry lives no longer than the
    * positive cache allows, counted from the start of the Okta call (min(maxTtlSec, exp), IN-06),
    * answers only for the tenant, issuer and client it was asked for (MT-06, SA-17), and `forget`
    * drops it. Only with a cache configured: without one, every request still goes to Okta.

@@ -1,5 +1,6 @@
 /**
- * Cheap triage of a bearer token before it may spend anything shared (audit finding SA-01, docs/security.md).
+ * Cheap triage of a bearer token before it may spend anything shared (audit finding SA-01,
+ * docs/security.md).
  *
  * Okta org authorization server access tokens are RS256 JWTs (header `kid`, `alg: RS256`, and
  * since Okta's March 2024 release `typ: application/okta-internal-at+jwt`) whose payload carries

@@ -19,10 +19,10 @@
  * - `Cache-Control: max-age` is honoured within bounds; the registry is an LRU over issuers.
  * - The cache key is the issuer and its JWKS URL, both derived from the tenant (JK-08, JK-09):
  *   `jku`, `x5u`, `jwk` and `x5c` headers are never consulted.
- * - Two refetch budgets per issuer (audit finding SA-09, docs/security.md): `'front'` for tokens a browser posted (the
- *   simplified flow: anyone can post one, with only public values), `'back'` for tokens straight
- *   from `/token` over TLS. A flood of forged posts can exhaust the front budget only, so the first
- *   code-flow sign-in after a real key rotation still gets its refetch.
+ * - Two refetch budgets per issuer (audit finding SA-09, docs/security.md): `'front'` for tokens a
+ * browser posted (the simplified flow: anyone can post one, with only public values), `'back'` for
+ * tokens straight from `/token` over TLS. A flood of forged posts can exhaust the front budget
+ * only, so the first code-flow sign-in after a real key rotation still gets its refetch.
  */
 import { base64url, exportJWK, importJWK, importX509 } from 'jose';
 import { OidcError } from '../errors';

@@ -46,7 +46,8 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   /**
    * Delete every session of the user `sub` signed in through tenant `tenant`; resolves how many were
-   * deleted. Optional: Universal Logout and back-channel logout use it when present (docs/universal-logout.md).
+   * deleted. Optional: Universal Logout and back-channel logout use it when present
+   * (docs/universal-logout.md).
    */
   deleteBySubject?(tenant: string, sub: string): Promise<number>;
 }

@@ -34,8 +34,9 @@ export function isCredentialStore(value: unknown): value is CredentialStore {
  * An in-memory {@link CredentialStore}: two maps, so `get` and `findByIssuer` are O(1).
  * Records are validated when they enter. Ids are unique, and so is each (issuer, client id) pair:
  * Okta gives every app instance its own client id, so a second record with the same pair is a
- * mistake or a squatter (audit finding SA-17, docs/security.md). It would make IdP-initiated sign-ins of the
- * real tenant ambiguous, and let a record with a wrong secret claim the real tenant's tokens.
+ * mistake or a squatter (audit finding SA-17, docs/security.md). It would make IdP-initiated
+ * sign-ins of the real tenant ambiguous, and let a record with a wrong secret claim the real
+ * tenant's tokens.
  */
 export class MemoryCredentialStore implements CredentialStore {
   readonly #byId = new Map<string, Tenant>();

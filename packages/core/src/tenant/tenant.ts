@@ -72,11 +72,12 @@ export interface TenantRecord {
    */
   oktaOrigins?: string[];
   /**
-   * Other issuers this app instance's tokens may carry (for Universal Logout and back-channel logout JWTs): an org with a custom URL domain,
-   * or the OIN "dynamic" issuer mode (the "Set Issuer" option of OIN apps), signs with the same keys under a
-   * second issuer. Accepted wherever a token's issuer is checked (ID tokens, the callback's RFC
-   * 9207 `iss`, introspection answers, Universal Logout and back-channel logout JWTs); keys always
-   * come from `issuer`'s JWKS, and the flows keep using `issuer`. Validated like `issuer`. At most 4.
+   * Other issuers this app instance's tokens may carry: an org with a custom URL domain,
+   * or the OIN "dynamic" issuer mode (the app's "Set Issuer" option), signs with the same keys
+   * under a second issuer. Accepted wherever a token's issuer is checked (ID tokens, the callback's
+   * RFC 9207 `iss`, introspection answers, Universal Logout and back-channel logout JWTs); keys
+   * always come from `issuer`'s JWKS, and the flows keep using `issuer`. Validated like `issuer`.
+   * At most 4.
    */
   issuerAliases?: string[];
 }
