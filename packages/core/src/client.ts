@@ -90,16 +90,6 @@ export interface OidcClient {
 const ECHOABLE_ID = /^[\x21-\x7E]{1,64}$/;
 
 /**
- * Whether `token` is in this client's in-process cache of active introspection answers.
- *
- * @deprecated Internal to core and kept only until the flow layer's bearer guard calls
- * {@link OidcClient.isAccessTokenWarm} itself; not exported from the package.
- */
-export function isWarmAccessToken(client: OidcClient, token: string): boolean {
-  return client.isAccessTokenWarm(token);
-}
-
-/**
  * Create the client. Options are validated once (ERR_OIDC_INVALID_OPTIONS names the field), then
  * frozen; the returned object holds the per-issuer JWKS and discovery caches, the per-org
  * concurrency limits and the DPoP key, so create one per app and share it.
