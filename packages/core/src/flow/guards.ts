@@ -4,7 +4,7 @@
  */
 import { isOidcError, OidcError } from '../errors';
 import { randomToken } from '../internal/random';
-import { isBearerTokenSyntax } from '../introspection/token-syntax';
+import { isBearerTokenSyntax, SYNTAX_CHECKED } from '../introspection/token-syntax';
 import type { SessionRead } from '../session/session-manager';
 import type { FlowContext } from './context';
 import { apiError, errorResponse, headerOf, prefersJson, redirect } from './responses';
@@ -94,7 +94,10 @@ export function requireAccessToken(ctx: FlowContext): OidcAuth['requireAccessTok
       }
       const tenant = await client.getTenant(tenantId);
       // The caller's address gets its own small budget for tokens only Okta can judge.
-      const active = await client.introspect(tenant, token, req.clientAddress === undefined ? undefined : { caller: req.clientAddress });
+      // Checked above, or warm (it passed the check when it was cached): the introspector skips its
+      // own copy of the check, so each token is checked once.
+      const checked = { [SYNTAX_CHECKED]: true as const, ...(req.clientAddress === undefined ? {} : { caller: req.clientAddress }) };
+      const active = await client.introspect(tenant, token, checked);
       return { token: active, tenant };
     } catch (error) {
       // Drawn only on failure: a CSPRNG call per successful request is wasted work.

@@ -22,7 +22,7 @@ import { type SignatureVerifier, webCryptoVerifier } from '../tokens/signature-v
 import { MemoryRateLimitStore, type RateLimitStore } from '../http/rate-limit-store';
 import { sleep } from '../internal/time';
 import { MemoryTtlStore, type TtlStore } from '../ttl-store';
-import { isBearerTokenSyntax } from './token-syntax';
+import { isBearerTokenSyntax, syntaxAlreadyChecked } from './token-syntax';
 import { type TriageResult, triageAccessToken } from './triage';
 
 /** An introspection result the SDK accepted: active, issued to this tenant's client, a Bearer access token. */
@@ -712,7 +712,7 @@ export function createIntrospector(deps: IntrospectorDeps): Introspector {
         if (onEvent !== undefined) reportAnswer(tenant, 'hot-hit', true);
         return warm.token;
       }
-      if (!isBearerTokenSyntax(token)) {
+      if (!syntaxAlreadyChecked(options) && !isBearerTokenSyntax(token)) {
         if (onEvent !== undefined) reportAnswer(tenant, 'refused-locally', false);
         throw new OidcError('ERR_OIDC_ACCESS_TOKEN_INVALID', 'The access token is malformed.', { details: { reason: 'syntax' } });
       }

@@ -14,3 +14,16 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export function isBearerTokenSyntax(token: unknown): token is string {
   return typeof token === 'string' && token.length > 0 && token.length <= MAX_BEARER_TOKEN_LENGTH && B64TOKEN.test(token);
 }
+
+/**
+ * Marks per-call introspection options from the flow layer's bearer guard, which has already run
+ * {@link isBearerTokenSyntax} on the token: the introspector then skips its own copy of the check, so
+ * each token is syntax-checked once. Module-private (not exported from the package), so a caller
+ * outside core cannot skip the check.
+ */
+export const SYNTAX_CHECKED: unique symbol = Symbol('oin-oidc.bearer-syntax-checked');
+
+/** Whether the options carry {@link SYNTAX_CHECKED}. */
+export function syntaxAlreadyChecked(options: object | undefined): boolean {
+  return options !== undefined && (options as { [SYNTAX_CHECKED]?: true })[SYNTAX_CHECKED] === true;
+}
