@@ -10,7 +10,7 @@
 //                                                  (default: packages/*/test-results/vitest.json,
 //                                                  which `pnpm test` writes)
 //   --status <file>                                use another status file (tests of this script)
-//   --catalogue <security-catalogue.md>            also check that scripts/security-catalogue.json
+//   --catalogue <docs/catalogue.md>                also check that scripts/security-catalogue.json
 //                                                  lists exactly the catalogue's ids
 //
 // Ids are found in test titles (`it('… (IT-05)')`, ranges like `IT-05..13` or `AR-01/02/03`, and
@@ -215,7 +215,7 @@ function main() {
   const generated = table(map, runs, adapterMap, adapterRuns);
   const s = summary(map, adapterMap);
   const audit = ids.filter((id) => status[id].source === 'audit').length;
-  const counts = `Catalogue entries: ${s.total} (${s.total - audit} from security-catalogue.md, ${audit} from the independent audit, SA-NN); covered: ${s.core} (with a core/package test: ${s.coveredInCore}; through the adapter conformance suite, all four adapters: ${s.coveredThroughAdapters}); not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; entries that need adapter-level cases: ${s.adapter} (${s.adapter - s.adapterMissing.length} named by the conformance suite).`;
+  const counts = `Catalogue entries: ${s.total} (${s.total - audit} from docs/catalogue.md, ${audit} from the independent audit, SA-NN); covered: ${s.core} (with a core/package test: ${s.coveredInCore}; through the adapter conformance suite, all four adapters: ${s.coveredThroughAdapters}); not applicable: ${s.notApplicable}; not covered: ${s.notCovered}; entries that need adapter-level cases: ${s.adapter} (${s.adapter - s.adapterMissing.length} named by the conformance suite).`;
   if (args.includes('--adapter-missing')) {
     console.log(s.adapterMissing.map((id) => `${id}: ${status[id].adapter}`).join('\n'));
     return;

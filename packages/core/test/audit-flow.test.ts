@@ -1,7 +1,8 @@
 /**
- * Issue 17 (the independent audit's findings) at the flow layer, end to end over HTTP against the
- * Okta org emulator: every test drives `handle()`, `getSession()` and `requireSession()` the way
- * an adapter does. Catalogue ids SA-NN are the audit's item numbers (docs/security.md).
+ * The independent security audit's findings (SA-01 … SA-19, docs/security.md) at the flow layer,
+ * end to end over HTTP against the Okta org emulator: every test drives `handle()`, `getSession()`
+ * and `requireSession()` the way an adapter does. Catalogue ids SA-NN are the audit's item numbers
+ * (docs/security.md).
  */
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -205,7 +206,8 @@ describe('SA-05: logout revokes the cookie session', () => {
     const { browser } = setup({ session: { secret: SECRET, revocationStore: failing } });
     await browser.signInAs('acme');
     const response = await browser.send('GET', `${APP}/auth/logout`, { headers: SAME_ORIGIN });
-    // 503 + Retry-After since issue 11 §4: a store outage is retryable, never a success.
+    // 503 + Retry-After (docs/deployment.md, 'What fails how'): a store outage is retryable, never
+    // a success.
     expect(response.status).toBe(503);
     expect(response.headers['Retry-After']).toBe('5');
     expect(errorCode(response)).toBe('ERR_OIDC_STORE_FAILURE');

@@ -43,7 +43,7 @@ describe('sanitizeReturnTo (AR-07, catalogue §2.5)', () => {
     });
   }
 
-  // Issue 17 item 10: checks must hold for the normalised output, not only for the decoded input.
+  // SA-10: checks must hold for the normalised output, not only for the decoded input.
   it.each([
     '/%2e/%2fevil.com',
     '/x/../%2fevil.com',

@@ -24,7 +24,7 @@ describe('catalogue index (docs/security.md)', () => {
     const run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     expect(run.stderr.replace(/^docs\/security\.md: \d+ row\(s\) out of date.*\n?/m, '')).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^security catalogue: ok\. Catalogue entries: 150 \(131 from security-catalogue\.md, 19 from the independent audit, SA-NN\);/);
+    expect(run.stdout).toMatch(/^security catalogue: ok\. Catalogue entries: 150 \(131 from docs\/catalogue\.md, 19 from the independent audit, SA-NN\);/);
   });
 
   it('reads the adapter conformance suite: its case names count as coverage and fill the adapters column', () => {

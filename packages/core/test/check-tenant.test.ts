@@ -1,5 +1,5 @@
 /**
- * checkTenant (issue 16 part 1) against the Okta org emulator over HTTP, one passing and one
+ * checkTenant (docs/doctor.md) against the Okta org emulator over HTTP, one passing and one
  * failing case per check id. Documents an org cannot be made to serve (a 1024-bit key, a discovery
  * document without PKCE or DPoP, responses without Cache-Control or rate-limit headers) come from a
  * real local HTTP server. Every report is also checked for secrets (JSON.stringify of the report).

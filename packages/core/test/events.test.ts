@@ -1,7 +1,7 @@
 /**
- * The `onEvent` hook (issue 16 §4): each event type, raised by the real code paths against the Okta
- * org emulator over HTTP (a local server that never answers for the timeout), a listener that
- * throws, the log formatter, and no work at all without a listener.
+ * The `onEvent` hook (docs/operations.md, 'Telemetry'): each event type, raised by the real code
+ * paths against the Okta org emulator over HTTP (a local server that never answers for the
+ * timeout), a listener that throws, the log formatter, and no work at all without a listener.
  */
 import { driveAuthorization, type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

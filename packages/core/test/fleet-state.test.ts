@@ -1,8 +1,9 @@
 /**
- * Issue 11 §1 and §3 in core: state a fleet must share is pluggable, and with one shared store
- * several clients (standing in for processes) behave as one. Over HTTP against the Okta org
- * emulator; the shared stores are core's memory implementations of the interfaces the Redis
- * package implements (that package proves the same against a real redis-server).
+ * Fleet state in core (docs/deployment.md, 'What state lives where'): state a fleet must share is
+ * pluggable, and with one shared store several clients (standing in for processes) behave as one.
+ * Over HTTP against the Okta org emulator; the shared stores are core's memory implementations of
+ * the interfaces the Redis package implements (that package proves the same against a real
+ * redis-server).
  */
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -82,7 +83,7 @@ class Browser extends FlowBrowser {
 
 const introspections = () => org.control.counters().introspect;
 
-describe('Okta back-off shared through a RateLimitStore (issue 11 §1)', () => {
+describe('Okta back-off shared through a RateLimitStore', () => {
   it('a 429 seen by one process makes the others wait for X-Rate-Limit-Reset without calling Okta', async () => {
     const shared = new MemoryRateLimitStore();
     // b's clock stands still at a moment before the 429, which the emulator stamps (30 s ahead) with
@@ -153,7 +154,7 @@ describe('Okta back-off shared through a RateLimitStore (issue 11 §1)', () => {
   });
 });
 
-describe('the introspection throttle budget through a RateLimitStore (issue 11 §1)', () => {
+describe('the introspection throttle budget through a RateLimitStore', () => {
   it('is one budget per tenant for every process that shares the store', async () => {
     const shared = new MemoryRateLimitStore();
     const make = () =>
@@ -175,7 +176,7 @@ describe('the introspection throttle budget through a RateLimitStore (issue 11 �
   });
 });
 
-describe('a shared introspection cache (issue 11 §1)', () => {
+describe('a shared introspection cache', () => {
   it('three processes that receive one new token at once make one /introspect call (fleet single flight)', async () => {
     const cacheStore = new MemoryTtlStore();
     const fleet = [0, 1, 2].map(() => processWith({ cacheStore, fleetSingleFlight: true }));
@@ -258,7 +259,7 @@ describe('a shared introspection cache (issue 11 §1)', () => {
   });
 });
 
-describe('revocations through a SharedRevocationList (issue 11 §1, issue 12)', () => {
+describe('revocations through a SharedRevocationList (logouts and Universal Logout)', () => {
   function instance(revocations: MemoryRevocationList | undefined, extra: Partial<OidcAuthOptions> = {}) {
     const auth = createOidcAuth({
       store: new MemoryCredentialStore([record()]),

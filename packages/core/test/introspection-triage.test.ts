@@ -1,8 +1,8 @@
 /**
- * Issue 17 item 1 (SA-01): the introspection throttle must not be a denial-of-service switch.
- * Junk is refused before any bucket, a token only Okta could have signed skips the buckets, each
- * caller has its own small bucket before the tenant's, and the cache is on by default. Counted at
- * the emulator over HTTP, with an injected clock (no timing in the tests).
+ * Audit finding SA-01 (docs/security.md): the introspection throttle must not be a
+ * denial-of-service switch. Junk is refused before any bucket, a token only Okta could have signed
+ * skips the buckets, each caller has its own small bucket before the tenant's, and the cache is on
+ * by default. Counted at the emulator over HTTP, with an injected clock (no timing in the tests).
  */
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

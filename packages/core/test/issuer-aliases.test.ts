@@ -1,5 +1,5 @@
 /**
- * Issue 12 §1 ("Issuers"): a tenant's `issuerAliases` (a custom URL domain, the OIN dynamic issuer
+ * Issuer aliases: a tenant's `issuerAliases` (a custom URL domain, the OIN dynamic issuer
  * mode) are accepted wherever a token's issuer is checked — ID tokens, the callback's RFC 9207
  * `iss`, introspection answers and triage, logout JWTs — while keys always come from the tenant's
  * own `issuer`. A JWT naming any other issuer is still refused.

@@ -1,7 +1,7 @@
 /**
- * The issuer policy (issue 17 item 12, SA-12): which hosts a tenant's issuer may name before any
- * call reaches it. Pure checks; the client-level behaviour (getTenant, simplified flow, initiate,
- * no network call) is in client.test.ts and initiate.test.ts.
+ * The issuer policy (audit finding SA-12, docs/security.md): which hosts a tenant's issuer may name
+ * before any call reaches it. Pure checks; the client-level behaviour (getTenant, simplified flow,
+ * initiate, no network call) is in client.test.ts and initiate.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { isOidcError } from '../src/errors';

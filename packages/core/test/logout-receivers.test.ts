@@ -1,8 +1,8 @@
 /**
- * Issue 12 in core: the Universal Logout and Back-Channel Logout receivers of the flow layer, over
- * HTTP, with the Okta org emulator sending the requests exactly as Okta would (and its hostile
- * variants). The app is `createOidcAuth` behind a bare node:http server (fromWebRequest /
- * toWebResponse), as an adapter would mount it.
+ * The Universal Logout and Back-Channel Logout receivers of the flow layer in core
+ * (docs/universal-logout.md), over HTTP, with the Okta org emulator sending the requests exactly as
+ * Okta would (and its hostile variants). The app is `createOidcAuth` behind a bare node:http server
+ * (fromWebRequest / toWebResponse), as an adapter would mount it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,7 +102,7 @@ beforeEach(() => {
   org.control.resetCounters();
 });
 
-describe('Universal Logout (issue 12 §1)', () => {
+describe('Universal Logout', () => {
   it.each(['email', 'iss_sub'] as const)('ends every session of the user at that tenant, cookie copies included (%s) → 204', async (format) => {
     const auth = setup();
     const alice = new Browser(auth);
@@ -240,7 +240,7 @@ describe('Universal Logout (issue 12 §1)', () => {
   });
 });
 
-describe('Back-Channel Logout 1.0 (issue 12 §3)', () => {
+describe('Back-Channel Logout 1.0', () => {
   it('ends the sessions of the logout token\'s sub → 200 no-store', async () => {
     const auth = setup();
     const alice = new Browser(auth);

@@ -24,7 +24,7 @@ describe('resolveOptions', () => {
       clockToleranceSec: 30,
       maxRateLimitWaitMs: 0,
       maxConcurrentPerOrg: 10,
-      // On by default since issue 17 item 1 (SA-01), with triage.
+      // On by default since the SA-01 fix, with triage.
       introspectionCache: {},
       introspectionTriage: true,
       requireIssParameter: 'discovery',

@@ -1,5 +1,5 @@
 /**
- * Property-based test (issue 5 §3) for the `Authorization` header of the bearer check
+ * Property-based test for the `Authorization` header of the bearer check
  * (`requireAccessToken`): random schemes, spacing and token characters.
  *
  * Model (RFC 6750 §2.1, §3.1): a header is well-formed when it is `Bearer` (any case), one space,
@@ -7,7 +7,7 @@
  * local server answers `{"active": false}`, so it is a 401 invalid_token); anything else is a 401
  * with a `WWW-Authenticate` challenge and makes no network call at all.
  *
- * A second property covers triage (issue 17 item 1, SA-01): a well-formed token reaches Okta only
+ * A second property covers triage (SA-01): a well-formed token reaches Okta only
  * when it is shaped like one of the tenant's access tokens (RS256 JWT, its iss and cid, exp not
  * past); every other one is a local 401 with no call.
  */

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 5 §3) for the sealed transaction and session cookies, through the
+ * Property-based tests for the sealed transaction and session cookies, through the
  * flow layer against the Okta org emulator: arbitrary `Cookie` headers, real sealed cookies with
  * flipped, inserted or removed characters, truncation, values sealed for another purpose or with
  * another secret, random sealed payloads, and expiry.

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 5 §3) for the pure parsers of untrusted request input: callback
+ * Property-based tests for the pure parsers of untrusted request input: callback
  * parameters (query and form body), the `Cookie` header, and Okta's `X-Rate-Limit-*` headers.
  * Each property compares the parser with an independent model of what it must accept; everything
  * else must be a typed OidcError with a documented code whose reason actually holds.

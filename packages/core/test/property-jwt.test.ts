@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 5 §3) for JWT and JWKS handling.
+ * Property-based tests for JWT and JWKS handling.
  *
  * - validateIdToken against a model of OIDC Core §3.1.3.7 (plus RFC 8725 and the SDK's own rules):
  *   structurally valid JWTs with random headers and claims, signed by a key in the JWKS or not, are

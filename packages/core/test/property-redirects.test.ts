@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 5 §3) for every redirect target that comes from a request:
+ * Property-based tests for every redirect target that comes from a request:
  * `returnTo` (login), `target_link_uri` (third-party-initiated login) and the post-logout
  * redirect, against random URLs and the catalogue §2.5 open-redirect payloads.
  *
@@ -50,7 +50,7 @@ function expectSameOriginPath(result: string, fallback: string): void {
     expect(resolved.origin, `${JSON.stringify(result)} against ${base}`).toBe(APP);
     expect(resolved.username + resolved.password).toBe('');
   }
-  // Issue 17 item 10 (SA-10): the result must stay a single-slash path however often it is
+  // SA-10: the result must stay a single-slash path however often it is
   // percent-decoded (an app, a proxy or a framework router may decode it again).
   let decoded = result;
   for (let round = 0; round < 5; round++) {

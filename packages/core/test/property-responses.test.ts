@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 5 §3) for what Okta sends back on the back channel, served from a
+ * Property-based tests for what Okta sends back on the back channel, served from a
  * real local node:http server: token responses (through handleCallback, with real ID tokens),
  * introspection responses (through the introspector), `X-Rate-Limit-*` headers (through the
  * transport), discovery documents and UserInfo responses. Each is compared with a model of what may succeed; everything else must be a typed

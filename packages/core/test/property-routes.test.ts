@@ -1,5 +1,5 @@
 /**
- * Property-based test (issue 5 §3) of the auth routes as a whole: arbitrary requests (method,
+ * Property-based test of the auth routes as a whole: arbitrary requests (method,
  * path, query, form body, content type, Accept, Cookie) through createOidcAuth's handle(), with a
  * tenant that allows the Okta simplified flow, against the emulator.
  *

@@ -1,5 +1,5 @@
 /**
- * Secrets hygiene of the building blocks' errors (issue 5 §6, catalogue LG-01), for the leaks the
+ * Secrets hygiene of the building blocks' errors (catalogue LG-01), for the leaks the
  * full-flow harness (secrets-hygiene.test.ts) found and the flow layer does not reach by itself:
  * an error, logged with its cause chain, must not carry what it failed on.
  *

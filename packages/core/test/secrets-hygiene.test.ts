@@ -1,5 +1,5 @@
 /**
- * Secrets hygiene (issue 5 §6, catalogue LG-01, LG-03, LG-04): representative full flows through
+ * Secrets hygiene (catalogue LG-01, LG-03, LG-04): representative full flows through
  * createOidcAuth against the Okta org emulator — sign-in with every client authentication method and DPoP,
  * secret rotation, failed callbacks of several kinds, the emulator's faults, bearer checks,
  * introspection, the simplified flow, initiate login and logout — while capturing everything the
@@ -416,8 +416,9 @@ describe('secrets hygiene across full flows (LG-01, LG-03, LG-04)', () => {
       { type: 'oversized', bytes: 300_000 },
       { type: 'hang' },
     ] as const) {
-      // A 429 makes the transport wait for Okta's reset on every later sign-in (issue 11 §1): that
-      // case gets an instance of its own, so the flows after it still reach the emulator.
+      // A 429 makes the transport wait for Okta's reset on every later sign-in
+      // (docs/rate-limits.md): that case gets an instance of its own, so the flows after it still
+      // reach the emulator.
       const b = new RecordingBrowser(fault.type === 'rate-limit' ? createOidcAuth(options()) : auth, `token-${fault.type}`);
       const login = await b.send('GET', `${APP}/auth/login?tenant=basic`);
       const callback = await b.authorize(login);

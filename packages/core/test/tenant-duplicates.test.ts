@@ -1,8 +1,8 @@
 /**
- * Issue 17 item 17 (SA-17): duplicate (issuer, client id) records are refused by the store, and
- * the introspection caches are keyed by tenant, so a squatter record with a wrong secret is never
- * answered from the real tenant's cached entries. The squatters here are built with parseTenant
- * directly, since the store now refuses them.
+ * Audit finding SA-17 (docs/security.md): duplicate (issuer, client id) records are refused by the
+ * store, and the introspection caches are keyed by tenant, so a squatter record with a wrong secret
+ * is never answered from the real tenant's cached entries. The squatters here are built with
+ * parseTenant directly, since the store now refuses them.
  */
 import { type OktaOrg, startOktaOrg } from '@oin-oidc/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,10 +1,10 @@
 /**
- * Session cookies on the app's own responses (issue 17 item 2). The middleware re-issues a rolling
- * session cookie, or deletes an invalid one, on whatever the app answers; if that answer is
- * cacheable (`Cache-Control: public`, or nothing and a heuristic cache), a shared cache could store
- * the `Set-Cookie` with it and hand one user's session to others (RFC 9111 §3: a response with
- * `Set-Cookie` may be stored unless told otherwise). So a response that carries one of our cookies
- * is made `private, no-store` unless it already is `no-store`.
+ * Session cookies on the app's own responses (audit finding SA-02, docs/security.md). The
+ * middleware re-issues a rolling session cookie, or deletes an invalid one, on whatever the app
+ * answers; if that answer is cacheable (`Cache-Control: public`, or nothing and a heuristic cache),
+ * a shared cache could store the `Set-Cookie` with it and hand one user's session to others (RFC
+ * 9111 §3: a response with `Set-Cookie` may be stored unless told otherwise). So a response that
+ * carries one of our cookies is made `private, no-store` unless it already is `no-store`.
  */
 
 /** Directive names of a `Cache-Control` value, lower case. */

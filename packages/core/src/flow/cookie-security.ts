@@ -1,8 +1,8 @@
 /**
  * Whether the flow layer's cookies are `Secure` (with the `__Host-` prefix), decided from
- * configuration rather than from each request's `Host` (issue 17 item 19): a reverse proxy that
- * forwards `Host: 127.0.0.1:3000` without trust-proxy would otherwise make a public https site use
- * development cookies (no `Secure`, no `__Host-`).
+ * configuration rather than from each request's `Host` (audit finding SA-19, docs/security.md): a
+ * reverse proxy that forwards `Host: 127.0.0.1:3000` without trust-proxy would otherwise make a
+ * public https site use development cookies (no `Secure`, no `__Host-`).
  *
  * 1. `baseUrl` (the app's external origin) https → always secure.
  * 2. Else, for tenant records given as an array whose registered redirect URIs are all https →

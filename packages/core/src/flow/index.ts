@@ -1,4 +1,4 @@
-/** The framework-neutral flow layer adapters call (issue 4). Re-exported from the package index. */
+/** The framework-neutral flow layer adapters call (docs/adapters.md). Re-exported from the package index. */
 export { createOidcAuth } from './auth';
 export { fromWebRequest, toWebResponse } from './web';
 export { MAX_BODY_BYTES } from './body-limit';

@@ -1,5 +1,6 @@
 /**
- * The identity provider's logout requests (issue 12), server to server, never from a browser:
+ * The identity provider's logout requests (docs/universal-logout.md), server to server, never from
+ * a browser:
  *
  * - **Universal Logout** (`POST /auth/universal-logout`): Okta's receiver profile of Global Token
  *   Revocation ("Build Universal Logout for your app",

@@ -20,7 +20,7 @@ export interface OidcRequestContext {
   /**
    * The tenant the bearer token was introspected for, set with {@link accessToken}. Kept apart from
    * {@link tenant}: a request can carry a session cookie and a bearer token of different tenants,
-   * and neither may stand for the other (issue 17 item 3).
+   * and neither may stand for the other (audit finding SA-03, docs/security.md).
    */
   accessTokenTenant?: string;
 }

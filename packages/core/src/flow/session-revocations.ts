@@ -1,7 +1,8 @@
 /**
- * Revoked sessions (issue 17 item 5; issue 11 §1; issue 12). A sealed session cookie is a bearer
- * credential: a copy taken before logout stays valid until its absolute expiry unless something
- * remembers that the session ended. Two kinds of record:
+ * Revoked sessions (audit finding SA-05 in docs/security.md; fleet-wide through a shared
+ * revocation list, docs/deployment.md; Universal Logout, docs/universal-logout.md). A sealed
+ * session cookie is a bearer credential: a copy taken before logout stays valid until its absolute
+ * expiry unless something remembers that the session ended. Two kinds of record:
  *
  * - `session:<id>`: one session, ended by logout (or replaced after a confirmed tenant switch);
  * - `subject:<tenant>\n<sub>`: every session of that user issued at or before `revokedAt`

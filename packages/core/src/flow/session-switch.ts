@@ -1,5 +1,6 @@
 /**
- * Confirming a sign-in that would replace another live session (issue 17 item 13).
+ * Confirming a sign-in that would replace another live session (audit finding SA-13,
+ * docs/security.md).
  *
  * Binding the callback to the browser (state, PKCE, nonce) does not stop login CSRF when the
  * attacker owns the authorization server: a malicious tenant can start a sign-in in the victim's

@@ -1,8 +1,9 @@
 /**
- * Sessions end with their tenant (issue 17 item 14). A session names its tenant by id and carries
- * the issuer and client id it was signed in with; on every read they are compared with the tenant's
- * current record. When the record is gone, or the id now stands for another org or app instance
- * (subdomain ids get re-assigned), the session reads as signed out and its cookie is deleted.
+ * Sessions end with their tenant (audit finding SA-14, docs/security.md). A session names its
+ * tenant by id and carries the issuer and client id it was signed in with; on every read they are
+ * compared with the tenant's current record. When the record is gone, or the id now stands for
+ * another org or app instance (subdomain ids get re-assigned), the session reads as signed out and
+ * its cookie is deleted.
  *
  * Records are remembered per tenant id for {@link TENANT_RECHECK_MS}, so a warm request costs a map
  * lookup and at most one store read per tenant per interval is made: removing a tenant ends its

@@ -1,4 +1,4 @@
-/** Finding the tenant of a request (issue 4 §3: query parameter, host, subdomain, path, or a function). */
+/** Finding the tenant of a request (docs/tenants.md: query parameter, host, subdomain, path, or a function). */
 import { isOidcError, OidcError } from '../errors';
 import { originOf, queryValues } from './request-origin';
 import type { OidcRequest, TenantResolution } from './types';
@@ -62,7 +62,7 @@ const NO_ROUTE_TENANT: RouteTenant = Object.freeze({ id: undefined });
  * `?tenant=`, an id outside the syntax, a resolver that throws) comes back as an `error`, which
  * the guard answers with and the request context reads as signed out. Treating it as "no tenant"
  * would let any tenant's session through while the app, reading the first value, serves the
- * named one (issue 17 item 15).
+ * named one (audit finding SA-15, docs/security.md).
  */
 export function routeTenantOf(mode: TenantResolution, req: OidcRequest): RouteTenant | Promise<RouteTenant> {
   if (typeof mode === 'function') {

@@ -50,7 +50,7 @@ export interface OidcRequest {
   /**
    * Optional: the client's network address as the framework reports it after its own trust-proxy
    * rules (Express `req.ip`, Fastify `request.ip`, Koa `ctx.ip`). Only used to give each caller its
-   * own small budget of introspections for tokens only Okta can judge (issue 17 item 1); never
+   * own small budget of introspections for tokens only Okta can judge (audit finding SA-01); never
    * logged, never part of a message.
    */
   clientAddress?: string;

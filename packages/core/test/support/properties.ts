@@ -1,5 +1,5 @@
 /**
- * Shared helpers for the property-based tests (issue 5 §3): every outcome of a parser of untrusted
+ * Shared helpers for the property-based tests: every outcome of a parser of untrusted
  * input is either a success the test's model allows, or an OidcError with a documented code —
  * never another exception, never a hang.
  */

@@ -21,7 +21,7 @@ export interface StoreUnderTest {
   /**
    * Everything the store keeps at rest as text (e.g. `pg_dump` of its schema, or every Redis
    * value). Given, the suite checks that no client secret and no private-key parameter is
-   * readable in it (issue 11: "a database dump contains no secret in plaintext").
+   * readable in it (secrets at rest: a database dump contains no secret in plaintext).
    */
   readAtRest?: () => Promise<string>;
   /**
@@ -153,7 +153,7 @@ export function describeCredentialStoreConformance(
       expect(await store.findByIssuer('https://ORG-A.okta.com')).toEqual([]);
     });
 
-    it(`finds a tenant under each of its issuerAliases too, and forgets them with it (issue 12) (${name})`, async () => {
+    it(`finds a tenant under each of its issuerAliases too, and forgets them with it (${name})`, async () => {
       const store = await fresh();
       const custom = 'https://login.org-a.example';
       await store.put(record('a1', orgA, { issuerAliases: [custom] }));
@@ -211,7 +211,7 @@ export function describeCredentialStoreConformance(
     it(`refuses a second record with the same issuer and client id, naming the other tenant, never a secret (SA-17) (${name})`, async () => {
       // Okta gives every app instance its own client id: a second record with the same pair is a
       // mistake or a squatter that would make IdP-initiated sign-ins ambiguous and could claim the
-      // first tenant's tokens with a wrong secret (issue 17 item 17).
+      // first tenant's tokens with a wrong secret (audit finding SA-17, docs/security.md).
       const store = await fresh();
       await store.put(record('acme', orgA));
       const squatter = record('squatter', orgA, { clientId: '0oa-acme', clientSecrets: [{ value: 'squatter-secret-value', active: true }] });

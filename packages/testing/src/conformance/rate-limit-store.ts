@@ -1,7 +1,7 @@
 /**
- * One suite every {@link RateLimitStore} runs unchanged (issue 11 part 5): Okta's back-off per org
- * and endpoint (a 429 seen by one process stops all), and token buckets that stay exact under
- * races across connections, so N processes never spend N times an org's budget.
+ * One suite every {@link RateLimitStore} runs unchanged (the store conformance suites): Okta's
+ * back-off per org and endpoint (a 429 seen by one process stops all), and token buckets that stay
+ * exact under races across connections, so N processes never spend N times an org's budget.
  *
  * @example
  * ```ts

@@ -1,8 +1,8 @@
 /**
- * One suite every {@link SharedRevocationList} runs unchanged (issue 11 part 5, issue 12): a
- * revocation added by one process reaches every subscriber of every process, `load` returns
- * exactly the live records (a process that missed messages catches up from it), and the later
- * revocation of a key wins.
+ * One suite every {@link SharedRevocationList} runs unchanged (the store conformance suites;
+ * Universal Logout and logouts across a fleet): a revocation added by one process reaches every
+ * subscriber of every process, `load` returns exactly the live records (a process that missed
+ * messages catches up from it), and the later revocation of a key wins.
  *
  * @example
  * ```ts

@@ -1,8 +1,9 @@
 /**
- * One suite every server-side {@link SessionStore} runs unchanged (issue 11 part 5). Beyond the
- * round trip it checks the two bugs connect-redis shipped: a logout racing a write brings the
- * session back (connect-redis #328), and a write keeps an entry past the session's expiry
- * (connect-redis #251); and `deleteBySubject` (Universal Logout, back-channel logout).
+ * One suite every server-side {@link SessionStore} runs unchanged (the store conformance suites,
+ * docs/deployment.md). Beyond the round trip it checks the two bugs connect-redis shipped: a logout
+ * racing a write brings the session back (connect-redis #328), and a write keeps an entry past the
+ * session's expiry (connect-redis #251); and `deleteBySubject` (Universal Logout, back-channel
+ * logout).
  *
  * @example
  * ```ts

@@ -1,8 +1,8 @@
 /**
- * One suite every {@link TtlStore} runs unchanged (issue 11 part 5): the memory store, Redis with
- * each supported client, Postgres. A TtlStore is the replay cache of the simplified flow and
- * every other once-only check, so the suite is about one-time semantics under real races, expiry
- * that needs no sweeper, and never answering "allowed" when the backend is down.
+ * One suite every {@link TtlStore} runs unchanged (the store conformance suites): the memory store,
+ * Redis with each supported client, Postgres. A TtlStore is the replay cache of the simplified flow
+ * and every other once-only check, so the suite is about one-time semantics under real races,
+ * expiry that needs no sweeper, and never answering "allowed" when the backend is down.
  *
  * @example
  * ```ts

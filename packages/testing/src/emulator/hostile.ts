@@ -1,5 +1,6 @@
 /**
- * Hostile mode: the org answers with forged or broken artefacts on demand (issue 5 §2).
+ * Hostile mode: the org answers with forged or broken artefacts on demand (the hostile-provider
+ * cases of docs/catalogue.md).
  *
  * Provider-made answers (token, introspection, userinfo, discovery) are produced for real and then
  * rewritten just before they are sent, so everything else about the flow stays genuine: the code

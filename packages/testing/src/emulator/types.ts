@@ -1,7 +1,8 @@
 /**
- * Public types of the Okta org emulator. These mirror docs/architecture.md ("Emulator"); other
- * packages rely on them, so change them only together with that page. This module imports
- * nothing; `OrgControl` and `OktaOrg`, which name the hostile and logout types, are in types-org.ts.
+ * Public types of the Okta org emulator. This file is their source: docs/architecture.md
+ * ("Emulator") links here and gives only the reasons behind them. Other packages rely on them, so a
+ * change here is a contract change. This module imports nothing; `OrgControl` and `OktaOrg`, which
+ * name the hostile and logout types, are in types-org.ts.
  */
 
 /** The Okta endpoints the emulator counts, faults and rate-limits. */

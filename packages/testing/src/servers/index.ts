@@ -1,6 +1,6 @@
 /**
- * `@oin-oidc/testing/servers`: real redis-server and PostgreSQL processes for tests (issue 11
- * part 6: never mocks). Each runs on 127.0.0.1 at a random free port with a temp data dir and is
+ * `@oin-oidc/testing/servers`: real redis-server and PostgreSQL processes for tests (real
+ * servers, never mocks). Each runs on 127.0.0.1 at a random free port with a temp data dir and is
  * stopped by PID; a process 'exit' hook SIGKILLs any still running. A missing binary throws
  * with its install instruction: tests fail, they never skip.
  */

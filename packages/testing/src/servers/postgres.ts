@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL for tests (issue 11 part 6: real servers, never mocks): a fresh cluster in a
+ * A real PostgreSQL for tests (real servers, never mocks): a fresh cluster in a
  * temp dir (initdb), loopback only, a free port, durability off for speed, stopped by PID.
  *
  * PostgreSQL refuses to run as root ("root" execution of the PostgreSQL server is not

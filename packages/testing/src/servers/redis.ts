@@ -1,5 +1,5 @@
 /**
- * A real redis-server for tests (issue 11 part 6: real servers, never mocks): loopback only, a
+ * A real redis-server for tests (real servers, never mocks): loopback only, a
  * temp dir, a free port, no persistence, stopped by PID.
  */
 import { existsSync } from 'node:fs';
