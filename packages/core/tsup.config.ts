@@ -1,10 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: "src/index.ts", node: "src/node/index.ts" },
+  entry: { index: "src/index.ts", protocol: "src/protocol.ts", node: "src/node/index.ts" },
   format: ['esm', 'cjs'],
-  // Shared modules (OidcError above all) go to a chunk both entries load, in CJS too (esbuild splits
-  // only ESM by default): one OidcError class, so \`instanceof\` holds across the two entries.
+  // Shared modules (OidcError above all) go to a chunk every entry loads, in CJS too (esbuild splits
+  // only ESM by default): one OidcError class, so \`instanceof\` holds across the entries.
   splitting: true,
   // The protocol path compiles without Node's types (tsconfig.json); only src/node may use them.
   dts: { compilerOptions: { types: ['node'] } },

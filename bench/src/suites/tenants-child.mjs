@@ -41,7 +41,9 @@ function record(i) {
   };
 }
 
-const core = await import('@oin-oidc/core');
+// The JWKS registry and the transport moved to the protocol subpath; `--compare` may load an older
+// build that has them on the root entry only, so take both and let the subpath win.
+const core = { ...(await import('@oin-oidc/core')), ...(await import('@oin-oidc/core/protocol').catch(() => ({}))) };
 const out = { tenants: TENANTS, orgs: ORGS };
 
 // Tenants: MemoryCredentialStore vs a plain Map of the same records.

@@ -15,8 +15,8 @@ import {
   type OidcAuthOptions,
   type SignatureVerifier,
   type TenantRecord,
-  webCryptoVerifier,
 } from '@oin-oidc/core';
+import { webCryptoVerifier } from '@oin-oidc/core/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { driveAuthorization, type EmulatorEndpoint, type OktaOrg, startOktaOrg } from '../index';
 import { type Browser, browser, type CookieJar, form, type SetCookie, setCookiesOf } from './http';
