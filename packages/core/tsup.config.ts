@@ -7,7 +7,9 @@ export default defineConfig({
   // only ESM by default): one OidcError class, so \`instanceof\` holds across the entries.
   splitting: true,
   // The protocol path compiles without Node's types (tsconfig.json); only src/node may use them.
-  dts: { compilerOptions: { types: ['node'] } },
+  // stripInternal drops the members tagged @internal (OidcRequest's fast-path fields, which only
+  // fromWebRequest / fromHeaderMap set) from the published types.
+  dts: { compilerOptions: { types: ['node'], stripInternal: true } },
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -26,6 +26,8 @@ export interface OidcRequest {
    * repeated values joined with `, `), with `name` in lower case. When present, core reads headers
    * only through it, so an adapter can answer from its framework's own header map and build
    * {@link OidcRequest.headers} lazily, only if an application's code (a tenant function) reads it.
+   * Set only by `fromWebRequest` / `fromHeaderMap`, so it is left out of the published types.
+   * @internal
    */
   header?(name: string): string | null;
   /**
@@ -33,18 +35,21 @@ export interface OidcRequest {
    * holds only `A-Z a-z 0-9 / _ ~ -` it equals `url.pathname` exactly (nothing to normalise or
    * encode), and core matches the auth routes against it without reading `url`, so an adapter can
    * build `url` lazily (a getter). Any other path is matched through `url.pathname`.
+   * @internal
    */
   path?: string;
   /**
    * Optional: the external origin, `scheme://host[:port]`, already checked by the adapter (the scheme
    * and host `url` is built from). When present, core decides cookie security and `'host'` /
    * `'subdomain'` tenants from it (parsed once per distinct origin) without reading `url`.
+   * @internal
    */
   origin?: string;
   /**
    * Optional: the raw query of the request target, after `?` (without it), `''` when there is none.
    * When it is plain printable ASCII without `#`, core reads `?tenant=` from it without reading `url`
    * (the values decode exactly as `url.searchParams` would give them); anything else goes through `url`.
+   * @internal
    */
   query?: string;
   /**
